@@ -1,0 +1,36 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import Redis from 'ioredis';
+import { RedisIndicator } from '../../../../libs/redis/src';
+import { REDIS_CLIENT } from '../rate-api.constants';
+import { RateProducer } from '../kafka/rate.producer';
+
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly redisIndicator: RedisIndicator,
+    private readonly producer: RateProducer,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+  ) {}
+
+  @Get('live')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.health.check([]);
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    return this.health.check([
+      () => {
+        const kafka = this.producer.health;
+        const session = this.indicators.check('kafka');
+        return kafka.ok ? session.up() : session.down({ message: kafka.reason });
+      },
+      () => this.redisIndicator.check(this.redis),
+    ]);
+  }
+}

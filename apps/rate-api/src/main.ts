@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { loadConfigOrExit } from '../../../libs/config/src';
+import { exitOnSignals, JsonLogger } from '../../../libs/observability/src';
+import { AppModule } from './app.module';
+import { registerHttpHooks } from './http/fastify-hooks';
+import { HttpErrorFilter } from './http/http-errors';
+import { MAX_BODY_BYTES, registerJsonBodyParser } from './http/json-body.parser';
+import { ApiMetrics } from './metrics/api.metrics';
+import { RateProducer } from './kafka/rate.producer';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConfigOrExit('rate-api');
+  const logger = new JsonLogger(config.logLevel, { app: 'rate-api', replica: config.replicaName });
+  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, keepAliveTimeout: 65_000, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
+    bufferLogs: true,
+    bodyParser: false,
+    logger,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  registerJsonBodyParser(fastify);
+  registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics));
+  app.useGlobalFilters(new HttpErrorFilter(logger));
+  await app.listen(config.port, '0.0.0.0');
+  logger.write('info', 'rate-api listening', { port: config.port });
+
+  exitOnSignals(app, logger, config.shutdownGraceMs, () => app.get(RateProducer).beginShutdown());
+}
+
+void bootstrap();

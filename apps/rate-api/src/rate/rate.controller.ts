@@ -1,0 +1,48 @@
+import { BadRequestException, Controller, Get, HttpCode, Inject, Post, Query, Req, ServiceUnavailableException } from '@nestjs/common';
+import { FastifyRequest } from 'fastify';
+import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { RateAggregate } from '../../../../libs/contracts/src';
+import { ProduceUnavailableError } from '../../../../libs/kafka/src';
+import { JsonBody } from '../http/json-body.parser';
+import { InputResult, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
+import { RateService } from './rate.service';
+
+function valueOrBadRequest<T>(result: InputResult<T>): T {
+  if (!result.ok) throw new BadRequestException(result.message);
+  return result.value;
+}
+
+@Controller('rate')
+export class RateController {
+  constructor(
+    @Inject(RATE_CONFIG) private readonly config: RateConfig,
+    private readonly rates: RateService,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async submit(@Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<{ id: string; subject: string; rate: number }> {
+    const body = request.body as JsonBody | undefined;
+    if (body !== undefined && Object.keys(query).length > 0) {
+      throw new BadRequestException('give the rating either in the query string or in a JSON body, not both');
+    }
+    const rating = valueOrBadRequest(body === undefined ? ratingFromQuery(query, this.config) : ratingFromBody(body.raw, body.value, this.config));
+    try {
+      const event = await this.rates.submit(rating);
+      return { id: event.id, subject: event.subject, rate: event.rate };
+    } catch (error) {
+      if (error instanceof ProduceUnavailableError) throw new ServiceUnavailableException(`rating not accepted: ${error.message}`);
+      throw error;
+    }
+  }
+
+  @Get()
+  async read(@Query() query: Record<string, unknown>): Promise<RateAggregate> {
+    const subject = valueOrBadRequest(subjectFromQuery(query));
+    try {
+      return await this.rates.read(subject);
+    } catch (error) {
+      throw new ServiceUnavailableException(`aggregate not readable: Redis: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { RateAggregate, RateEvent } from '../../../../libs/contracts/src';
+import { AggregateRepository } from '../../../../libs/redis/src';
+import { RateProducer } from '../kafka/rate.producer';
+import { Rating } from './rate-input';
+
+@Injectable()
+export class RateService {
+  constructor(
+    @Inject(RATE_CONFIG) private readonly config: RateConfig,
+    private readonly producer: RateProducer,
+    private readonly aggregates: AggregateRepository,
+  ) {}
+
+  submit(rating: Rating): Promise<RateEvent> {
+    return this.producer.produce(rating);
+  }
+
+  read(subject: string): Promise<RateAggregate> {
+    return this.aggregates.read(subject, this.producer.partitions, this.config.rateMin, this.config.rateMax);
+  }
+}

@@ -1,0 +1,15 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
+import { RATE_BATCH_PATTERN } from '../rate-consumer.constants';
+import { AggregationService } from './aggregation.service';
+
+@Controller()
+export class AggregationController {
+  constructor(private readonly aggregation: AggregationService) {}
+
+  @EventPattern(RATE_BATCH_PATTERN)
+  apply(@Payload() batch: PartitionRecords): Promise<BatchOutcome> {
+    return this.aggregation.apply(batch);
+  }
+}

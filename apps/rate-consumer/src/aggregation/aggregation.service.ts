@@ -1,0 +1,67 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Admin, Kafka } from 'kafkajs';
+import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { decodeRateEvent } from '../../../../libs/contracts/src';
+import { AggregatedRate, AggregateRepository } from '../../../../libs/redis/src';
+import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
+import { ConsumerMetrics } from '../metrics/consumer.metrics';
+import { KAFKA_CLIENT } from '../rate-consumer.constants';
+import { DeadLetter, DeadLetterProducer } from './dead-letter.producer';
+
+/** Decodes a partition batch, dead-letters the poison, applies the rest to Redis exactly once. */
+@Injectable()
+export class AggregationService {
+  private readonly admin: Admin;
+
+  constructor(
+    @Inject(RATE_CONFIG) private readonly config: RateConfig,
+    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    private readonly aggregates: AggregateRepository,
+    private readonly deadLetters: DeadLetterProducer,
+    private readonly metrics: ConsumerMetrics,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  async apply(batch: PartitionRecords): Promise<BatchOutcome> {
+    const started = process.hrtime.bigint();
+    const rates: AggregatedRate[] = [];
+    const poison: DeadLetter[] = [];
+    for (const record of batch.records) {
+      const decoded = decodeRateEvent(record.value, this.config);
+      if (decoded.ok) rates.push({ offset: record.offset, subject: decoded.event.subject, rate: decoded.event.rate });
+      else poison.push({ partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: decoded.reason });
+    }
+    const stored = await this.aggregates.storedOffset(batch.partition);
+    // Dead-letter only what Redis has not passed yet, so a redelivered batch is not copied twice.
+    await this.deadLetters.send(poison.filter((p) => BigInt(p.offset) > BigInt(stored)));
+
+    const input = { partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, rates };
+    let result = await this.aggregates.apply(input);
+    if (result.kind === 'gap') {
+      const next = BigInt(result.storedOffset) + 1n;
+      if (next >= (await this.lowWatermark(batch.topic, batch.partition))) {
+        this.metrics.seeks.inc();
+        return { kind: 'seek', offset: String(next) };
+      }
+      // What Redis misses was deleted by retention: nothing to refill it from, accept the gap.
+      result = await this.aggregates.apply({ ...input, allowGap: true });
+    }
+    if (result.kind !== 'applied') throw new Error('batch not applied after accepting the gap');
+
+    for (const p of poison) this.metrics.poison.inc({ reason: p.reason.split(' ').slice(0, 3).join(' ') });
+    this.metrics.applied.inc(result.applied);
+    this.metrics.skipped.inc(rates.length - result.applied);
+    this.metrics.batchSize.observe(batch.records.length);
+    this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n));
+    return { kind: 'applied', applied: result.applied };
+  }
+
+  private async lowWatermark(topic: string, partition: number): Promise<bigint> {
+    await this.admin.connect();
+    const offsets = await this.admin.fetchTopicOffsets(topic);
+    const low = offsets.find((o) => o.partition === partition)?.low ?? '0';
+    return BigInt(low);
+  }
+}

@@ -1,0 +1,50 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+@Injectable()
+export class ConsumerMetrics {
+  readonly registry = new Registry();
+  readonly applied = new Counter({
+    name: 'rate_consumer_events_applied_total',
+    help: 'Ratings aggregated into Redis',
+    registers: [this.registry],
+  });
+  readonly skipped = new Counter({
+    name: 'rate_consumer_events_skipped_total',
+    help: 'Redelivered ratings skipped because Redis had already applied their offset',
+    registers: [this.registry],
+  });
+  readonly poison = new Counter({
+    name: 'rate_consumer_poison_total',
+    help: 'Records that failed to decode, copied to the dead-letter topic',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly seeks = new Counter({
+    name: 'rate_consumer_seeks_total',
+    help: 'Times Redis was behind a fetched batch and the consumer sought back',
+    registers: [this.registry],
+  });
+  readonly batchSeconds = new Histogram({
+    name: 'rate_consumer_batch_duration_seconds',
+    help: 'Time to decode, dead-letter and apply one partition batch',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'rate_consumer_batch_size',
+    help: 'Records per partition batch',
+    buckets: [1, 10, 100, 1000, 5000, 10000, 50000],
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: 'rate_consumer_lag',
+    help: 'Records behind the partition high watermark after the last applied batch',
+    labelNames: ['partition'],
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

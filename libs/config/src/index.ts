@@ -1,0 +1,3 @@
+export * from './config.constants';
+export * from './env.schema';
+export * from './load-config';

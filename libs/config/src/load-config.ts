@@ -1,0 +1,53 @@
+import { AppName, ENV_SCHEMA, ENV_VARIABLES, RateConfig, VariableSpec, variablesOf } from './env.schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates every variable the app uses and reports all problems at once. */
+export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): RateConfig {
+  const problems: string[] = [];
+  const config: Record<string, unknown> = {};
+  const used = new Set(variablesOf(app));
+  for (const name of ENV_VARIABLES) {
+    const spec: VariableSpec = ENV_SCHEMA[name];
+    if (!used.has(name)) {
+      // Another process's variable: keep its default so the config object is always complete.
+      config[spec.key] = spec.fallback ? spec.parse(spec.fallback()) : undefined;
+      continue;
+    }
+    const given = env[name];
+    const raw = given === undefined || given === '' ? spec.fallback?.() : given;
+    if (raw === undefined) {
+      problems.push(`${name} is missing (expected ${spec.expected})`);
+      continue;
+    }
+    const value = spec.parse(raw);
+    if (value === undefined) {
+      problems.push(`${name}=${JSON.stringify(raw)} is invalid (expected ${spec.expected})`);
+      continue;
+    }
+    config[spec.key] = value;
+  }
+  if (problems.length === 0 && (config.rateMin as number) > (config.rateMax as number)) {
+    problems.push(`RATE_MIN=${String(config.rateMin)} is above RATE_MAX=${String(config.rateMax)}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as unknown as RateConfig;
+}
+
+/** Entry points call this: one readable line on stderr and exit 1, never a stack trace. */
+export function loadConfigOrExit(app: AppName): RateConfig {
+  try {
+    return loadConfig(app);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${app}: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './aggregate';
+export * from './rate-event';

@@ -1,0 +1,3 @@
+export * from './batching-producer';
+export * from './kafka-client';
+export * from './topics';
