@@ -32,7 +32,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   ) {
     this.partitionCount = config.kafkaPartitions;
     this.kafka = createKafka(config, logger, `rate-api-${config.replicaName}`);
-    this.producer = this.createProducer(kafka);
+    this.producer = createProducer(this.kafka);
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });
