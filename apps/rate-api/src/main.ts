@@ -23,10 +23,13 @@ async function bootstrap(): Promise<void> {
   registerJsonBodyParser(fastify);
   registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics));
   app.useGlobalFilters(new HttpErrorFilter(logger));
-  await app.listen(config.port, '0.0.0.0');
+  await app.listen(config.port, config.host);
   logger.write('info', 'rate-api listening', { port: config.port });
 
   exitOnSignals(app, logger, config.shutdownGraceMs, () => app.get(RateProducer).beginShutdown());
 }
 
-void bootstrap();
+bootstrap().catch((error: Error) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`);
+  process.exit(1);
+});

@@ -30,11 +30,16 @@ async function bootstrap(): Promise<void> {
     },
     { inheritAppConfig: true },
   );
+  // Module init (topics created, Redis connected) before the transport subscribes.
+  await app.init();
   await app.startAllMicroservices();
-  await app.listen(config.healthPort, '0.0.0.0');
+  await app.listen(config.healthPort, config.host);
   logger.write('info', 'rate-consumer running', { healthPort: config.healthPort, group: config.kafkaGroupId });
 
   exitOnSignals(app, logger, config.shutdownGraceMs);
 }
 
-void bootstrap();
+bootstrap().catch((error: Error) => {
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`);
+  process.exit(1);
+});

@@ -8,6 +8,7 @@ export type AppName = 'rate-api' | 'rate-consumer';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 
 export interface RateConfig {
+  host: string;
   port: number;
   healthPort: number;
   kafkaBrokers: string[];
@@ -54,6 +55,13 @@ function matching(pattern: RegExp) {
 const port = intIn(1, 65535);
 
 export const ENV_SCHEMA = {
+  HOST: {
+    key: 'host',
+    apps: BOTH,
+    expected: 'address to listen on, e.g. 0.0.0.0 or 127.0.0.1',
+    fallback: () => '0.0.0.0',
+    parse: matching(/^[0-9A-Za-z.:-]{1,253}$/),
+  },
   PORT: { key: 'port', apps: ['rate-api'], expected: 'TCP port 1..65535', fallback: () => '3000', parse: port },
   HEALTH_PORT: {
     key: 'healthPort',

@@ -15,6 +15,7 @@ export interface KafkaBatchOptions {
 }
 
 const RETRY_DELAY_MS = 500;
+const SUBSCRIBE_ATTEMPTS = 60;
 
 /**
  * Nest's built-in Kafka transport hands messages over one at a time (kafkajs eachMessage); this
@@ -46,7 +47,16 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       if (!restart) state.crashed = error.message;
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    // Right after creation a topic's metadata may not have reached every broker yet.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({ topics: [topic], fromBeginning: true });
+        break;
+      } catch (error) {
+        if (attempt >= SUBSCRIBE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+      }
+    }
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

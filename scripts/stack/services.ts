@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ROOT, StackConfig } from './stack-config';
+import { httpStatus, redisAnswers } from './readiness';
+
+export interface Launch {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** One process of the stack: how to prepare, launch and probe it. */
+export interface ServiceSpec {
+  name: string;
+  port: number;
+  healthUrl?: string;
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  prepare?: () => void;
+  launch: () => Launch;
+  ready: () => Promise<boolean>;
+}
+
+const TOOL = (config: StackConfig, bin: string) => join(config.toolsDir, 'bin', bin);
+const BASE_ENV = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' };
+
+export function kafkaService(config: StackConfig): ServiceSpec {
+  const dir = join(config.runDir, 'kafka');
+  const home = join(config.toolsDir, `kafka-${config.kafkaVersion}`);
+  const properties = join(dir, 'server.properties');
+  const java = (mainClass: string, args: string[], heap: string): Launch => ({
+    command: 'java',
+    args: [
+      `-Xms${heap}`,
+      `-Xmx${heap}`,
+      '-XX:+UseG1GC',
+      '-XX:+ExitOnOutOfMemoryError',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${join(home, 'config', 'log4j2.properties')}`,
+      '-cp',
+      `${join(home, 'libs')}/*`,
+      mainClass,
+      ...args,
+    ],
+    env: BASE_ENV,
+  });
+  return {
+    name: 'kafka',
+    port: config.kafkaPort,
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 30_000,
+    prepare: () => {
+      if (!existsSync(join(home, 'libs'))) throw new Error(`Kafka ${config.kafkaVersion} is not installed: run npm run tools:install`);
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      writeFileSync(properties, kafkaProperties(config, join(dir, 'data')));
+      if (!existsSync(join(dir, 'data', 'meta.properties'))) {
+        // KRaft storage is formatted once; later starts reuse the log (stack:down keeps data).
+        const format = java('kafka.tools.StorageTool', ['format', '-t', randomUUID(), '-c', properties, '--ignore-formatted'], '256m');
+        execFileSync(format.command, format.args, { env: format.env, stdio: 'pipe' });
+      }
+    },
+    launch: () => java('kafka.Kafka', [properties], '512m'),
+    ready: () => kafkaAnswers(config.kafkaPort),
+  };
+}
+
+/** KRaft single node: broker and controller in one process, advertised on loopback. */
+export function kafkaProperties(config: StackConfig, dataDir: string): string {
+  const controllerPort = config.kafkaPort + 1;
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${config.kafkaPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${config.kafkaPort}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=6',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=6',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=false',
+    'log.retention.hours=168',
+    '',
+  ].join('\n');
+}
+
+async function kafkaAnswers(port: number): Promise<boolean> {
+  const admin = new Kafka({
+    brokers: [`127.0.0.1:${port}`],
+    clientId: 'rate-stack',
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+    logLevel: logLevel.NOTHING,
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+export function redisService(config: StackConfig): ServiceSpec {
+  const dir = join(config.runDir, 'redis');
+  return {
+    name: 'redis',
+    port: config.redisPort,
+    readyTimeoutMs: 15_000,
+    stopTimeoutMs: 15_000,
+    prepare: () => mkdirSync(dir, { recursive: true }),
+    // AOF with fsync every second: a Redis restart may lose its last second, which the
+    // consumer refills from Kafka (the offsets stored in Redis say where to resume).
+    launch: () => ({
+      command: TOOL(config, 'redis-server'),
+      args: ['--bind', '127.0.0.1', '--port', String(config.redisPort), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
+      env: BASE_ENV,
+    }),
+    ready: () => redisAnswers(config.redisPort),
+  };
+}
+
+function appEnv(config: StackConfig, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...BASE_ENV,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    KAFKA_BROKERS: `127.0.0.1:${config.kafkaPort}`,
+    REDIS_URL: `redis://127.0.0.1:${config.redisPort}`,
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    ...extra,
+  };
+}
+
+export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
+  const healthUrl = `http://127.0.0.1:${config.consumerPort}/health/ready`;
+  return {
+    name: 'consumer',
+    port: config.consumerPort,
+    healthUrl,
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 20_000,
+    launch: () => ({
+      command: process.execPath,
+      args: [join(ROOT, 'dist', 'apps', 'rate-consumer', 'src', 'main.js')],
+      env: appEnv(config, { ...extraEnv, HEALTH_PORT: String(config.consumerPort), REPLICA_NAME: 'consumer-1' }),
+    }),
+    ready: async () => (await httpStatus(healthUrl)) === 200,
+  };
+}
+
+export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
+  const port = config.apiBasePort + index - 1;
+  const healthUrl = `http://127.0.0.1:${port}/health/ready`;
+  return {
+    name: `api-${index}`,
+    port,
+    healthUrl,
+    readyTimeoutMs: 60_000,
+    stopTimeoutMs: 20_000,
+    launch: () => ({
+      command: process.execPath,
+      args: [join(ROOT, 'dist', 'apps', 'rate-api', 'src', 'main.js')],
+      env: appEnv(config, { ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` }),
+    }),
+    ready: async () => (await httpStatus(healthUrl)) === 200,
+  };
+}
+
+export function nginxService(config: StackConfig): ServiceSpec {
+  const dir = join(config.runDir, 'nginx');
+  const healthUrl = `http://127.0.0.1:${config.nginxPort}/health/ready`;
+  return {
+    name: 'nginx',
+    port: config.nginxPort,
+    healthUrl,
+    readyTimeoutMs: 15_000,
+    stopTimeoutMs: 10_000,
+    launch: () => ({
+      command: TOOL(config, 'nginx'),
+      args: ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
+      env: BASE_ENV,
+    }),
+    ready: async () => (await httpStatus(healthUrl)) === 200,
+  };
+}
