@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
-export const ROOT = resolve(__dirname, '..', '..', '..');
+/** The repository root, whether this runs from dist/ or from source (ts-jest). */
+function findRoot(from: string): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+export const ROOT = findRoot(__dirname);
 
 /** Fixed local ports (DESIGN.md "Local runtime"), each overridable so tests run beside a user's stack. */
 export interface StackConfig {

@@ -1,0 +1,78 @@
+import { ConfigError, loadConfig } from './load-config';
+import { ENV_SCHEMA, variablesOf } from './env.schema';
+
+const REQUIRED = { KAFKA_BROKERS: '127.0.0.1:19092', REDIS_URL: 'redis://127.0.0.1:16379' };
+
+function problems(env: NodeJS.ProcessEnv, app: 'rate-api' | 'rate-consumer' = 'rate-api'): string[] {
+  try {
+    loadConfig(app, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the DESIGN.md defaults', () => {
+    const config = loadConfig('rate-api', { ...REQUIRED, REPLICA_NAME: 'r1' });
+    expect(config).toMatchObject({
+      port: 3000,
+      healthPort: 3001,
+      kafkaTopic: 'rates',
+      kafkaPartitions: 6,
+      rateMin: 1,
+      rateMax: 10,
+      replicaName: 'r1',
+      logLevel: 'info',
+      kafkaBrokers: ['127.0.0.1:19092'],
+      kafkaGroupId: 'rate-aggregator',
+      kafkaDlqTopic: 'rates.dlq',
+    });
+  });
+
+  it('splits a broker list', () => {
+    expect(loadConfig('rate-api', { ...REQUIRED, KAFKA_BROKERS: 'a:9092, b.example:9093' }).kafkaBrokers).toEqual(['a:9092', 'b.example:9093']);
+  });
+
+  it('names each missing required variable with its expected form', () => {
+    expect(problems({})).toEqual([
+      'KAFKA_BROKERS is missing (expected comma-separated host:port list, e.g. 127.0.0.1:19092)',
+      'REDIS_URL is missing (expected redis://[user:password@]host:port[/db])',
+    ]);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', 'abc'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['KAFKA_PARTITIONS', '0'],
+    ['REDIS_URL', 'http://x:1'],
+    ['RATE_MAX', '5.5'],
+    ['LOG_LEVEL', 'verbose'],
+    ['REPLICA_NAME', 'has space'],
+  ])('rejects %s=%s', (name, value) => {
+    const found = problems({ ...REQUIRED, [name]: value });
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(`${name}=${JSON.stringify(value)} is invalid (expected `);
+  });
+
+  it('rejects RATE_MIN above RATE_MAX', () => {
+    expect(problems({ ...REQUIRED, RATE_MIN: '8', RATE_MAX: '3' })).toEqual(['RATE_MIN=8 is above RATE_MAX=3']);
+  });
+
+  it('only validates the variables of the app being started', () => {
+    expect(problems({ ...REQUIRED, PORT: 'nope' }, 'rate-consumer')).toEqual([]);
+    expect(problems({ ...REQUIRED, HEALTH_PORT: 'nope' }, 'rate-api')).toEqual([]);
+    expect(problems({ ...REQUIRED, HEALTH_PORT: 'nope' }, 'rate-consumer')).toHaveLength(1);
+  });
+
+  it('reports every problem in one message', () => {
+    expect(() => loadConfig('rate-api', { PORT: 'x' })).toThrow(/^invalid configuration: PORT="x" is invalid .*; KAFKA_BROKERS is missing .*; REDIS_URL is missing/);
+  });
+
+  it('every variable belongs to at least one app', () => {
+    const used = new Set([...variablesOf('rate-api'), ...variablesOf('rate-consumer')]);
+    expect([...used].sort()).toEqual(Object.keys(ENV_SCHEMA).sort());
+  });
+});

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ROOT, stackConfig, StackConfig } from '../../scripts/stack/stack-config';
+
+/** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */
+export const TEST_STACK_ENV = {
+  RATE_RUN_DIR: join(ROOT, '.run', 'test'),
+  RATE_NGINX_PORT: '18080',
+  RATE_API_BASE_PORT: '18081',
+  RATE_KAFKA_PORT: '29092',
+  RATE_REDIS_PORT: '26379',
+  RATE_CONSUMER_PORT: '19101',
+};
+export const TEST_REPLICAS = 3;
+/** Short produce timeout so the Kafka-outage test sees its 503 quickly. */
+export const TEST_APP_ENV = { PRODUCE_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' };
+
+export function testStack(): StackConfig {
+  return stackConfig({ ...process.env, ...TEST_STACK_ENV });
+}
+
+export const BASE_URL = `http://127.0.0.1:${TEST_STACK_ENV.RATE_NGINX_PORT}`;
+
+export function uniqueSubject(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: 'rate-tests', brokers: [`127.0.0.1:${TEST_STACK_ENV.RATE_KAFKA_PORT}`], logLevel: logLevel.NOTHING });
+}
+
+/** Sum of the topic's high watermarks: it moves iff something was produced. */
+export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await probe();
+  while (!done(last)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    last = await probe();
+  }
+  return last;
+}
+
+export interface Aggregate {
+  subject: string;
+  count: number;
+  sum: number;
+  avg: number | null;
+  min: number | null;
+  max: number | null;
+  histogram: Record<string, number>;
+}
+
+export async function readAggregate(subject: string, baseUrl = BASE_URL): Promise<Aggregate> {
+  const response = await fetch(`${baseUrl}/rate?subject=${encodeURIComponent(subject)}`);
+  if (response.status !== 200) throw new Error(`GET /rate answered ${response.status}`);
+  return (await response.json()) as Aggregate;
+}
+
+export function postRate(rate: number | string, subject?: string, baseUrl = BASE_URL): Promise<Response> {
+  const query = new URLSearchParams({ rate: String(rate), ...(subject ? { subject } : {}) });
+  return fetch(`${baseUrl}/rate?${query.toString()}`, { method: 'POST' });
+}
