@@ -29,7 +29,6 @@ http {
                       'upstream=$upstream_addr upstream_status=$upstream_status '
                       'request_time=$request_time upstream_time=$upstream_response_time';
   access_log ${dir}/access.log upstream buffer=64k flush=1s;
-  client_max_body_size 1k;
 
   upstream rate_api {
 ${servers}
