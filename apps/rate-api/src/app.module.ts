@@ -1,7 +1,8 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import Redis from 'ioredis';
-import { JSON_LOGGER, RATE_CONFIG, RateConfig } from '../../../libs/config/src';
+import { JSON_LOGGER, RATE_CONFIG } from '../../../libs/config/src';
+import type { RateConfig } from '../../../libs/config/src';
 import { JsonLogger } from '../../../libs/observability/src';
 import { AggregateRepository, connectRedis, createRedis, RedisIndicator } from '../../../libs/redis/src';
 import { HealthController } from './health/health.controller';

@@ -21,12 +21,13 @@ async function bootstrap(): Promise<void> {
   });
   const fastify = app.getHttpAdapter().getInstance();
   registerJsonBodyParser(fastify);
-  registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics));
+  const producer = app.get(RateProducer);
+  registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics), () => producer.stopping);
   app.useGlobalFilters(new HttpErrorFilter(logger));
   await app.listen(config.port, config.host);
   logger.write('info', 'rate-api listening', { port: config.port });
 
-  exitOnSignals(app, logger, config.shutdownGraceMs, () => app.get(RateProducer).beginShutdown());
+  exitOnSignals(app, logger, config.shutdownGraceMs, () => producer.beginShutdown());
 }
 
 bootstrap().catch((error: Error) => {

@@ -2,7 +2,8 @@ import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } fr
 import { TerminusModule } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
-import { JSON_LOGGER, RATE_CONFIG, RateConfig } from '../../../libs/config/src';
+import { JSON_LOGGER, RATE_CONFIG } from '../../../libs/config/src';
+import type { RateConfig } from '../../../libs/config/src';
 import { createKafka, ensureTopics } from '../../../libs/kafka/src';
 import { JsonLogger } from '../../../libs/observability/src';
 import { AggregateRepository, connectRedis, createRedis, RedisIndicator } from '../../../libs/redis/src';

@@ -23,12 +23,23 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (isHealthReport(exception)) {
+      // terminus' 503 body names the failing dependency: keep it whole.
+      void reply.status(exception.getStatus()).send(exception.getResponse());
+      return;
+    }
     const body = toErrorBody(exception);
     if (body.statusCode >= 500 && body.statusCode !== HttpStatus.SERVICE_UNAVAILABLE) {
       this.logger.write('error', 'unhandled error', { error: exception instanceof Error ? exception.stack : String(exception) });
     }
     sendError(reply, body);
   }
+}
+
+function isHealthReport(exception: unknown): exception is HttpException {
+  if (!(exception instanceof HttpException)) return false;
+  const response = exception.getResponse();
+  return typeof response === 'object' && response !== null && 'status' in response && 'details' in response;
 }
 
 export function toErrorBody(exception: unknown): ErrorBody {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka, Producer } from 'kafkajs';
-import { JSON_LOGGER, RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { JSON_LOGGER, RATE_CONFIG } from '../../../../libs/config/src';
+import type { RateConfig } from '../../../../libs/config/src';
 import { encodeRateEvent, RATE_EVENT_VERSION, RateEvent } from '../../../../libs/contracts/src';
 import { BatchingProducer, createKafka, createProducer, ensureTopics, ProduceUnavailableError } from '../../../../libs/kafka/src';
 import { JsonLogger } from '../../../../libs/observability/src';
@@ -22,7 +23,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   private lastFailureAt = 0;
   private lastFailure = '';
   private partitionCount: number;
-  private stopping = false;
+  private shuttingDown = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -52,7 +53,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
 
   /** Ready = connected and no produce request failed in the last few seconds. */
   get health(): { ok: boolean; reason: string } {
-    if (this.stopping) return { ok: false, reason: 'shutting down' };
+    if (this.shuttingDown) return { ok: false, reason: 'shutting down' };
     if (!this.connected) return { ok: false, reason: 'producer not connected to Kafka' };
     if (Date.now() - this.lastFailureAt < FAILURE_HOLD_MS) return { ok: false, reason: this.lastFailure };
     return { ok: true, reason: 'connected' };
@@ -73,13 +74,17 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     return event;
   }
 
+  get stopping(): boolean {
+    return this.shuttingDown;
+  }
+
   /** Readiness goes red while in-flight requests finish. */
   beginShutdown(): void {
-    this.stopping = true;
+    this.shuttingDown = true;
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
+    this.shuttingDown = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     await this.batching.flush();
     await this.producer.disconnect().catch(() => undefined);
@@ -96,7 +101,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       this.logger.write('info', 'connected to Kafka', { brokers: this.config.kafkaBrokers, partitions: this.partitionCount });
     } catch (error) {
       this.logger.write('warn', 'Kafka not reachable, retrying', { error: (error as Error).message });
-      if (!this.stopping) this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_DELAY_MS);
+      if (!this.shuttingDown) this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_DELAY_MS);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

@@ -1,6 +1,7 @@
 import { BadRequestException, Controller, Get, HttpCode, Inject, Post, Query, Req, ServiceUnavailableException } from '@nestjs/common';
-import { FastifyRequest } from 'fastify';
-import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import type { FastifyRequest } from 'fastify';
+import { RATE_CONFIG } from '../../../../libs/config/src';
+import type { RateConfig } from '../../../../libs/config/src';
 import { RateAggregate } from '../../../../libs/contracts/src';
 import { ProduceUnavailableError } from '../../../../libs/kafka/src';
 import { JsonBody } from '../http/json-body.parser';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { RATE_CONFIG } from '../../../../libs/config/src';
+import type { RateConfig } from '../../../../libs/config/src';
 import { RateAggregate, RateEvent } from '../../../../libs/contracts/src';
 import { AggregateRepository } from '../../../../libs/redis/src';
 import { RateProducer } from '../kafka/rate.producer';

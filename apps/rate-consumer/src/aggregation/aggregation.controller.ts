@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
+import type { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
 import { RATE_BATCH_PATTERN } from '../rate-consumer.constants';
 import { AggregationService } from './aggregation.service';
 

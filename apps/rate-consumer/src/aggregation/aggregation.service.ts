@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Admin, Kafka } from 'kafkajs';
-import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { RATE_CONFIG } from '../../../../libs/config/src';
+import type { RateConfig } from '../../../../libs/config/src';
 import { decodeRateEvent } from '../../../../libs/contracts/src';
 import { AggregatedRate, AggregateRepository } from '../../../../libs/redis/src';
 import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Producer } from 'kafkajs';
-import { RATE_CONFIG, RateConfig } from '../../../../libs/config/src';
+import { RATE_CONFIG } from '../../../../libs/config/src';
+import type { RateConfig } from '../../../../libs/config/src';
 import { createProducer } from '../../../../libs/kafka/src';
 import { KAFKA_CLIENT } from '../rate-consumer.constants';
 

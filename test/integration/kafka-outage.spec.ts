@@ -1,0 +1,49 @@
+import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
+import { kafkaService } from '../../scripts/stack/services';
+import { eventually, postRate, readAggregate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
+
+const replicaUrl = `http://127.0.0.1:${TEST_STACK_ENV.RATE_API_BASE_PORT}`;
+const produceTimeoutMs = Number(TEST_APP_ENV.PRODUCE_TIMEOUT_MS);
+
+describe('Kafka outage', () => {
+  const config = testStack();
+
+  afterAll(async () => {
+    await ensureService(config, kafkaService(config), () => undefined);
+  });
+
+  it('answers 503 with Retry-After while Kafka is down, never 202, and recovers without a restart', async () => {
+    const subject = uniqueSubject('outage');
+    const apiBefore = runningRecord(config, 'api-1');
+    expect(apiBefore).not.toBeNull();
+    expect((await postRate(5, subject, replicaUrl)).status).toBe(202);
+
+    await stopService(config, 'kafka');
+
+    const started = Date.now();
+    const response = await postRate(5, subject, replicaUrl);
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(await response.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/rating not accepted/) });
+    // Bounded: the configured produce timeout plus slack for a loaded machine, never a hang.
+    expect(elapsed).toBeLessThan(produceTimeoutMs + 8000);
+
+    const ready = await fetch(`${replicaUrl}/health/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ status: 'error', error: { kafka: { status: 'down' } } });
+
+    const during = await Promise.all([1, 2, 3].map(() => postRate(7, subject, replicaUrl)));
+    expect(during.map((r) => r.status)).toEqual([503, 503, 503]);
+
+    await ensureService(config, kafkaService(config), () => undefined);
+    const accepted = await eventually('API accepts again', async () => (await postRate(9, subject, replicaUrl)).status, (s) => s === 202, 60_000);
+    expect(accepted).toBe(202);
+    expect(runningRecord(config, 'api-1')).toEqual(apiBefore);
+    await eventually('API ready again', async () => (await fetch(`${replicaUrl}/health/ready`)).status, (s) => s === 200, 30_000);
+
+    // Only acknowledged ratings count: the first 5 and the ratings of value 9 after recovery.
+    const aggregate = await eventually('ratings aggregated', () => readAggregate(subject), (a) => a.histogram['5'] >= 1 && a.histogram['9'] >= 1);
+    expect(aggregate.histogram['5']).toBe(1);
+  });
+});
