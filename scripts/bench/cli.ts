@@ -1,0 +1,170 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { randomUUID } from 'node:crypto';
+import { apiCpuLimitMillis } from '../stack/chart-values';
+import { createCpuQuota } from '../stack/cpu-quota';
+import { startProcess, stopProcess } from '../stack/process-control';
+import { httpStatus, waitFor } from '../stack/readiness';
+import { down, up } from '../stack/stack';
+import { ROOT, stackConfig } from '../stack/stack-config';
+import { wrkPost, WrkResult } from './wrk';
+
+/**
+ * npm run bench — measurements, not tests:
+ *  (a) one API replica against bare Fastify, both under the chart's per-replica CPU quota,
+ *      same load tool, alternating in one run;
+ *  (b) consumer throughput: events/s aggregated into Redis from a pre-filled topic.
+ */
+const ENV = {
+  ...process.env,
+  RATE_RUN_DIR: join(ROOT, '.run', 'bench'),
+  RATE_NGINX_PORT: '48080',
+  RATE_API_BASE_PORT: '48081',
+  RATE_KAFKA_PORT: '49092',
+  RATE_REDIS_PORT: '46379',
+  RATE_CONSUMER_PORT: '49101',
+};
+const HELLO_PORT = 48199;
+const BENCH_CONSUMER_PORT = 49102;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 32;
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const spread = (values: number[]) => `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
+
+async function apiVsFastify(config: ReturnType<typeof stackConfig>, cpuMillis: number) {
+  const wrk = join(config.toolsDir, 'bin', 'wrk');
+  const quota = createCpuQuota(config.id, 'hello', cpuMillis);
+  const pidFile = join(config.runDir, 'pids', 'hello.pid');
+  startProcess({
+    command: process.execPath,
+    args: [join(ROOT, 'dist', 'scripts', 'bench', 'hello-fastify.js')],
+    env: { PATH: process.env.PATH, PORT: String(HELLO_PORT) },
+    cwd: config.runDir,
+    logFile: join(config.runDir, 'logs', 'hello.log'),
+    pidFile,
+    cgroupProcs: 'error' in quota ? undefined : quota.dir,
+  });
+  try {
+    await waitFor('hello-fastify', async () => (await httpStatus(`http://127.0.0.1:${HELLO_PORT}/`)) !== null, 20_000, () => true);
+    const api: WrkResult[] = [];
+    const hello: WrkResult[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      api.push(await wrkPost(wrk, config.runDir, `http://127.0.0.1:${config.apiBasePort}/rate?rate=5&subject=bench`, SECONDS, CONNECTIONS));
+      hello.push(await wrkPost(wrk, config.runDir, `http://127.0.0.1:${HELLO_PORT}/rate?rate=5`, SECONDS, CONNECTIONS));
+      log(`round ${round}/${ROUNDS}: rate-api ${api[round - 1].rps.toFixed(0)} rps, bare Fastify ${hello[round - 1].rps.toFixed(0)} rps`);
+    }
+    const ratios = api.map((a, i) => a.rps / hello[i].rps);
+    return { cgroups: !('error' in quota), api, hello, ratios };
+  } finally {
+    await stopProcess(pidFile, 10_000);
+  }
+}
+
+async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
+  const topic = `rates.bench.${Date.now()}`;
+  const kafka = new Kafka({ clientId: 'rate-bench', brokers: [`127.0.0.1:${config.kafkaPort}`], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 6 }] });
+  await admin.disconnect();
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  log(`pre-filling ${topic} with ${EVENTS} events`);
+  const subjects = Array.from({ length: 500 }, (_, i) => `bench-${i}`);
+  for (let sent = 0; sent < EVENTS; sent += 10_000) {
+    const messages = Array.from({ length: Math.min(10_000, EVENTS - sent) }, (_, i) => {
+      const subject = subjects[(sent + i) % subjects.length];
+      return { key: subject, value: JSON.stringify({ v: 1, id: randomUUID(), subject, rate: ((sent + i) % 10) + 1, ts: Date.now() }) };
+    });
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+
+  const pidFile = join(config.runDir, 'pids', 'bench-consumer.pid');
+  const started = Date.now();
+  startProcess({
+    command: process.execPath,
+    args: [join(ROOT, 'dist', 'apps', 'rate-consumer', 'src', 'main.js')],
+    env: {
+      PATH: process.env.PATH,
+      HOST: '127.0.0.1',
+      HEALTH_PORT: String(BENCH_CONSUMER_PORT),
+      KAFKA_BROKERS: `127.0.0.1:${config.kafkaPort}`,
+      REDIS_URL: `redis://127.0.0.1:${config.redisPort}/1`,
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: `bench-${randomUUID()}`,
+      REPLICA_NAME: 'bench-consumer',
+      LOG_LEVEL: 'warn',
+    },
+    cwd: config.runDir,
+    logFile: join(config.runDir, 'logs', 'bench-consumer.log'),
+    pidFile,
+  });
+  try {
+    let firstAt = 0;
+    let applied = 0;
+    const deadline = Date.now() + 300_000;
+    while (applied < EVENTS) {
+      if (Date.now() > deadline) throw new Error(`consumer applied only ${applied} of ${EVENTS} events in 5 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then((r) => r.text(), () => '');
+      applied = Number(/^rate_consumer_events_applied_total (\d+)/m.exec(text)?.[1] ?? 0);
+      if (applied > 0 && firstAt === 0) firstAt = Date.now();
+    }
+    const seconds = (Date.now() - firstAt) / 1000;
+    return { events: EVENTS, seconds, eventsPerSecond: EVENTS / seconds, startupSeconds: (firstAt - started) / 1000 };
+  } finally {
+    await stopProcess(pidFile, 20_000);
+  }
+}
+
+async function main(): Promise<void> {
+  const config = stackConfig(ENV);
+  const cpuMillis = apiCpuLimitMillis(config.valuesFile);
+  log(`starting a 1-replica stack in ${config.runDir}`);
+  await up(config, { replicas: 1, log });
+  try {
+    const a = await apiVsFastify(config, cpuMillis);
+    const b = await consumerThroughput(config);
+    const summary = {
+      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      cpuLimitPerReplica: `${cpuMillis}m`,
+      cgroups: a.cgroups,
+      load: `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds`,
+      apiVsFastify: {
+        apiRps: a.api.map((r) => r.rps),
+        fastifyRps: a.hello.map((r) => r.rps),
+        ratioMedian: median(a.ratios),
+        ratios: a.ratios,
+        apiP99Ms: a.api.map((r) => r.p99Ms),
+        apiNon2xx: a.api.reduce((n, r) => n + r.non2xx, 0),
+      },
+      consumer: b,
+    };
+    const dir = join(ROOT, 'reports');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, JSON.stringify(summary, null, 2));
+    console.log('');
+    console.log(`| benchmark | result | spread | goal |`);
+    console.log(`|---|---|---|---|`);
+    console.log(`| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`);
+    console.log(`| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`);
+    console.log(`| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...a.ratios).toFixed(2)}–${Math.max(...a.ratios).toFixed(2)} | ≥ 0.5 |`);
+    console.log(`| (b) consumer, Kafka → Redis | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s | ≥ 100000 |`);
+    console.log('');
+    log(`CPU quota per process: ${cpuMillis}m${a.cgroups ? ' (cgroup)' : ' NOT APPLIED (cgroups not writable)'}; consumer unlimited; written ${file}`);
+  } finally {
+    await down(config, true);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`[bench] error: ${error.message}`);
+  process.exit(1);
+});
