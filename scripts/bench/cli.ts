@@ -29,7 +29,8 @@ const HELLO_PORT = 48199;
 const BENCH_CONSUMER_PORT = 49102;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const CONNECTIONS = 32;
+// Enough connections to saturate the quota: with fewer, wrk measures connections / latency (Little's law), not capacity.
+const CONNECTIONS = 256;
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 300_000);
 
 const log = (line: string) => console.log(`[bench] ${line}`);

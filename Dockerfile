@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# One Dockerfile, two images: --target rate-api or --target rate-consumer.
+# Build stage compiles TypeScript; deps stage holds production dependencies only; the runtime
+# stages are distroless (no shell, no package manager) and run as the non-root user 65532.
+
+FROM node:20.19-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY apps ./apps
+COPY libs ./libs
+COPY scripts ./scripts
+RUN npx tsc -p tsconfig.build.json
+
+FROM node:20.19-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/dist/libs ./dist/libs
+USER 65532:65532
+
+FROM runtime AS rate-consumer
+COPY --from=build /app/dist/apps/rate-consumer ./dist/apps/rate-consumer
+EXPOSE 3001
+CMD ["dist/apps/rate-consumer/src/main.js"]
+
+FROM runtime AS rate-api
+COPY --from=build /app/dist/apps/rate-api ./dist/apps/rate-api
+EXPOSE 3000
+CMD ["dist/apps/rate-api/src/main.js"]
