@@ -1,6 +1,11 @@
-// Two tiers: unit specs beside the code (fakes allowed), integration specs in test/ against the
-// real Kafka, Redis, nginx and app processes that test/integration/global-setup.ts starts.
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] };
+// Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
+// integration specs against the real Kafka, Redis, nginx and app processes that
+// test/integration/global-setup.ts starts.
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+  // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
+  '^.+/loadtest/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2020', isolatedModules: true } }],
+};
 
 module.exports = {
   // Integration tests wait for real services (a Kafka restart takes seconds); unit tests never get near it.
@@ -10,7 +15,13 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
-      testMatch: ['<rootDir>/{apps,libs,scripts}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,loadtest}/**/*.spec.ts'],
+    },
+    {
+      displayName: 'chart',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/chart/**/*.spec.ts'],
     },
     {
       displayName: 'integration',

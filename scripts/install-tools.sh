@@ -17,9 +17,9 @@ say() { printf '[tools] %s\n' "$*"; }
 die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
-GROUPS=("${@:-stack}")
-want() { [[ " ${GROUPS[*]} " == *" $1 "* || " ${GROUPS[*]} " == *" all "* ]]; }
-for group in "${GROUPS[@]}"; do
+WANTED=("${@:-stack}")
+want() { [[ " ${WANTED[*]} " == *" $1 "* || " ${WANTED[*]} " == *" all "* ]]; }
+for group in "${WANTED[@]}"; do
   [[ "$group" =~ ^(stack|load|checks|all)$ ]] || die "unknown group '$group' (stack, load, checks, all)"
 done
 
@@ -56,7 +56,7 @@ if want checks; then
 fi
 
 if ! want stack; then
-  say "ready: ${GROUPS[*]}"
+  say "ready: ${WANTED[*]}"
   exit 0
 fi
 need java "Java 17 runs the Kafka broker"
