@@ -10,4 +10,4 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
 fi
 echo "[bootstrap] building TypeScript"
 npx tsc -p tsconfig.build.json
-bash scripts/install-tools.sh
+bash scripts/install-tools.sh "$@"

@@ -11,13 +11,15 @@ export interface WrkResult {
   p99Ms: number;
   requests: number;
   non2xx: number;
+  /** wrk's own output, kept as the raw result. */
+  output: string;
 }
 
 /** Closed-loop maximum throughput: wrk with enough connections to keep the target saturated. */
-export async function wrkPost(wrk: string, scratchDir: string, url: string, seconds: number, connections: number): Promise<WrkResult> {
+export async function wrkPost(wrk: string, scratchDir: string, url: string, seconds: number, connections: number, threads = 1): Promise<WrkResult> {
   const script = join(scratchDir, 'post.lua');
   writeFileSync(script, 'wrk.method = "POST"\n');
-  const { stdout } = await run(wrk, ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { timeout: (seconds + 30) * 1000 });
+  const { stdout } = await run(wrk, [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { timeout: (seconds + 30) * 1000 });
   const num = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? NaN);
   const ms = (pattern: RegExp) => {
     const m = pattern.exec(stdout);
@@ -31,5 +33,6 @@ export async function wrkPost(wrk: string, scratchDir: string, url: string, seco
     p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
     requests: num(/(\d+) requests in/),
     non2xx: num(/Non-2xx or 3xx responses: (\d+)/) || 0,
+    output: stdout,
   };
 }
