@@ -1,6 +1,6 @@
 // Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
 // integration specs against the real Kafka, Redis, nginx and app processes that
-// test/integration/global-setup.ts starts.
+// test/integration/global-setup.ts starts; the quick experiment end to end on a stack of its own.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
@@ -30,6 +30,12 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
+    {
+      displayName: 'experiment',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/experiment/**/*.spec.ts'],
     },
   ],
 };

@@ -7,6 +7,7 @@ const run = promisify(execFile);
 
 export interface WrkResult {
   rps: number;
+  meanMs: number;
   p50Ms: number;
   p99Ms: number;
   requests: number;
@@ -29,6 +30,7 @@ export async function wrkPost(wrk: string, scratchDir: string, url: string, seco
   };
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
+    meanMs: ms(/Latency\s+([\d.]+)(us|ms|s)/),
     p50Ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
     p99Ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
     requests: num(/(\d+) requests in/),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
@@ -10,6 +10,7 @@ import { median, searchCapacity, StepResult } from './capacity-search';
 import { ExperimentMeta, ReplicaRun } from './experiment-types';
 import { CpuWindow } from './process-cpu';
 import { buildSummary, headlineTable, renderHtml, renderMarkdown } from './report';
+import { attackK6 } from './k6';
 import { attack, AttackResult, writeTargets } from './vegeta';
 
 interface Definitions {
@@ -22,10 +23,10 @@ interface Definitions {
   quick: { closed: { duration_s: number }; open: { duration_s: number }; capacity: { step_duration_s: number; step_factor: number }; repeats: number };
 }
 
-const USAGE = 'usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--target local]';
+const USAGE = 'usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--target local|k8s] [--base-url http://localhost]';
 
 function parseArgs(argv: string[]) {
-  const options = { quick: false, replicas: [1, 3], values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), target: 'local' };
+  const options = { quick: false, replicas: [1, 3], values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), target: 'local', baseUrl: '' };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
@@ -36,13 +37,25 @@ function parseArgs(argv: string[]) {
       options.replicas = [...new Set(raw.split(',').map(Number))].sort((a, b) => a - b);
     } else if (flag === '--values') options.values = resolve(value() ?? '');
     else if (flag === '--target') options.target = value() ?? '';
+    else if (flag === '--base-url') options.baseUrl = (value() ?? '').replace(/\/+$/, '');
     else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
   }
-  if (options.target !== 'local') {
-    throw new Error(`--target ${options.target}: only the local target runs here; on a cluster use the kind workflow (.github/workflows/kind.yml) with k6`);
+  if (!['local', 'k8s'].includes(options.target)) throw new Error(`--target takes local or k8s, got ${JSON.stringify(options.target)}`);
+  if (options.target === 'k8s') {
+    for (const tool of ['helm', 'k6']) if (!onPath(tool)) throw new Error(`--target k8s needs ${tool} on PATH`);
+    options.baseUrl ||= 'http://localhost';
   }
   if (!existsSync(options.values)) throw new Error(`--values ${options.values} does not exist`);
   return options;
+}
+
+function onPath(tool: string): boolean {
+  try {
+    execFileSync(tool, ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function definitions(quick: boolean): Definitions {
@@ -133,19 +146,17 @@ async function main(): Promise<void> {
   const rawDir = join(outDir, 'raw');
   mkdirSync(rawDir, { recursive: true });
   const config = stackConfig({ ...process.env, RATE_VALUES_FILE: options.values });
-  const baseUrl = `http://127.0.0.1:${config.nginxPort}`;
+  const k8s = options.target === 'k8s';
+  const baseUrl = k8s ? options.baseUrl : `http://127.0.0.1:${config.nginxPort}`;
   const vegeta = join(config.toolsDir, 'bin', 'vegeta');
   const wrk = join(config.toolsDir, 'bin', 'wrk');
-  const hasK6 = (() => {
-    try {
-      execFileSync('k6', ['version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-  if (hasK6) log('k6 is on PATH: use it against a cluster with the kind workflow; locally this run drives the same scenarios with vegeta and wrk');
-  const wasRunning = (await status(config)).some((s) => s.running);
+  // The same open scenario through k6 whenever it is installed (always on a cluster), else vegeta.
+  const driver: 'k6' | 'vegeta' = k8s || onPath('k6') ? 'k6' : 'vegeta';
+  const drive = (targets: string, subjectPrefix: string, rate: number, seconds: number, raw: string) =>
+    driver === 'k6'
+      ? attackK6('k6', baseUrl, subjectPrefix, defs.subjects, rate, seconds, join(rawDir, `${raw}.k6.json`))
+      : attack(vegeta, targets, rate, seconds, join(rawDir, `${raw}.bin`));
+  const wasRunning = !k8s && (await status(config)).some((s) => s.running);
   const cpuMillis = apiCpuLimitMillis(options.values);
   const objective = { p99Ms: defs.objective.p99_ms, maxErrorRate: defs.objective.max_error_rate };
   const runs: ReplicaRun[] = [];
@@ -156,11 +167,17 @@ async function main(): Promise<void> {
 
   for (const replicas of options.replicas) {
     const prefix = `exp${tag}-r${replicas}`;
-    log(`[${replicas} replica(s)] starting the stack`);
-    const state = await up(config, { replicas, log: (l) => log(`[${replicas} replica(s)] ${l}`) });
-    if (!state.cgroups) cgroupProblem = state.cgroupProblem;
+    if (k8s) {
+      log(`[${replicas} replica(s)] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
+      execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
+    } else {
+      log(`[${replicas} replica(s)] starting the stack`);
+      const state = await up(config, { replicas, log: (l) => log(`[${replicas} replica(s)] ${l}`) });
+      if (!state.cgroups) cgroupProblem = state.cgroupProblem;
+    }
     const accessLog = join(config.runDir, 'nginx', 'access.log');
-    const pids = stackPids(config, replicas);
+    // On a cluster, CPU and balance come from the cluster's own monitoring, not from /proc here.
+    const pids = k8s ? new Map<string, number>() : stackPids(config, replicas);
 
     const capSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-cap-${i}`);
     const capTargets = join(rawDir, `targets-r${replicas}-cap.http`);
@@ -172,13 +189,13 @@ async function main(): Promise<void> {
     const accepted = (r: AttackResult) => r.statusCodes['202'] ?? 0;
 
     log(`[${replicas} replica(s)] warm-up`);
-    capAccepted += accepted(await attack(vegeta, capTargets, 100, options.quick ? 3 : 5, join(rawDir, `r${replicas}-warmup.bin`)));
+    capAccepted += accepted(await drive(capTargets, `${prefix}-cap`, 100, options.quick ? 3 : 5, `r${replicas}-warmup`));
 
     const closed: ReplicaRun['closed'] = [];
-    for (let i = 1; i <= defs.repeats; i++) {
+    for (let i = 1; i <= defs.repeats && !k8s; i++) {
       const result = await wrkPost(wrk, rawDir, `${baseUrl}/rate?rate=5&subject=${prefix}-closed`, defs.closed.duration_s, defs.closed.vus, defs.closed.vus);
       writeFileSync(join(rawDir, `r${replicas}-closed-${i}.wrk.txt`), result.output);
-      closed.push({ rps: result.rps, p50Ms: result.p50Ms, p99Ms: result.p99Ms, connections: defs.closed.vus });
+      closed.push({ rps: result.rps, p50Ms: result.p50Ms, meanMs: result.meanMs, p99Ms: result.p99Ms, connections: defs.closed.vus });
       log(`[${replicas} replica(s)] closed model (wrk -c${defs.closed.vus} -t${defs.closed.vus}) ${i}/${defs.repeats}: ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms} ms`);
     }
 
@@ -192,7 +209,7 @@ async function main(): Promise<void> {
         { ...objective, startRate, stepFactor: defs.capacity.step_factor, maxRate: defs.capacity.max_rate, refineSteps: 2 },
         async (rate): Promise<StepResult> => {
           const window = new CpuWindow(pids);
-          const r = await attack(vegeta, capTargets, rate, defs.capacity.step_duration_s, join(rawDir, `r${replicas}-capacity-${i}-${rate}.bin`));
+          const r = await drive(capTargets, `${prefix}-cap`, rate, defs.capacity.step_duration_s, `r${replicas}-capacity-${i}-${rate}`);
           const cpu = window.finish();
           cpuByRate.set(rate, { ...cpu, generator: r.generatorCpuPct });
           capAccepted += accepted(r);
@@ -220,16 +237,16 @@ async function main(): Promise<void> {
     let openAccepted = 0;
     const shareCounts: Record<string, number> = {};
     for (let i = 1; i <= defs.repeats; i++) {
-      const offset = existsSync(accessLog) ? statSync(accessLog).size : 0;
+      const offset = !k8s && existsSync(accessLog) ? statSync(accessLog).size : 0;
       const window = new CpuWindow(pids);
       let running = true;
       const probe = freshnessProbe(baseUrl, `${prefix}-fresh${i}`, () => !running, freshness, freshSubjects);
-      const r = await attack(vegeta, openTargets, openRate, defs.open.duration_s, join(rawDir, `r${replicas}-open-${i}.bin`));
+      const r = await drive(openTargets, `${prefix}-open`, openRate, defs.open.duration_s, `r${replicas}-open-${i}`);
       running = false;
       await probe;
       const cpu = window.finish();
       await sleep(1500); // nginx flushes its access log buffer every second
-      for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
+      if (!k8s) for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
       openAccepted += accepted(r);
       open.push({ offered: openRate, sentRate: r.sentRate, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, errorRate: r.errorRate, generatorCpuPct: r.generatorCpuPct, cpuPct: cpu });
       log(`[${replicas} replica(s)] open ${openRate} rps ${i}/${defs.repeats}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %, generator CPU ${r.generatorCpuPct} %`);
@@ -259,9 +276,11 @@ async function main(): Promise<void> {
   const meta: ExperimentMeta = {
     startedAt,
     quick: options.quick,
-    driver: 'vegeta',
+    driver,
+    target: options.target,
     cpuLimitPerReplica: `${cpuMillis}m`,
-    cgroups: cgroupProblem === null && (readState(config)?.cgroups ?? false),
+    // On a cluster the kubelet enforces resources.limits; locally the stack's cgroups do.
+    cgroups: k8s || (cgroupProblem === null && (readState(config)?.cgroups ?? false)),
     cgroupProblem,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
     objective: defs.objective,
@@ -275,7 +294,7 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'runs.json'), `${JSON.stringify(runs, null, 2)}\n`);
   writeFileSync(join(outDir, 'report.md'), markdown);
   writeFileSync(join(outDir, 'report.html'), renderHtml(summary, meta, runs, markdown));
-  for (const file of execFileSync('ls', [rawDir], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.bin'))) {
+  for (const file of readdirSync(rawDir).filter((f) => f.endsWith('.bin'))) {
     writeFileSync(join(rawDir, file.replace(/\.bin$/, '.json')), execFileSync(vegeta, ['report', '-type=json', join(rawDir, file)]));
   }
   if (!wasRunning) {

@@ -3,7 +3,7 @@ import { SearchResult } from './capacity-search';
 /** Everything measured for one replica count; report.ts turns a list of these into the report. */
 export interface ReplicaRun {
   replicas: number;
-  closed: { rps: number; p50Ms: number; p99Ms: number; connections: number }[];
+  closed: { rps: number; p50Ms: number; meanMs: number; p99Ms: number; connections: number }[];
   capacity: SearchResult[];
   open: {
     offered: number;
@@ -28,6 +28,7 @@ export interface ExperimentMeta {
   startedAt: string;
   quick: boolean;
   driver: 'vegeta' | 'k6';
+  target: string;
   cpuLimitPerReplica: string;
   cgroups: boolean;
   cgroupProblem: string | null;

@@ -34,6 +34,7 @@ export function buildSummary(meta: ExperimentMeta, runs: ReplicaRun[]) {
         connections: run.closed[0]?.connections ?? 5,
         rps: median(run.closed.map((c) => c.rps)),
         p50_ms: median(run.closed.map((c) => c.p50Ms)),
+        mean_ms: median(run.closed.map((c) => c.meanMs)),
         p99_ms: median(run.closed.map((c) => c.p99Ms)),
       },
       freshness_ms: { p50: pct(fresh, 50), p99: pct(fresh, 99), max: fresh[fresh.length - 1] ?? 0, samples: fresh.length },
@@ -50,6 +51,7 @@ export function buildSummary(meta: ExperimentMeta, runs: ReplicaRun[]) {
     cgroups: meta.cgroups,
     quick: meta.quick,
     driver: meta.driver,
+    target: meta.target,
     started_at: meta.startedAt,
     machine: meta.machine,
     objective: meta.objective,
@@ -78,7 +80,7 @@ interface ResultView {
   generator_flagged: boolean;
   cpu_pct_at_capacity: Record<string, number>;
   cpu_pct_at_open_load: Record<string, number>;
-  closed_model: { connections: number; rps: number; p50_ms: number; p99_ms: number };
+  closed_model: { connections: number; rps: number; p50_ms: number; mean_ms: number; p99_ms: number };
   freshness_ms: { p50: number; p99: number; max: number; samples: number };
   capacity_limited_by: string[];
 }
@@ -135,8 +137,9 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   );
   for (const n of replicas) {
     const c = view(summary, n).closed_model;
-    const littles = c.p50_ms > 0 ? round((c.connections / c.p50_ms) * 1000) : 0;
-    lines.push(`- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps at p50 ${c.p50_ms} ms; ${c.connections} / ${c.p50_ms} ms = ${littles} rps — the loop again measures its own round trip.`);
+    if (c.mean_ms === 0) continue;
+    const littles = round((c.connections / c.mean_ms) * 1000);
+    lines.push(`- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps at a mean latency of ${c.mean_ms} ms; ${c.connections} / ${c.mean_ms} ms = ${littles} rps — the loop measures its own round trip, not the service's capacity.`);
   }
   lines.push('', '## Open model: capacity at the objective', '');
   lines.push(

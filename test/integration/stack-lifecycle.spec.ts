@@ -74,6 +74,10 @@ describe('stack:up / stack:status / stack:down', () => {
 
     const down = cli('down');
     expect(down.status).toBe(0);
+    // Every process, the consumer and the API replicas included, ended on SIGTERM by itself.
+    expect(down.out).toMatch(/consumer: stopped/);
+    expect(down.out).toMatch(/api-1: stopped/);
+    expect(down.out).not.toMatch(/killed/);
     for (const pid of after.values()) expect(alive(pid)).toBe(false);
     for (const port of PORTS) expect(await portOpen(port)).toBe(false);
     expect(existsSync(join(ENV.RATE_RUN_DIR, 'kafka', 'data', 'meta.properties'))).toBe(true);

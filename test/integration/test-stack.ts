@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { RateAggregate } from '../../libs/contracts/src';
 import { ROOT, stackConfig, StackConfig } from '../../scripts/stack/stack-config';
 
 /** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */
@@ -53,15 +54,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, done:
   return last;
 }
 
-export interface Aggregate {
-  subject: string;
-  count: number;
-  sum: number;
-  avg: number | null;
-  min: number | null;
-  max: number | null;
-  histogram: Record<string, number>;
-}
+export type Aggregate = RateAggregate;
 
 export async function readAggregate(subject: string, baseUrl = BASE_URL): Promise<Aggregate> {
   const response = await fetch(`${baseUrl}/rate?subject=${encodeURIComponent(subject)}`);

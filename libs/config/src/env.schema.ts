@@ -23,6 +23,7 @@ export interface RateConfig {
   logLevel: LogLevel;
   produceTimeoutMs: number;
   produceMaxBatch: number;
+  produceLingerMs: number;
   shutdownGraceMs: number;
 }
 
@@ -151,6 +152,13 @@ export const ENV_SCHEMA = {
     expected: 'integer 1..10000 (events per Kafka produce request)',
     fallback: () => '1000',
     parse: intIn(1, 10000),
+  },
+  PRODUCE_LINGER_MS: {
+    key: 'produceLingerMs',
+    apps: ['rate-api'],
+    expected: 'integer 0..1000 (ms an idle producer waits to gather a batch; Kafka 4 clients default to 5)',
+    fallback: () => '5',
+    parse: intIn(0, 1000),
   },
   SHUTDOWN_GRACE_MS: {
     key: 'shutdownGraceMs',

@@ -109,3 +109,32 @@ describe('BatchingProducer', () => {
     expect(fake.sent).toHaveLength(2);
   });
 });
+
+describe('BatchingProducer with linger', () => {
+  it('holds the first message of an idle producer for lingerMs to gather company', async () => {
+    const fake = new FakeProducer();
+    const producer = new BatchingProducer(fake as unknown as Producer, 'rates', 100, 10_000, undefined, 30);
+    const sends = [producer.send({ value: '1' }), producer.send({ value: '2' })];
+    expect(fake.sent).toHaveLength(0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(fake.sent.map((r) => r.messages.length)).toEqual([2]);
+    fake.ack();
+    await Promise.all(sends);
+  });
+
+  it('sends at once when a full batch is waiting, and flush does not wait out the linger', async () => {
+    const fake = new FakeProducer();
+    const producer = new BatchingProducer(fake as unknown as Producer, 'rates', 2, 10_000, undefined, 10_000);
+    const sends = [producer.send({ value: '1' }), producer.send({ value: '2' })];
+    expect(fake.sent.map((r) => r.messages.length)).toEqual([2]);
+    const third = producer.send({ value: '3' });
+    fake.ack();
+    await Promise.all(sends);
+    await tick();
+    expect(fake.sent).toHaveLength(2);
+    const flushed = producer.flush();
+    fake.ack();
+    await flushed;
+    await third;
+  });
+});

@@ -23,11 +23,13 @@ interface Pending {
 /**
  * Gathers concurrent sends into one Kafka produce request (kafkajs has no linger): while a batch
  * is in flight, new messages queue; when it is acknowledged, everything queued goes out as the
- * next batch. Each caller resolves only with its own batch's ack (acks=all).
+ * next batch. An idle producer waits lingerMs for the first batch to fill. Each caller resolves
+ * only with its own batch's ack (acks=all).
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
   private inFlight: Promise<void> | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -36,6 +38,8 @@ export class BatchingProducer {
     private readonly maxBatch: number,
     private readonly timeoutMs: number,
     private readonly observer?: BatchObserver,
+    /** How long the first message of an idle producer waits for company (Kafka's linger.ms). */
+    private readonly lingerMs = 0,
   ) {}
 
   get pending(): number {
@@ -58,17 +62,22 @@ export class BatchingProducer {
         }, this.timeoutMs),
       };
       this.queue.push(entry);
-      if (!this.inFlight) this.pump();
+      if (this.inFlight) return;
+      if (this.lingerMs === 0 || this.queue.length >= this.maxBatch) this.pump();
+      else this.lingerTimer ??= setTimeout(() => this.pump(), this.lingerMs);
     });
   }
 
   /** Resolves when everything accepted so far has been sent (or failed). */
   async flush(): Promise<void> {
     this.closed = true;
+    if (this.lingerTimer) this.pump();
     while (this.inFlight) await this.inFlight;
   }
 
   private pump(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     const batch = this.queue.splice(0, this.maxBatch);
     if (batch.length === 0) {
       this.inFlight = null;

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
+import { checkReadiness } from '../../../../libs/observability/src';
 import { RedisIndicator } from '../../../../libs/redis/src';
 import { REDIS_CLIENT } from '../rate-api.constants';
 import { RateProducer } from '../kafka/rate.producer';
@@ -24,13 +25,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => {
-        const kafka = this.producer.health;
-        const session = this.indicators.check('kafka');
-        return kafka.ok ? session.up() : session.down({ message: kafka.reason });
-      },
-      () => this.redisIndicator.check(this.redis),
-    ]);
+    const kafkaProblem = () => (this.producer.health.ok ? null : this.producer.health.reason);
+    return checkReadiness(this.health, this.indicators, kafkaProblem, () => this.redisIndicator.check(this.redis));
   }
 }

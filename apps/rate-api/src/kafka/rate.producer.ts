@@ -37,13 +37,14 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.connected = false;
     });
-    this.batching = new BatchingProducer(this.producer, config.kafkaTopic, config.produceMaxBatch, config.produceTimeoutMs, {
-      batchSent: (size, seconds, ok) => {
+    const observer = {
+      batchSent: (size: number, seconds: number, ok: boolean) => {
         metrics.batchSent(size, seconds, ok);
         if (ok) this.lastFailureAt = 0;
         else [this.lastFailureAt, this.lastFailure] = [Date.now(), 'the last produce request to Kafka failed'];
       },
-    });
+    };
+    this.batching = new BatchingProducer(this.producer, config.kafkaTopic, config.produceMaxBatch, config.produceTimeoutMs, observer, config.produceLingerMs);
   }
 
   async onModuleInit(): Promise<void> {

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
+import { checkReadiness } from '../../../../libs/observability/src';
 import { RedisIndicator } from '../../../../libs/redis/src';
 import { ConsumerState } from '../kafka/consumer-state';
 import { REDIS_CLIENT } from '../rate-consumer.constants';
@@ -24,13 +25,6 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return this.health.check([
-      () => {
-        const problem = this.state.problem();
-        const session = this.indicators.check('kafka');
-        return problem === null ? session.up() : session.down({ message: problem });
-      },
-      () => this.redisIndicator.check(this.redis),
-    ]);
+    return checkReadiness(this.health, this.indicators, () => this.state.problem(), () => this.redisIndicator.check(this.redis));
   }
 }

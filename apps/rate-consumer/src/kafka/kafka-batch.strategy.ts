@@ -16,12 +16,15 @@ export interface KafkaBatchOptions {
 
 const RETRY_DELAY_MS = 500;
 const SUBSCRIBE_ATTEMPTS = 60;
+const FETCH_WAIT_MS = 50;
+/** Redis holds the applied offsets; Kafka's commit only feeds lag monitoring, so once a second is enough. */
+const COMMIT_INTERVAL_MS = 1000;
 
 /**
  * Nest's built-in Kafka transport hands messages over one at a time (kafkajs eachMessage); this
  * strategy hands over a partition's whole batch, so it reaches Redis in one round trip. It owns
- * the Kafka side of exactly-once: commit after the handler applied the batch, or seek back when
- * the handler says Redis is behind.
+ * the Kafka side of exactly-once: resolve (and periodically commit) an offset only after the
+ * handler applied the batch, or seek back when the handler says Redis is behind.
  */
 export class KafkaBatchStrategy extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
@@ -41,6 +44,10 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       sessionTimeout: 10_000,
       rebalanceTimeout: 15_000,
       heartbeatInterval: 1_000,
+      // Let a fetch wait briefly for more records: at moderate rates a fetch per record would
+      // cost a Kafka request, a Lua call and a commit per rating. Freshness pays up to this wait.
+      minBytes: 64 * 1024,
+      maxWaitTimeInMs: FETCH_WAIT_MS,
     });
     this.consumer = consumer;
     consumer.on(consumer.events.CONNECT, () => (state.connected = true));
@@ -67,7 +74,9 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       }
     }
     await consumer.run({
-      autoCommit: false,
+      // Only offsets resolved after Redis applied them are committed (and on leaving the group).
+      autoCommit: true,
+      autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
@@ -98,9 +107,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
           return;
         }
         resolveOffset(records.lastOffset);
-        await commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: String(BigInt(records.lastOffset) + 1n) }] }],
-        });
+        await commitOffsetsIfNecessary();
         await heartbeat();
         return;
       } catch (error) {

@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/stack/stack-config';
+
+/**
+ * npm run experiment -- --quick, end to end on its own stack (own run dir and ports): every file
+ * of the report is produced and integrity is exact. No speed is asserted — the machine is shared.
+ */
+const ENV = {
+  ...process.env,
+  RATE_RUN_DIR: join(ROOT, '.run', 'test-experiment'),
+  RATE_NGINX_PORT: '38080',
+  RATE_API_BASE_PORT: '38081',
+  RATE_KAFKA_PORT: '49192',
+  RATE_REDIS_PORT: '46479',
+  RATE_CONSUMER_PORT: '39101',
+};
+
+describe('npm run experiment -- --quick', () => {
+  afterAll(() => rmSync(ENV.RATE_RUN_DIR, { recursive: true, force: true }));
+
+  it('runs 1 vs 3 replicas and writes report.md, report.html, summary.json and raw results with exact integrity', async () => {
+    const before = new Set(existsSync(join(ROOT, 'reports')) ? readdirSync(join(ROOT, 'reports')) : []);
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--quick'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect({ code, tail: output.slice(-2000) }).toMatchObject({ code: 0 });
+
+    expect(output).toMatch(/\| API replicas \(250m CPU each\) \| capacity rps/);
+    expect(output).toMatch(/^\| 1 \| \d+/m);
+    expect(output).toMatch(/^\| 3 \| \d+/m);
+    expect(output).toMatch(/\[experiment\] \[3 replica\(s\)\] capacity 1\/1: offered \d+ rps/);
+
+    const created = readdirSync(join(ROOT, 'reports')).filter((d) => !before.has(d) && !d.startsWith('bench-'));
+    expect(created).toHaveLength(1);
+    const dir = join(ROOT, 'reports', created[0]);
+    for (const file of ['report.md', 'report.html', 'summary.json', 'runs.json']) expect(existsSync(join(dir, file))).toBe(true);
+    const raw = readdirSync(join(dir, 'raw'));
+    expect(raw.some((f) => f.endsWith('.bin'))).toBe(true);
+    expect(raw.some((f) => /^r1-open-1\.json$/.test(f))).toBe(true);
+    expect(raw.some((f) => /^r3-closed-1\.wrk\.txt$/.test(f))).toBe(true);
+
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ cpu_limit_per_replica: '250m', quick: true, driver: 'vegeta', integrity_exact: true });
+    for (const n of ['1', '3']) {
+      const r = summary.results[n];
+      expect(r.accepted).toBeGreaterThan(0);
+      expect(r.aggregated).toBe(r.accepted);
+      expect(r).toMatchObject({ lost: 0, duplicated: 0 });
+      expect(Object.keys(r.replica_share)).toHaveLength(Number(n));
+      expect(r.offered_rps).toBe(summary.results['1'].offered_rps);
+    }
+    expect(typeof summary.capacity_ratio_3_vs_1).toBe('number');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
+  }, 900_000);
+});
