@@ -58,7 +58,9 @@ describe('experiment report', () => {
     const md = renderMarkdown(summary, meta);
     expect(md).toContain('5 / 1.01 s = 4.95 rps');
     expect(md).toContain('wrk -c5: 160 rps at a mean latency of 31.25 ms; 5 / 31.25 ms = 160 rps');
-    expect(md).toContain('the API replicas at their CPU quota');
+    expect(md).toContain('the API replicas, at their CPU quota (');
+    expect(md).toContain('whole machine 64.5 % of 200 %');
+    expect(md).toContain('whole machine 113.5 % of 200 %');
     expect(md).toContain(headlineTable(summary));
   });
 

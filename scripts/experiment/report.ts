@@ -103,15 +103,16 @@ export function headlineTable(summary: Summary): string {
   ].join('\n');
 }
 
-function bottleneck(cpu: Record<string, number>, limitPct: number): string {
+function bottleneck(cpu: Record<string, number>, limitPct: number, cores: number): string {
   const entries = Object.entries(cpu).sort((a, b) => b[1] - a[1]);
   if (entries.length === 0) return 'not measured';
   const apis = entries.filter(([name]) => name.startsWith('api-'));
   const apisAtLimit = apis.length > 0 && apis.every(([, v]) => v >= 0.85 * limitPct);
   const total = entries.reduce((sum, [, v]) => sum + v, 0);
   const parts = entries.slice(0, 4).map(([name, v]) => `${name} ${v}%`);
-  if (apisAtLimit) return `the API replicas at their CPU quota (${parts.join(', ')}; whole machine ${round(total)}% of ${'200'}%)`;
-  return `${entries[0][0]} (${parts.join(', ')}; whole machine ${round(total)}% of 200%)`;
+  const machine = `whole machine ${round(total)} % of ${cores * 100} %`;
+  if (apisAtLimit) return `the API replicas, at their CPU quota (${parts.join(', ')}; ${machine})`;
+  return `${entries[0][0]} (${parts.join(', ')}; ${machine})`;
 }
 
 export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
@@ -149,7 +150,7 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   );
   for (const n of replicas) {
     const r = view(summary, n);
-    lines.push(`- ${n} replica(s): ${r.capacity_rps} rps (runs: ${r.capacity_rps_runs.join(', ')}; limited by ${[...new Set(r.capacity_limited_by)].join(', ')}). At capacity the busiest components were ${bottleneck(r.cpu_pct_at_capacity, limitPct)}.`);
+    lines.push(`- ${n} replica(s): ${r.capacity_rps} rps (runs: ${r.capacity_rps_runs.join(', ')}; limited by ${[...new Set(r.capacity_limited_by)].join(', ')}). At capacity the busiest components were ${bottleneck(r.cpu_pct_at_capacity, limitPct, meta.machine.cpus)}.`);
   }
   lines.push('', '## Latency at equal offered load', '');
   for (const n of replicas) {
