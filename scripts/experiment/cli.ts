@@ -3,6 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
+import { cpuThrottling } from '../stack/cpu-quota';
 import { down, readState, runningRecord, status, up } from '../stack/stack';
 import { ROOT, stackConfig, StackConfig } from '../stack/stack-config';
 import { wrkPost } from '../bench/wrk';
@@ -128,6 +129,17 @@ async function freshnessProbe(baseUrl: string, prefix: string, until: () => bool
   }
 }
 
+/** % of CFS periods in which each replica was throttled between two cpu.stat readings. */
+function throttledShare(names: string[], before: ReturnType<typeof cpuThrottling>[], after: ReturnType<typeof cpuThrottling>[]): Record<string, number> {
+  const share: Record<string, number> = {};
+  names.forEach((name, i) => {
+    const a = before[i];
+    const b = after[i];
+    if (a && b && b.periods > a.periods) share[name] = Math.round((1000 * (b.throttled - a.throttled)) / (b.periods - a.periods)) / 10;
+  });
+  return share;
+}
+
 function stackPids(config: StackConfig, replicas: number): Map<string, number> {
   const names = ['nginx', ...Array.from({ length: replicas }, (_, i) => `api-${i + 1}`), 'kafka', 'redis', 'consumer'];
   const pids = new Map<string, number>();
@@ -178,6 +190,7 @@ async function main(): Promise<void> {
     const accessLog = join(config.runDir, 'nginx', 'access.log');
     // On a cluster, CPU and balance come from the cluster's own monitoring, not from /proc here.
     const pids = k8s ? new Map<string, number>() : stackPids(config, replicas);
+    const apiNames = k8s ? [] : Array.from({ length: replicas }, (_, i) => `api-${i + 1}`);
 
     const capSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-cap-${i}`);
     const capTargets = join(rawDir, `targets-r${replicas}-cap.http`);
@@ -201,16 +214,20 @@ async function main(): Promise<void> {
 
     const capacity: ReplicaRun['capacity'] = [];
     let cpuAtCapacity: Record<string, number> = {};
+    let throttledPct: ReplicaRun['throttledPct'] = { atCapacity: {}, atFailure: {} };
     let bestCapacity = 0;
     for (let i = 1; i <= defs.repeats; i++) {
       const startRate = i === 1 ? defs.capacity.start_rate : Math.max(defs.capacity.start_rate, Math.round(capacity[0].capacity * 0.6));
       const cpuByRate = new Map<number, Record<string, number>>();
+      const throttleByRate = new Map<number, Record<string, number>>();
       const result = await searchCapacity(
         { ...objective, startRate, stepFactor: defs.capacity.step_factor, maxRate: defs.capacity.max_rate, refineSteps: 2 },
         async (rate): Promise<StepResult> => {
           const window = new CpuWindow(pids);
+          const throttling = apiNames.map((name) => cpuThrottling(config.id, name));
           const r = await drive(capTargets, `${prefix}-cap`, rate, defs.capacity.step_duration_s, `r${replicas}-capacity-${i}-${rate}`);
           const cpu = window.finish();
+          throttleByRate.set(rate, throttledShare(apiNames, throttling, apiNames.map((name) => cpuThrottling(config.id, name))));
           cpuByRate.set(rate, { ...cpu, generator: r.generatorCpuPct });
           capAccepted += accepted(r);
           log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: offered ${rate} rps → sent ${r.sentRate.toFixed(0)}, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %`);
@@ -221,6 +238,8 @@ async function main(): Promise<void> {
       if (result.capacity >= bestCapacity) {
         bestCapacity = result.capacity;
         cpuAtCapacity = cpuByRate.get(result.capacity) ?? {};
+        const firstFailure = result.steps.find((step) => !step.pass && step.offered > result.capacity);
+        throttledPct = { atCapacity: throttleByRate.get(result.capacity) ?? {}, atFailure: firstFailure ? (throttleByRate.get(firstFailure.offered) ?? {}) : {} };
       }
       log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: ${result.capacity} rps (limited by ${result.limitedBy})`);
       await sleep(2000);
@@ -265,6 +284,7 @@ async function main(): Promise<void> {
       capacity,
       open,
       cpuAtCapacity,
+      throttledPct,
       replicaShare,
       freshnessMs: freshness,
       integrity: { accepted: expected, aggregated, lost: Math.max(0, expected - aggregated), duplicated: Math.max(0, aggregated - expected) },

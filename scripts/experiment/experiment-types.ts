@@ -17,6 +17,8 @@ export interface ReplicaRun {
   }[];
   /** CPU per component (% of one core) during the highest passing capacity step. */
   cpuAtCapacity: Record<string, number>;
+  /** Share of CFS periods (%) in which each API replica hit its quota: at capacity and at the first failing step. */
+  throttledPct: { atCapacity: Record<string, number>; atFailure: Record<string, number> };
   replicaShare: Record<string, number>;
   freshnessMs: number[];
   integrity: { accepted: number; aggregated: number; lost: number; duplicated: number };

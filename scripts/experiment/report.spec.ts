@@ -24,6 +24,7 @@ function run(replicas: number, capacities: number[], lost = 0): ReplicaRun {
     capacity: capacities.map((capacity) => ({ capacity, limitedBy: 'latency' as const, steps: [step(capacity / 2, true), step(capacity, true), step(capacity * 1.25, false)] })),
     open: [{ offered: 60, sentRate: 60, p50Ms: 4 / replicas, p90Ms: 10, p99Ms: 40 / replicas, errorRate: 0, generatorCpuPct: 12, cpuPct: { 'api-1': 20, kafka: 15 } }],
     cpuAtCapacity: Object.fromEntries([...Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 24.5]), ['kafka', 30], ['nginx', 10]]),
+    throttledPct: { atCapacity: { 'api-1': 2.5 }, atFailure: { 'api-1': 31 } },
     replicaShare: Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 1 / replicas])),
     freshnessMs: [12, 8, 30, 15],
     integrity: { accepted: 1000, aggregated: 1000 - lost, lost, duplicated: 0 },
@@ -60,6 +61,7 @@ describe('experiment report', () => {
     expect(md).toContain('wrk -c5: 160 rps at a mean latency of 31.25 ms; 5 / 31.25 ms = 160 rps');
     expect(md).toContain('the API replicas, at their CPU quota (');
     expect(md).toContain('whole machine 64.5 % of 200 %');
+    expect(md).toContain('api-1 2.5 % at capacity, api-1 31 % at the first failing step');
     expect(md).toContain('whole machine 113.5 % of 200 %');
     expect(md).toContain(headlineTable(summary));
   });

@@ -30,6 +30,7 @@ export function buildSummary(meta: ExperimentMeta, runs: ReplicaRun[]) {
       generator_flagged: generatorCpu.some((c) => c > 80),
       cpu_pct_at_open_load: run.open[0]?.cpuPct ?? {},
       cpu_pct_at_capacity: run.cpuAtCapacity,
+      throttled_periods_pct: run.throttledPct,
       closed_model: {
         connections: run.closed[0]?.connections ?? 5,
         rps: median(run.closed.map((c) => c.rps)),
@@ -79,6 +80,7 @@ interface ResultView {
   generator_cpu_pct: number;
   generator_flagged: boolean;
   cpu_pct_at_capacity: Record<string, number>;
+  throttled_periods_pct: { atCapacity: Record<string, number>; atFailure: Record<string, number> };
   cpu_pct_at_open_load: Record<string, number>;
   closed_model: { connections: number; rps: number; p50_ms: number; mean_ms: number; p99_ms: number };
   freshness_ms: { p50: number; p99: number; max: number; samples: number };
@@ -150,7 +152,11 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   );
   for (const n of replicas) {
     const r = view(summary, n);
-    lines.push(`- ${n} replica(s): ${r.capacity_rps} rps (runs: ${r.capacity_rps_runs.join(', ')}; limited by ${[...new Set(r.capacity_limited_by)].join(', ')}). At capacity the busiest components were ${bottleneck(r.cpu_pct_at_capacity, limitPct, meta.machine.cpus)}.`);
+    const throttled = (m: Record<string, number>) => Object.entries(m).map(([k, v]) => `${k} ${v} %`).join(', ') || 'n/a';
+    lines.push(
+      `- ${n} replica(s): ${r.capacity_rps} rps (runs: ${r.capacity_rps_runs.join(', ')}; limited by ${[...new Set(r.capacity_limited_by)].join(', ')}). At capacity the busiest components were ${bottleneck(r.cpu_pct_at_capacity, limitPct, meta.machine.cpus)}. ` +
+        `CFS periods in which the quota throttled a replica: ${throttled(r.throttled_periods_pct.atCapacity)} at capacity, ${throttled(r.throttled_periods_pct.atFailure)} at the first failing step — a throttled replica stops for the rest of its 100 ms period, which is what pushes p99 past the objective.`,
+    );
   }
   lines.push('', '## Latency at equal offered load', '');
   for (const n of replicas) {

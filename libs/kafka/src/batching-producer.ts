@@ -42,10 +42,6 @@ export class BatchingProducer {
     private readonly lingerMs = 0,
   ) {}
 
-  get pending(): number {
-    return this.queue.length;
-  }
-
   send(message: Message): Promise<void> {
     if (this.closed) return Promise.reject(new ProduceUnavailableError('shutting down'));
     return new Promise<void>((resolve, reject) => {

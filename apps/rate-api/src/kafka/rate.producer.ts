@@ -21,7 +21,6 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   private readonly batching: BatchingProducer;
   private connected = false;
   private lastFailureAt = 0;
-  private lastFailure = '';
   private partitionCount: number;
   private shuttingDown = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -40,8 +39,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     const observer = {
       batchSent: (size: number, seconds: number, ok: boolean) => {
         metrics.batchSent(size, seconds, ok);
-        if (ok) this.lastFailureAt = 0;
-        else [this.lastFailureAt, this.lastFailure] = [Date.now(), 'the last produce request to Kafka failed'];
+        this.lastFailureAt = ok ? 0 : Date.now();
       },
     };
     this.batching = new BatchingProducer(this.producer, config.kafkaTopic, config.produceMaxBatch, config.produceTimeoutMs, observer, config.produceLingerMs);
@@ -56,16 +54,12 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   get health(): { ok: boolean; reason: string } {
     if (this.shuttingDown) return { ok: false, reason: 'shutting down' };
     if (!this.connected) return { ok: false, reason: 'producer not connected to Kafka' };
-    if (Date.now() - this.lastFailureAt < FAILURE_HOLD_MS) return { ok: false, reason: this.lastFailure };
+    if (Date.now() - this.lastFailureAt < FAILURE_HOLD_MS) return { ok: false, reason: 'the last produce request to Kafka failed' };
     return { ok: true, reason: 'connected' };
   }
 
   get partitions(): number {
     return this.partitionCount;
-  }
-
-  get queued(): number {
-    return this.batching.pending;
   }
 
   async produce(rating: Rating): Promise<RateEvent> {
