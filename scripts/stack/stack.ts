@@ -125,13 +125,6 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
     }),
   );
   if (cgroupProblem) log(`WARNING: API replicas run WITHOUT a CPU limit: ${cgroupProblem}`);
-  for (const name of apiNames(config)) {
-    if (Number(name.slice(4)) > options.replicas) {
-      await stopService(config, name);
-      log(`stopped ${name} (scaled to ${options.replicas})`);
-    }
-  }
-
   const nginxDir = join(config.runDir, 'nginx');
   mkdirSync(join(nginxDir, 'tmp'), { recursive: true });
   const conf = renderNginxConf({
@@ -149,6 +142,13 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
     log(`reloaded nginx with ${options.replicas} upstream(s)`);
   }
   await ensureService(config, specs.nginx, log);
+  // Extra replicas go only after nginx stopped routing to them.
+  for (const name of apiNames(config)) {
+    if (Number(name.slice(4)) > options.replicas) {
+      await stopService(config, name);
+      log(`stopped ${name} (scaled to ${options.replicas})`);
+    }
+  }
 
   const state: StackState = {
     replicas: options.replicas,
