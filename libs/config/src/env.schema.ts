@@ -156,8 +156,8 @@ export const ENV_SCHEMA = {
   PRODUCE_LINGER_MS: {
     key: 'produceLingerMs',
     apps: ['rate-api'],
-    expected: 'integer 0..1000 (ms an idle producer waits to gather a batch; Kafka 4 clients default to 5)',
-    fallback: () => '5',
+    expected: 'integer 0..1000 (ms an idle producer waits to gather a batch)',
+    fallback: () => '0',
     parse: intIn(0, 1000),
   },
   SHUTDOWN_GRACE_MS: {

@@ -16,7 +16,7 @@ export interface KafkaBatchOptions {
 
 const RETRY_DELAY_MS = 500;
 const SUBSCRIBE_ATTEMPTS = 60;
-const FETCH_WAIT_MS = 50;
+const FETCH_WAIT_MS = 20;
 /** Redis holds the applied offsets; Kafka's commit only feeds lag monitoring, so once a second is enough. */
 const COMMIT_INTERVAL_MS = 1000;
 
