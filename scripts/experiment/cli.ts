@@ -164,6 +164,9 @@ async function main(): Promise<void> {
   const wrk = join(config.toolsDir, 'bin', 'wrk');
   // The same open scenario through k6 whenever it is installed (always on a cluster), else vegeta.
   const driver: 'k6' | 'vegeta' = k8s || onPath('k6') ? 'k6' : 'vegeta';
+  for (const tool of driver === 'vegeta' ? [vegeta, wrk] : []) {
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: run npm run tools:install (npm run experiment installs it itself)`);
+  }
   const drive = (targets: string, subjectPrefix: string, rate: number, seconds: number, raw: string) =>
     driver === 'k6'
       ? attackK6('k6', baseUrl, subjectPrefix, defs.subjects, rate, seconds, join(rawDir, `${raw}.k6.json`))
