@@ -180,120 +180,128 @@ async function main(): Promise<void> {
   const tag = startedAt.replace(/\D/g, '').slice(2, 14);
   log(`writing to ${outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${cpuMillis}m CPU per API replica`);
 
-  for (const replicas of options.replicas) {
-    const prefix = `exp${tag}-r${replicas}`;
-    if (k8s) {
-      log(`[${replicas} replica(s)] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
-      execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
-    } else {
-      log(`[${replicas} replica(s)] starting the stack`);
-      const state = await up(config, { replicas, log: (l) => log(`[${replicas} replica(s)] ${l}`) });
-      if (!state.cgroups) cgroupProblem = state.cgroupProblem;
-    }
-    const accessLog = join(config.runDir, 'nginx', 'access.log');
-    // On a cluster, CPU and balance come from the cluster's own monitoring, not from /proc here.
-    const pids = k8s ? new Map<string, number>() : stackPids(config, replicas);
-    const apiNames = k8s ? [] : Array.from({ length: replicas }, (_, i) => `api-${i + 1}`);
-
-    const capSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-cap-${i}`);
-    const capTargets = join(rawDir, `targets-r${replicas}-cap.http`);
-    writeTargets(capTargets, baseUrl, capSubjects);
-    const openSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-open-${i}`);
-    const openTargets = join(rawDir, `targets-r${replicas}-open.http`);
-    writeTargets(openTargets, baseUrl, openSubjects);
-    let capAccepted = 0;
-    const accepted = (r: AttackResult) => r.statusCodes['202'] ?? 0;
-
-    log(`[${replicas} replica(s)] warm-up`);
-    capAccepted += accepted(await drive(capTargets, `${prefix}-cap`, 100, options.quick ? 3 : 5, `r${replicas}-warmup`));
-
-    const closed: ReplicaRun['closed'] = [];
-    for (let i = 1; i <= defs.repeats && !k8s; i++) {
-      const result = await wrkPost(wrk, rawDir, `${baseUrl}/rate?rate=5&subject=${prefix}-closed`, defs.closed.duration_s, defs.closed.vus, defs.closed.vus);
-      writeFileSync(join(rawDir, `r${replicas}-closed-${i}.wrk.txt`), result.output);
-      closed.push({ rps: result.rps, p50Ms: result.p50Ms, meanMs: result.meanMs, p99Ms: result.p99Ms, connections: defs.closed.vus });
-      log(`[${replicas} replica(s)] closed model (wrk -c${defs.closed.vus} -t${defs.closed.vus}) ${i}/${defs.repeats}: ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms} ms`);
-    }
-
-    const capacity: ReplicaRun['capacity'] = [];
-    let cpuAtCapacity: Record<string, number> = {};
-    let throttledPct: ReplicaRun['throttledPct'] = { atCapacity: {}, atFailure: {} };
-    let bestCapacity = 0;
-    for (let i = 1; i <= defs.repeats; i++) {
-      const startRate = i === 1 ? defs.capacity.start_rate : Math.max(defs.capacity.start_rate, Math.round(capacity[0].capacity * 0.6));
-      const cpuByRate = new Map<number, Record<string, number>>();
-      const throttleByRate = new Map<number, Record<string, number>>();
-      const result = await searchCapacity(
-        { ...objective, startRate, stepFactor: defs.capacity.step_factor, maxRate: defs.capacity.max_rate, refineSteps: 2 },
-        async (rate): Promise<StepResult> => {
-          const window = new CpuWindow(pids);
-          const throttling = apiNames.map((name) => cpuThrottling(config.id, name));
-          const r = await drive(capTargets, `${prefix}-cap`, rate, defs.capacity.step_duration_s, `r${replicas}-capacity-${i}-${rate}`);
-          const cpu = window.finish();
-          throttleByRate.set(rate, throttledShare(apiNames, throttling, apiNames.map((name) => cpuThrottling(config.id, name))));
-          cpuByRate.set(rate, { ...cpu, generator: r.generatorCpuPct });
-          capAccepted += accepted(r);
-          log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: offered ${rate} rps → sent ${r.sentRate.toFixed(0)}, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %`);
-          return { offered: rate, achieved: r.sentRate, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errorRate: r.errorRate };
-        },
-      );
-      capacity.push(result);
-      if (result.capacity >= bestCapacity) {
-        bestCapacity = result.capacity;
-        cpuAtCapacity = cpuByRate.get(result.capacity) ?? {};
-        const firstFailure = result.steps.find((step) => !step.pass && step.offered > result.capacity);
-        throttledPct = { atCapacity: throttleByRate.get(result.capacity) ?? {}, atFailure: firstFailure ? (throttleByRate.get(firstFailure.offered) ?? {}) : {} };
+  try {
+    for (const replicas of options.replicas) {
+      const prefix = `exp${tag}-r${replicas}`;
+      if (k8s) {
+        log(`[${replicas} replica(s)] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
+        execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
+      } else {
+        log(`[${replicas} replica(s)] starting the stack`);
+        const state = await up(config, { replicas, log: (l) => log(`[${replicas} replica(s)] ${l}`) });
+        if (!state.cgroups) cgroupProblem = state.cgroupProblem;
       }
-      log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: ${result.capacity} rps (limited by ${result.limitedBy})`);
-      await sleep(2000);
-    }
+      const accessLog = join(config.runDir, 'nginx', 'access.log');
+      // On a cluster, CPU and balance come from the cluster's own monitoring, not from /proc here.
+      const pids = k8s ? new Map<string, number>() : stackPids(config, replicas);
+      const apiNames = k8s ? [] : Array.from({ length: replicas }, (_, i) => `api-${i + 1}`);
 
-    if (runs.length === 0 && replicas === 1) {
-      openRate = Math.max(50, Math.round(median(capacity.map((c) => c.capacity)) * defs.open.fraction_of_capacity_1));
-      log(`equal offered load for every replica count: ${openRate} rps (${defs.open.fraction_of_capacity_1} × capacity of 1 replica)`);
-    }
+      const capSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-cap-${i}`);
+      const capTargets = join(rawDir, `targets-r${replicas}-cap.http`);
+      writeTargets(capTargets, baseUrl, capSubjects);
+      const openSubjects = Array.from({ length: defs.subjects }, (_, i) => `${prefix}-open-${i}`);
+      const openTargets = join(rawDir, `targets-r${replicas}-open.http`);
+      writeTargets(openTargets, baseUrl, openSubjects);
+      let capAccepted = 0;
+      const accepted = (r: AttackResult) => r.statusCodes['202'] ?? 0;
 
-    const open: ReplicaRun['open'] = [];
-    const freshness: number[] = [];
-    const freshSubjects: string[] = [];
-    let openAccepted = 0;
-    const shareCounts: Record<string, number> = {};
-    for (let i = 1; i <= defs.repeats; i++) {
-      const offset = !k8s && existsSync(accessLog) ? statSync(accessLog).size : 0;
-      const window = new CpuWindow(pids);
-      let running = true;
-      const probe = freshnessProbe(baseUrl, `${prefix}-fresh${i}`, () => !running, freshness, freshSubjects);
-      const r = await drive(openTargets, `${prefix}-open`, openRate, defs.open.duration_s, `r${replicas}-open-${i}`);
-      running = false;
-      await probe;
-      const cpu = window.finish();
-      await sleep(1500); // nginx flushes its access log buffer every second
-      if (!k8s) for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
-      openAccepted += accepted(r);
-      open.push({ offered: openRate, sentRate: r.sentRate, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, errorRate: r.errorRate, generatorCpuPct: r.generatorCpuPct, cpuPct: cpu });
-      log(`[${replicas} replica(s)] open ${openRate} rps ${i}/${defs.repeats}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %, generator CPU ${r.generatorCpuPct} %`);
-    }
-    const shareTotal = Object.values(shareCounts).reduce((a, b) => a + b, 0);
-    const replicaShare: Record<string, number> = {};
-    for (const [port, n] of Object.entries(shareCounts)) replicaShare[`api-${Number(port) - config.apiBasePort + 1}`] = Math.round((1000 * n) / shareTotal) / 1000;
+      log(`[${replicas} replica(s)] warm-up`);
+      capAccepted += accepted(await drive(capTargets, `${prefix}-cap`, 100, options.quick ? 3 : 5, `r${replicas}-warmup`));
 
-    log(`[${replicas} replica(s)] draining and checking integrity`);
-    const expected = openAccepted + freshSubjects.length;
-    const aggregated = await drainedTotal(baseUrl, [...openSubjects, ...freshSubjects], expected);
-    const capAggregated = await drainedTotal(baseUrl, capSubjects, capAccepted);
-    runs.push({
-      replicas,
-      closed,
-      capacity,
-      open,
-      cpuAtCapacity,
-      throttledPct,
-      replicaShare,
-      freshnessMs: freshness,
-      integrity: { accepted: expected, aggregated, lost: Math.max(0, expected - aggregated), duplicated: Math.max(0, aggregated - expected) },
-      capacityTraffic: { accepted: capAccepted, aggregated: capAggregated },
-    });
-    log(`[${replicas} replica(s)] integrity: ${expected} accepted, ${aggregated} aggregated`);
+      const closed: ReplicaRun['closed'] = [];
+      for (let i = 1; i <= defs.repeats && !k8s; i++) {
+        const result = await wrkPost(wrk, rawDir, `${baseUrl}/rate?rate=5&subject=${prefix}-closed`, defs.closed.duration_s, defs.closed.vus, defs.closed.vus);
+        writeFileSync(join(rawDir, `r${replicas}-closed-${i}.wrk.txt`), result.output);
+        closed.push({ rps: result.rps, p50Ms: result.p50Ms, meanMs: result.meanMs, p99Ms: result.p99Ms, connections: defs.closed.vus });
+        log(`[${replicas} replica(s)] closed model (wrk -c${defs.closed.vus} -t${defs.closed.vus}) ${i}/${defs.repeats}: ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms} ms`);
+      }
+
+      const capacity: ReplicaRun['capacity'] = [];
+      let cpuAtCapacity: Record<string, number> = {};
+      let throttledPct: ReplicaRun['throttledPct'] = { atCapacity: {}, atFailure: {} };
+      let bestCapacity = 0;
+      for (let i = 1; i <= defs.repeats; i++) {
+        const startRate = i === 1 ? defs.capacity.start_rate : Math.max(defs.capacity.start_rate, Math.round(capacity[0].capacity * 0.6));
+        const cpuByRate = new Map<number, Record<string, number>>();
+        const throttleByRate = new Map<number, Record<string, number>>();
+        const result = await searchCapacity(
+          { ...objective, startRate, stepFactor: defs.capacity.step_factor, maxRate: defs.capacity.max_rate, refineSteps: 2 },
+          async (rate): Promise<StepResult> => {
+            const window = new CpuWindow(pids);
+            const throttling = apiNames.map((name) => cpuThrottling(config.id, name));
+            const r = await drive(capTargets, `${prefix}-cap`, rate, defs.capacity.step_duration_s, `r${replicas}-capacity-${i}-${rate}`);
+            const cpu = window.finish();
+            throttleByRate.set(rate, throttledShare(apiNames, throttling, apiNames.map((name) => cpuThrottling(config.id, name))));
+            cpuByRate.set(rate, { ...cpu, generator: r.generatorCpuPct });
+            capAccepted += accepted(r);
+            log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: offered ${rate} rps → sent ${r.sentRate.toFixed(0)}, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %`);
+            return { offered: rate, achieved: r.sentRate, p50Ms: r.p50Ms, p99Ms: r.p99Ms, errorRate: r.errorRate };
+          },
+        );
+        capacity.push(result);
+        if (result.capacity >= bestCapacity) {
+          bestCapacity = result.capacity;
+          cpuAtCapacity = cpuByRate.get(result.capacity) ?? {};
+          const firstFailure = result.steps.find((step) => !step.pass && step.offered > result.capacity);
+          throttledPct = { atCapacity: throttleByRate.get(result.capacity) ?? {}, atFailure: firstFailure ? (throttleByRate.get(firstFailure.offered) ?? {}) : {} };
+        }
+        log(`[${replicas} replica(s)] capacity ${i}/${defs.repeats}: ${result.capacity} rps (limited by ${result.limitedBy})`);
+        await sleep(2000);
+      }
+
+      if (runs.length === 0 && replicas === 1) {
+        openRate = Math.max(50, Math.round(median(capacity.map((c) => c.capacity)) * defs.open.fraction_of_capacity_1));
+        log(`equal offered load for every replica count: ${openRate} rps (${defs.open.fraction_of_capacity_1} × capacity of 1 replica)`);
+      }
+
+      const open: ReplicaRun['open'] = [];
+      const freshness: number[] = [];
+      const freshSubjects: string[] = [];
+      let openAccepted = 0;
+      const shareCounts: Record<string, number> = {};
+      for (let i = 1; i <= defs.repeats; i++) {
+        const offset = !k8s && existsSync(accessLog) ? statSync(accessLog).size : 0;
+        const window = new CpuWindow(pids);
+        let running = true;
+        const probe = freshnessProbe(baseUrl, `${prefix}-fresh${i}`, () => !running, freshness, freshSubjects);
+        const r = await drive(openTargets, `${prefix}-open`, openRate, defs.open.duration_s, `r${replicas}-open-${i}`);
+        running = false;
+        await probe;
+        const cpu = window.finish();
+        await sleep(1500); // nginx flushes its access log buffer every second
+        if (!k8s) for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
+        openAccepted += accepted(r);
+        open.push({ offered: openRate, sentRate: r.sentRate, p50Ms: r.p50Ms, p90Ms: r.p90Ms, p99Ms: r.p99Ms, errorRate: r.errorRate, generatorCpuPct: r.generatorCpuPct, cpuPct: cpu });
+        log(`[${replicas} replica(s)] open ${openRate} rps ${i}/${defs.repeats}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${(r.errorRate * 100).toFixed(2)} %, generator CPU ${r.generatorCpuPct} %`);
+      }
+      const shareTotal = Object.values(shareCounts).reduce((a, b) => a + b, 0);
+      const replicaShare: Record<string, number> = {};
+      for (const [port, n] of Object.entries(shareCounts)) replicaShare[`api-${Number(port) - config.apiBasePort + 1}`] = Math.round((1000 * n) / shareTotal) / 1000;
+
+      log(`[${replicas} replica(s)] draining and checking integrity`);
+      const expected = openAccepted + freshSubjects.length;
+      const aggregated = await drainedTotal(baseUrl, [...openSubjects, ...freshSubjects], expected);
+      const capAggregated = await drainedTotal(baseUrl, capSubjects, capAccepted);
+      runs.push({
+        replicas,
+        closed,
+        capacity,
+        open,
+        cpuAtCapacity,
+        throttledPct,
+        replicaShare,
+        freshnessMs: freshness,
+        integrity: { accepted: expected, aggregated, lost: Math.max(0, expected - aggregated), duplicated: Math.max(0, aggregated - expected) },
+        capacityTraffic: { accepted: capAccepted, aggregated: capAggregated },
+      });
+      log(`[${replicas} replica(s)] integrity: ${expected} accepted, ${aggregated} aggregated`);
+    }
+  } finally {
+    // Whether it finished or failed, the experiment leaves running only what was running before.
+    if (!wasRunning && !k8s) {
+      await down(config, false);
+      log('stopped the stack it started (data kept; npm run stack:down -- --purge deletes it)');
+    }
   }
 
   const meta: ExperimentMeta = {
@@ -319,10 +327,6 @@ async function main(): Promise<void> {
   writeFileSync(join(outDir, 'report.html'), renderHtml(summary, meta, runs, markdown));
   for (const file of readdirSync(rawDir).filter((f) => f.endsWith('.bin'))) {
     writeFileSync(join(rawDir, file.replace(/\.bin$/, '.json')), execFileSync(vegeta, ['report', '-type=json', join(rawDir, file)]));
-  }
-  if (!wasRunning) {
-    await down(config, false);
-    log('stopped the stack it started (data kept; npm run stack:down -- --purge deletes it)');
   }
   console.log('');
   console.log(headlineTable(summary));

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { down } from '../../scripts/stack/stack';
+import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
 
 /**
  * npm run experiment -- --quick, end to end on its own stack (own run dir and ports): every file
@@ -18,7 +19,10 @@ const ENV = {
 };
 
 describe('npm run experiment -- --quick', () => {
-  afterAll(() => rmSync(ENV.RATE_RUN_DIR, { recursive: true, force: true }));
+  afterAll(async () => {
+    await down(stackConfig(ENV), true);
+    rmSync(ENV.RATE_RUN_DIR, { recursive: true, force: true });
+  });
 
   it('runs 1 vs 3 replicas and writes report.md, report.html, summary.json and raw results with exact integrity', async () => {
     const before = new Set(existsSync(join(ROOT, 'reports')) ? readdirSync(join(ROOT, 'reports')) : []);
