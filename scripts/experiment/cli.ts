@@ -24,7 +24,8 @@ interface Definitions {
   quick: { closed: { duration_s: number }; open: { duration_s: number }; capacity: { step_duration_s: number; step_factor: number }; repeats: number };
 }
 
-const USAGE = 'usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--target local|k8s] [--base-url http://localhost]';
+const USAGE = `usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--target local|k8s] [--base-url http://localhost]
+       npm run experiment -- --render reports/<timestamp>   (rebuild the report from runs.json and meta.json)`;
 
 function parseArgs(argv: string[]) {
   const options = { quick: false, replicas: [1, 3], values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), target: 'local', baseUrl: '' };
@@ -150,7 +151,23 @@ function stackPids(config: StackConfig, replicas: number): Map<string, number> {
   return pids;
 }
 
+/** --render DIR: rebuild summary.json, report.md and report.html from a run's runs.json and meta.json. */
+function render(dir: string): void {
+  const runs = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as ReplicaRun[];
+  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as ExperimentMeta;
+  const summary = buildSummary(meta, runs);
+  const markdown = renderMarkdown(summary, meta);
+  writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(dir, 'report.md'), markdown);
+  writeFileSync(join(dir, 'report.html'), renderHtml(summary, meta, runs, markdown));
+  console.log(headlineTable(summary));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === '--render') {
+    render(resolve(process.argv[3] ?? ''));
+    return;
+  }
   const options = parseArgs(process.argv.slice(2));
   const defs = definitions(options.quick);
   const startedAt = new Date().toISOString();
@@ -323,6 +340,7 @@ async function main(): Promise<void> {
   const markdown = renderMarkdown(summary, meta);
   writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(outDir, 'runs.json'), `${JSON.stringify(runs, null, 2)}\n`);
+  writeFileSync(join(outDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
   writeFileSync(join(outDir, 'report.md'), markdown);
   writeFileSync(join(outDir, 'report.html'), renderHtml(summary, meta, runs, markdown));
   for (const file of readdirSync(rawDir).filter((f) => f.endsWith('.bin'))) {

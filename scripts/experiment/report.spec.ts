@@ -52,13 +52,31 @@ describe('experiment report', () => {
     expect(summary.capacity_ratio_3_vs_1).toBe(2.83);
     expect(summary.capacity_ratio_3_vs_1_runs).toEqual([2.83, 3, 2.77]);
     expect(summary.integrity_exact).toBe(true);
+    expect((summary.results['1'] as { closed_model: object }).closed_model).toMatchObject({ rps: 160, mean_ms: 31.25, rps_runs: [160] });
     expect(buildSummary(meta, [run(1, [100], 3)]).integrity_exact).toBe(false);
+  });
+
+  it("takes the closed model from the median repeat, whole, so Little's law holds within it", () => {
+    const three = run(1, [100]);
+    three.closed = [
+      { rps: 300, p50Ms: 8, meanMs: 16.6, p99Ms: 90, connections: 5 },
+      { rps: 800, p50Ms: 3, meanMs: 6.25, p99Ms: 30, connections: 5 },
+      { rps: 700, p50Ms: 4, meanMs: 7.1, p99Ms: 40, connections: 5 },
+    ];
+    expect((buildSummary(meta, [three]).results['1'] as { closed_model: object }).closed_model).toEqual({
+      connections: 5,
+      rps: 700,
+      p50_ms: 4,
+      mean_ms: 7.1,
+      p99_ms: 40,
+      rps_runs: [300, 800, 700],
+    });
   });
 
   it('explains the closed-model artefact with the original numbers and ours', () => {
     const md = renderMarkdown(summary, meta);
     expect(md).toContain('5 / 1.01 s = 4.95 rps');
-    expect(md).toContain('wrk -c5: 160 rps at a mean latency of 31.25 ms; 5 / 31.25 ms = 160 rps');
+    expect(md).toContain("wrk -c5: 160 rps (p50 30 ms), so each of the 5 connections completed a request every 31.25 ms (Little's law, 5 / 160 rps)");
     expect(md).toContain('the API replicas, at their CPU quota (');
     expect(md).toContain('whole machine 64.5 % of 200 %');
     expect(md).toContain('api-1 2.5 % at capacity, api-1 31 % at the first failing step');

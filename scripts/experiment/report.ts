@@ -5,6 +5,20 @@ const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** di
 const spreadOf = (values: number[]) => (values.length ? { min: Math.min(...values), max: Math.max(...values) } : { min: 0, max: 0 });
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
 
+/** The repeat with the median throughput, whole: Little's law only holds within one run. */
+function closedModel(closed: ReplicaRun['closed']) {
+  const sorted = [...closed].sort((a, b) => a.rps - b.rps);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+  return {
+    connections: mid?.connections ?? 5,
+    rps: mid?.rps ?? 0,
+    p50_ms: mid?.p50Ms ?? 0,
+    mean_ms: mid?.meanMs ?? 0,
+    p99_ms: mid?.p99Ms ?? 0,
+    rps_runs: closed.map((c) => c.rps),
+  };
+}
+
 /** summary.json: DESIGN.md's keys plus the spread over repeats and the context to read them. */
 export function buildSummary(meta: ExperimentMeta, runs: ReplicaRun[]) {
   const results: Record<string, unknown> = {};
@@ -31,13 +45,7 @@ export function buildSummary(meta: ExperimentMeta, runs: ReplicaRun[]) {
       cpu_pct_at_open_load: run.open[0]?.cpuPct ?? {},
       cpu_pct_at_capacity: run.cpuAtCapacity,
       throttled_periods_pct: run.throttledPct,
-      closed_model: {
-        connections: run.closed[0]?.connections ?? 5,
-        rps: median(run.closed.map((c) => c.rps)),
-        p50_ms: median(run.closed.map((c) => c.p50Ms)),
-        mean_ms: median(run.closed.map((c) => c.meanMs)),
-        p99_ms: median(run.closed.map((c) => c.p99Ms)),
-      },
+      closed_model: closedModel(run.closed),
       freshness_ms: { p50: pct(fresh, 50), p99: pct(fresh, 99), max: fresh[fresh.length - 1] ?? 0, samples: fresh.length },
       capacity_traffic: run.capacityTraffic,
     };
@@ -82,7 +90,7 @@ interface ResultView {
   cpu_pct_at_capacity: Record<string, number>;
   throttled_periods_pct: { atCapacity: Record<string, number>; atFailure: Record<string, number> };
   cpu_pct_at_open_load: Record<string, number>;
-  closed_model: { connections: number; rps: number; p50_ms: number; mean_ms: number; p99_ms: number };
+  closed_model: { connections: number; rps: number; p50_ms: number; mean_ms: number; p99_ms: number; rps_runs: number[] };
   freshness_ms: { p50: number; p99: number; max: number; samples: number };
   capacity_limited_by: string[];
 }
@@ -140,9 +148,12 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   );
   for (const n of replicas) {
     const c = view(summary, n).closed_model;
-    if (c.mean_ms === 0) continue;
-    const littles = round((c.connections / c.mean_ms) * 1000);
-    lines.push(`- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps at a mean latency of ${c.mean_ms} ms; ${c.connections} / ${c.mean_ms} ms = ${littles} rps — the loop measures its own round trip, not the service's capacity.`);
+    if (c.rps === 0) continue;
+    const roundTrip = round((1000 * c.connections) / c.rps, 2);
+    lines.push(
+      `- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps (p50 ${c.p50_ms} ms), so each of the ${c.connections} connections completed a request every ${roundTrip} ms (Little's law, ${c.connections} / ${round(c.rps)} rps): ` +
+        `a closed loop's throughput is its connection count over its round trip, whatever the service could take — the open-model capacity below is the real number.`,
+    );
   }
   lines.push('', '## Open model: capacity at the objective', '');
   lines.push(
