@@ -76,7 +76,7 @@ describe('experiment report', () => {
   it('explains the closed-model artefact with the original numbers and ours', () => {
     const md = renderMarkdown(summary, meta);
     expect(md).toContain('5 / 1.01 s = 4.95 rps');
-    expect(md).toContain("wrk -c5: 160 rps (p50 30 ms), so each of the 5 connections completed a request every 31.25 ms (Little's law, 5 / 160 rps)");
+    expect(md).toContain("wrk -c5: 160 rps (p50 30 ms, p99 60 ms), so each of the 5 connections completed a request every 31.25 ms (Little's law, 5 / 160 rps)");
     expect(md).toContain('the API replicas, at their CPU quota (');
     expect(md).toContain('whole machine 64.5 % of 200 %');
     expect(md).toContain('api-1 2.5 % at capacity, api-1 31 % at the first failing step');

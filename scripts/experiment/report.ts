@@ -151,7 +151,7 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
     if (c.rps === 0) continue;
     const roundTrip = round((1000 * c.connections) / c.rps, 2);
     lines.push(
-      `- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps (p50 ${c.p50_ms} ms), so each of the ${c.connections} connections completed a request every ${roundTrip} ms (Little's law, ${c.connections} / ${round(c.rps)} rps): ` +
+      `- ${n} replica(s), wrk -c${c.connections}: ${round(c.rps)} rps (p50 ${c.p50_ms} ms, p99 ${c.p99_ms} ms), so each of the ${c.connections} connections completed a request every ${roundTrip} ms (Little's law, ${c.connections} / ${round(c.rps)} rps): ` +
         `a closed loop's throughput is its connection count over its round trip, whatever the service could take — the open-model capacity below is the real number.`,
     );
   }
