@@ -6,6 +6,7 @@ import { apiCpuLimitMillis } from '../stack/chart-values';
 import { createCpuQuota } from '../stack/cpu-quota';
 import { startProcess, stopProcess } from '../stack/process-control';
 import { httpStatus, waitFor } from '../stack/readiness';
+import { appMain } from '../stack/services';
 import { down, up } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { wrkPost, WrkResult } from './wrk';
@@ -90,7 +91,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
   const started = Date.now();
   startProcess({
     command: process.execPath,
-    args: [join(ROOT, 'dist', 'apps', 'rate-consumer', 'src', 'main.js')],
+    args: [appMain('rate-consumer')],
     env: {
       PATH: process.env.PATH,
       HOST: '127.0.0.1',

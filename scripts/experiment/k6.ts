@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../stack/stack-config';
-import { ProcessCpuSampler } from './process-cpu';
+import { runGenerator } from './process-cpu';
 import { AttackResult } from './vegeta';
 
 /** The parts of k6's handleSummary data that the experiment reads. */
@@ -47,14 +46,6 @@ export async function attackK6(k6: string, baseUrl: string, subjectPrefix: strin
     SUBJECTS: String(subjects),
     SUMMARY_FILE: summaryFile,
   };
-  const child = spawn(k6, ['run', '--quiet', '--no-thresholds', join(ROOT, 'loadtest', 'rate.js')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  const sampler = new ProcessCpuSampler(child.pid!);
-  const started = process.hrtime.bigint();
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const cpu = sampler.stop();
-  if (code !== 0) throw new Error(`k6 exited ${code}: ${stderr.trim().slice(-500)}`);
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  return resultFromK6Summary(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6Summary, rate, Math.round((1000 * cpu) / elapsed) / 10);
+  const generatorCpuPct = await runGenerator(k6, ['run', '--quiet', '--no-thresholds', join(ROOT, 'loadtest', 'rate.js')], env);
+  return resultFromK6Summary(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6Summary, rate, generatorCpuPct);
 }

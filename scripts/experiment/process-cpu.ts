@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 
 const CLK_TCK = (() => {
@@ -73,4 +73,21 @@ export class ProcessCpuSampler {
     clearInterval(this.timer);
     return this.last;
   }
+}
+
+/**
+ * Runs a load generator to completion, sampling its CPU while it runs. Returns its CPU use in %
+ * of one core; throws with the tail of its stderr when it exits non-zero.
+ */
+export async function runGenerator(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const sampler = new ProcessCpuSampler(child.pid!);
+  const started = process.hrtime.bigint();
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const cpu = sampler.stop();
+  if (code !== 0) throw new Error(`${command} ${args[0]} exited ${code}: ${stderr.trim().slice(-500)}`);
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  return Math.round((1000 * cpu) / elapsed) / 10;
 }

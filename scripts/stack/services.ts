@@ -145,39 +145,32 @@ function appEnv(config: StackConfig, extra: NodeJS.ProcessEnv): NodeJS.ProcessEn
   };
 }
 
-export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
-  const healthUrl = `http://127.0.0.1:${config.consumerPort}/health/ready`;
-  return {
-    name: 'consumer',
-    port: config.consumerPort,
-    healthUrl,
-    readyTimeoutMs: 60_000,
-    stopTimeoutMs: 20_000,
-    launch: () => ({
-      command: process.execPath,
-      args: [join(ROOT, 'dist', 'apps', 'rate-consumer', 'src', 'main.js')],
-      env: appEnv(config, { ...extraEnv, HEALTH_PORT: String(config.consumerPort), REPLICA_NAME: 'consumer-1' }),
-    }),
-    ready: async () => (await httpStatus(healthUrl)) === 200,
-  };
+/** The compiled entry point of one of the apps. */
+export function appMain(app: 'rate-api' | 'rate-consumer'): string {
+  return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 }
 
-export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
-  const port = config.apiBasePort + index - 1;
+function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'rate-consumer', port: number, env: NodeJS.ProcessEnv): ServiceSpec {
   const healthUrl = `http://127.0.0.1:${port}/health/ready`;
   return {
-    name: `api-${index}`,
+    name,
     port,
     healthUrl,
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 20_000,
-    launch: () => ({
-      command: process.execPath,
-      args: [join(ROOT, 'dist', 'apps', 'rate-api', 'src', 'main.js')],
-      env: appEnv(config, { ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` }),
-    }),
+    launch: () => ({ command: process.execPath, args: [appMain(app)], env: appEnv(config, env) }),
     ready: async () => (await httpStatus(healthUrl)) === 200,
   };
+}
+
+export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
+  const env = { ...extraEnv, HEALTH_PORT: String(config.consumerPort), REPLICA_NAME: 'consumer-1' };
+  return nodeAppService(config, 'consumer', 'rate-consumer', config.consumerPort, env);
+}
+
+export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
+  const port = config.apiBasePort + index - 1;
+  return nodeAppService(config, `api-${index}`, 'rate-api', port, { ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` });
 }
 
 export function nginxService(config: StackConfig): ServiceSpec {

@@ -12,7 +12,7 @@ export interface ErrorBody {
   message: string;
 }
 
-/** NestJS' default error shape, for Nest exceptions and Fastify's own (413, 415) alike. */
+/** NestJS' default error shape, for Nest exceptions and any other 4xx error alike. */
 export function errorBody(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
 }
@@ -50,15 +50,9 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   const statusCode = (exception as { statusCode?: unknown })?.statusCode;
   if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
-    return errorBody(statusCode, fastifyMessage(statusCode, (exception as Error).message));
+    return errorBody(statusCode, (exception as Error).message);
   }
   return errorBody(500, 'internal error');
-}
-
-function fastifyMessage(statusCode: number, message: string): string {
-  if (statusCode === 413) return 'body is larger than 1 KiB';
-  if (statusCode === 415) return 'body must be application/json';
-  return message;
 }
 
 export function sendError(reply: FastifyReply, body: ErrorBody): void {
