@@ -11,7 +11,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY apps ./apps
 COPY libs ./libs
 COPY scripts ./scripts
-RUN npx tsc -p tsconfig.build.json
+RUN npm run build
 
 FROM node:20.19-bookworm-slim AS deps
 WORKDIR /app

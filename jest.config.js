@@ -7,6 +7,9 @@ const transform = {
   '^.+/loadtest/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2020', isolatedModules: true } }],
 };
 
+// The libs' tsconfig path aliases (@rate/config → libs/config/src …), as tsc-alias rewrites them in dist/.
+const moduleNameMapper = { '^@rate/([a-z]+)$': '<rootDir>/libs/$1/src' };
+
 module.exports = {
   // Integration tests wait for real services (a Kafka restart takes seconds); unit tests never get near it.
   testTimeout: 120000,
@@ -15,18 +18,21 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
       testMatch: ['<rootDir>/{apps,libs,scripts,loadtest}/**/*.spec.ts'],
     },
     {
       displayName: 'chart',
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/chart/**/*.spec.ts'],
     },
     {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
@@ -35,6 +41,7 @@ module.exports = {
       displayName: 'experiment',
       testEnvironment: 'node',
       transform,
+      moduleNameMapper,
       testMatch: ['<rootDir>/test/experiment/**/*.spec.ts'],
     },
   ],

@@ -9,5 +9,5 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "[bootstrap] building TypeScript"
-npx tsc -p tsconfig.build.json
+npm run --silent build
 bash scripts/install-tools.sh "$@"

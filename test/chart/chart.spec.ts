@@ -2,7 +2,7 @@ import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { variablesOf } from '../../libs/config/src';
+import { variablesOf } from '@rate/config';
 import { apiCpuLimitMillis, parseCpuQuantity } from '../../scripts/stack/chart-values';
 import { readVersions, ROOT } from '../../scripts/stack/stack-config';
 import { CHART, find, K8sObject, render, run, template, TOOL } from './render';

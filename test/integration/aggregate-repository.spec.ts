@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { AggregateRepository, offsetKey, subjectKey } from '../../libs/redis/src';
+import { AggregateRepository, offsetKey, subjectKey } from '@rate/redis';
 import { TEST_STACK_ENV, uniqueSubject } from './test-stack';
 
 /** The Lua batch script against the real Redis of the test stack, on partitions no topic uses. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { RateAggregate } from '../../libs/contracts/src';
+import { RateAggregate } from '@rate/contracts';
 import { ROOT, stackConfig, StackConfig } from '../../scripts/stack/stack-config';
 
 /** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */

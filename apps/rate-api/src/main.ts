@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { loadConfigOrExit } from '../../../libs/config/src';
-import { exitOnSignals, JsonLogger } from '../../../libs/observability/src';
+import { loadConfigOrExit } from '@rate/config';
+import { exitOnSignals, JsonLogger } from '@rate/observability';
 import { AppModule } from './app.module';
 import { registerHttpHooks } from './http/fastify-hooks';
 import { HttpErrorFilter } from './http/http-errors';

@@ -1,12 +1,11 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import { Kafka } from 'kafkajs';
-import { JSON_LOGGER, RATE_CONFIG } from '../../../libs/config/src';
-import type { RateConfig } from '../../../libs/config/src';
-import { createKafka, ensureTopics } from '../../../libs/kafka/src';
-import { JsonLogger } from '../../../libs/observability/src';
-import { AggregateRepository, connectRedis, createRedis, RedisIndicator } from '../../../libs/redis/src';
+import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { createKafka, ensureTopics } from '@rate/kafka';
+import { JsonLogger } from '@rate/observability';
+import { RedisModule } from '@rate/redis';
 import { AggregationController } from './aggregation/aggregation.controller';
 import { AggregationService } from './aggregation/aggregation.service';
 import { DeadLetterProducer } from './aggregation/dead-letter.producer';
@@ -14,12 +13,11 @@ import { HealthController } from './health/health.controller';
 import { ConsumerState } from './kafka/consumer-state';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
 import { MetricsController } from './metrics/metrics.controller';
-import { KAFKA_CLIENT, REDIS_CLIENT } from './rate-consumer.constants';
+import { KAFKA_CLIENT } from './rate-consumer.constants';
 
 @Module({})
-export class ConsumerModule implements OnModuleInit, OnApplicationShutdown {
+export class ConsumerModule implements OnModuleInit {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
     @Inject(KAFKA_CLIENT) private readonly kafka: Kafka,
     @Inject(RATE_CONFIG) private readonly config: RateConfig,
     @Inject(JSON_LOGGER) private readonly logger: JsonLogger,
@@ -28,29 +26,22 @@ export class ConsumerModule implements OnModuleInit, OnApplicationShutdown {
   static forRoot(config: RateConfig, logger: JsonLogger): DynamicModule {
     return {
       module: ConsumerModule,
-      imports: [TerminusModule.forRoot({ logger: false })],
+      imports: [TerminusModule.forRoot({ logger: false }), RedisModule.forRoot(config.redisUrl, logger)],
       controllers: [AggregationController, HealthController, MetricsController],
       providers: [
         { provide: RATE_CONFIG, useValue: config },
         { provide: JSON_LOGGER, useValue: logger },
         { provide: KAFKA_CLIENT, useFactory: () => createKafka(config, logger, `rate-consumer-${config.replicaName}`) },
-        {
-          provide: REDIS_CLIENT,
-          useFactory: () => createRedis(config.redisUrl, (error) => logger.write('warn', 'Redis error', { error: error.message })),
-        },
-        { provide: AggregateRepository, useFactory: (redis: Redis) => new AggregateRepository(redis), inject: [REDIS_CLIENT] },
         AggregationService,
         ConsumerMetrics,
         ConsumerState,
         DeadLetterProducer,
-        RedisIndicator,
       ],
     };
   }
 
   /** The topics must exist before the group subscribes; retried until Kafka answers. */
   async onModuleInit(): Promise<void> {
-    if (!(await connectRedis(this.redis))) this.logger.write('warn', 'Redis not reachable yet, retrying in the background');
     const admin = this.kafka.admin();
     for (;;) {
       try {
@@ -67,9 +58,5 @@ export class ConsumerModule implements OnModuleInit, OnApplicationShutdown {
         await admin.disconnect().catch(() => undefined);
       }
     }
-  }
-
-  onApplicationShutdown(): void {
-    this.redis.disconnect();
   }
 }

@@ -1,4 +1,3 @@
-export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 export const KAFKA_CLIENT = Symbol('KAFKA_CLIENT');
 /** Message pattern under which the transport hands a whole partition batch to the controller. */
 export const RATE_BATCH_PATTERN = 'rates.partition-batch';

@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, Producer } from 'kafkajs';
-import { RateConfig } from '../../config/src';
-import { JsonLogger, kafkaLogLevel } from '../../observability/src';
+import { RateConfig } from '@rate/config';
+import { JsonLogger, kafkaLogLevel } from '@rate/observability';
 
 /** Short timeouts: a broker outage must surface as a 503 in seconds, not after kafkajs' 30 s defaults. */
 export function createKafka(config: RateConfig, logger: JsonLogger, clientId: string): Kafka {

@@ -1,6 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import { logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import { LogLevel } from '../../config/src';
+import { LogLevel } from '@rate/config';
 
 const SEVERITY: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RateAggregate } from '../../contracts/src';
+import { RateAggregate } from '@rate/contracts';
 import { offsetKey, subjectKey } from './aggregate-keys';
 import { APPLY_BATCH_LUA } from './apply-batch.script';
 

@@ -1,9 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
-import { checkReadiness } from '../../../../libs/observability/src';
-import { RedisIndicator } from '../../../../libs/redis/src';
-import { REDIS_CLIENT } from '../rate-api.constants';
+import { checkReadiness } from '@rate/observability';
+import { RedisIndicator } from '@rate/redis';
 import { RateProducer } from '../kafka/rate.producer';
 
 @Controller('health')
@@ -13,7 +11,6 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly redisIndicator: RedisIndicator,
     private readonly producer: RateProducer,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {}
 
   @Get('live')
@@ -26,6 +23,6 @@ export class HealthController {
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     const kafkaProblem = () => (this.producer.health.ok ? null : this.producer.health.reason);
-    return checkReadiness(this.health, this.indicators, kafkaProblem, () => this.redisIndicator.check(this.redis));
+    return checkReadiness(this.health, this.indicators, kafkaProblem, () => this.redisIndicator.check());
   }
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { JsonLogger } from '../../../../libs/observability/src';
+import { JsonLogger } from '@rate/observability';
 
 /** Seconds a client should wait before retrying a 503 (Kafka or Redis unavailable). */
 export const RETRY_AFTER_SECONDS = 1;

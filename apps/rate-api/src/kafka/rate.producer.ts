@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { Kafka, Producer } from 'kafkajs';
-import { JSON_LOGGER, RATE_CONFIG } from '../../../../libs/config/src';
-import type { RateConfig } from '../../../../libs/config/src';
-import { encodeRateEvent, RATE_EVENT_VERSION, RateEvent } from '../../../../libs/contracts/src';
-import { BatchingProducer, createKafka, createProducer, ensureTopics, ProduceUnavailableError } from '../../../../libs/kafka/src';
-import { JsonLogger } from '../../../../libs/observability/src';
+import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { encodeRateEvent, RATE_EVENT_VERSION, RateEvent } from '@rate/contracts';
+import { BatchingProducer, createKafka, createProducer, ensureTopics, ProduceUnavailableError } from '@rate/kafka';
+import { JsonLogger } from '@rate/observability';
 import { Rating } from '../rate/rate-input';
 import { ApiMetrics } from '../metrics/api.metrics';
 

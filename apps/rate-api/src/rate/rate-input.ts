@@ -1,4 +1,4 @@
-import { DEFAULT_SUBJECT, RateBounds, SUBJECT_PATTERN } from '../../../../libs/contracts/src';
+import { DEFAULT_SUBJECT, RateBounds, SUBJECT_PATTERN } from '@rate/contracts';
 
 export interface Rating {
   rate: number;

@@ -1,9 +1,9 @@
 import { BadRequestException, Controller, Get, HttpCode, Inject, Post, Query, Req, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { RATE_CONFIG } from '../../../../libs/config/src';
-import type { RateConfig } from '../../../../libs/config/src';
-import { RateAggregate } from '../../../../libs/contracts/src';
-import { ProduceUnavailableError } from '../../../../libs/kafka/src';
+import { RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { RateAggregate } from '@rate/contracts';
+import { ProduceUnavailableError } from '@rate/kafka';
 import { JsonBody } from '../http/json-body.parser';
 import { InputResult, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
 import { RateService } from './rate.service';

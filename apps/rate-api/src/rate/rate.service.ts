@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RATE_CONFIG } from '../../../../libs/config/src';
-import type { RateConfig } from '../../../../libs/config/src';
-import { RateAggregate, RateEvent } from '../../../../libs/contracts/src';
-import { AggregateRepository } from '../../../../libs/redis/src';
+import { RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { RateAggregate, RateEvent } from '@rate/contracts';
+import { AggregateRepository } from '@rate/redis';
 import { RateProducer } from '../kafka/rate.producer';
 import { Rating } from './rate-input';
 

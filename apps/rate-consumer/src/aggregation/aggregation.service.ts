@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Admin, Kafka } from 'kafkajs';
-import { RATE_CONFIG } from '../../../../libs/config/src';
-import type { RateConfig } from '../../../../libs/config/src';
-import { decodeRateEvent } from '../../../../libs/contracts/src';
-import { AggregatedRate, AggregateRepository } from '../../../../libs/redis/src';
+import { RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { decodeRateEvent } from '@rate/contracts';
+import { AggregatedRate, AggregateRepository } from '@rate/redis';
 import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
 import { ConsumerMetrics } from '../metrics/consumer.metrics';
 import { KAFKA_CLIENT } from '../rate-consumer.constants';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Kafka, Producer } from 'kafkajs';
-import { RATE_CONFIG } from '../../../../libs/config/src';
-import type { RateConfig } from '../../../../libs/config/src';
-import { createProducer } from '../../../../libs/kafka/src';
+import { RATE_CONFIG } from '@rate/config';
+import type { RateConfig } from '@rate/config';
+import { createProducer } from '@rate/kafka';
 import { KAFKA_CLIENT } from '../rate-consumer.constants';
 
 export interface DeadLetter {

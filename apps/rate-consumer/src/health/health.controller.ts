@@ -1,10 +1,8 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
-import { checkReadiness } from '../../../../libs/observability/src';
-import { RedisIndicator } from '../../../../libs/redis/src';
+import { checkReadiness } from '@rate/observability';
+import { RedisIndicator } from '@rate/redis';
 import { ConsumerState } from '../kafka/consumer-state';
-import { REDIS_CLIENT } from '../rate-consumer.constants';
 
 @Controller('health')
 export class HealthController {
@@ -13,7 +11,6 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly redisIndicator: RedisIndicator,
     private readonly state: ConsumerState,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
   ) {}
 
   @Get('live')
@@ -25,6 +22,6 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return checkReadiness(this.health, this.indicators, () => this.state.problem(), () => this.redisIndicator.check(this.redis));
+    return checkReadiness(this.health, this.indicators, () => this.state.problem(), () => this.redisIndicator.check());
   }
 }

@@ -1,7 +1,7 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { JsonLogger } from '../../../../libs/observability/src';
+import { JsonLogger } from '@rate/observability';
 import { RATE_BATCH_PATTERN } from '../rate-consumer.constants';
 import { ConsumerState } from './consumer-state';
 import { BatchOutcome, PartitionRecords } from './partition-batch';
