@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** A client identity of the control plane: who the API server sees (CN = user, O = group). */
@@ -67,6 +67,8 @@ function signed(pki: Pki, cert: string, key: string, subject: string, extensions
   openssl(['req', '-new', '-key', key, '-subj', subject, '-out', csr], pki.dir);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
   openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-days', DAYS, '-sha256', '-extfile', ext, '-out', cert], pki.dir);
+  rmSync(csr);
+  rmSync(ext);
 }
 
 /** Creates whatever of the CA, serving cert, client certs and service-account key pair is missing. */
