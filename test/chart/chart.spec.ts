@@ -147,9 +147,21 @@ describe('helm chart', () => {
     const objects = render('ci/external-values.yaml');
     expect(objects.filter((o) => /-(kafka|redis)$/.test(o.metadata.name))).toEqual([]);
     expect(find(objects, 'ConfigMap', 'rate-consumer').data).toMatchObject({
-      KAFKA_BROKERS: 'kafka-0.kafka.data:9092,kafka-1.kafka.data:9092',
+      KAFKA_BROKERS: 'kafka-0.kafka.data:9092,kafka-1.kafka.data:9092,kafka-2.kafka.data:9092',
       REDIS_URL: 'redis://redis.data:6379/0',
     });
+    // Three brokers: both apps create (and check) the topics with RF 3 and min.insync.replicas 2.
+    for (const app of ['rate-api', 'rate-consumer']) {
+      expect(find(objects, 'ConfigMap', app).data).toMatchObject({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    }
+  });
+
+  it('gives an API pod the drain plus the grace period before it is killed', () => {
+    const defaults = render();
+    expect(find(defaults, 'ConfigMap', 'rate-api').data.SHUTDOWN_DRAIN_MS).toBe('5000');
+    expect(find(defaults, 'Deployment', 'rate-api').spec.template.spec.terminationGracePeriodSeconds).toBe(20);
+    const longDrain = find(render(undefined, 'config.shutdownDrainMs=12500'), 'Deployment', 'rate-api');
+    expect(longDrain.spec.template.spec.terminationGracePeriodSeconds).toBe(28);
   });
 
   it('offers a Gateway API HTTPRoute instead of the Ingress', () => {

@@ -16,6 +16,8 @@ export interface RateConfig {
   kafkaDlqTopic: string;
   kafkaGroupId: string;
   kafkaPartitions: number;
+  kafkaReplicationFactor: number;
+  kafkaMinInsyncReplicas: number;
   redisUrl: string;
   rateMin: number;
   rateMax: number;
@@ -24,6 +26,8 @@ export interface RateConfig {
   produceTimeoutMs: number;
   produceMaxBatch: number;
   produceLingerMs: number;
+  produceStallS: number;
+  shutdownDrainMs: number;
   shutdownGraceMs: number;
 }
 
@@ -54,6 +58,11 @@ function matching(pattern: RegExp) {
 }
 
 const port = intIn(1, 65535);
+
+/** A replica count, or -1 for "the broker's default" (what Kafka's own tools accept too). */
+function replicasOrBrokerDefault(raw: string): number | undefined {
+  return raw === '-1' ? -1 : intIn(1, 32767)(raw);
+}
 
 export const ENV_SCHEMA = {
   HOST: {
@@ -110,6 +119,20 @@ export const ENV_SCHEMA = {
     fallback: () => '6',
     parse: intIn(1, 1000),
   },
+  KAFKA_REPLICATION_FACTOR: {
+    key: 'kafkaReplicationFactor',
+    apps: BOTH,
+    expected: 'integer 1..32767, or -1 for the broker\'s default.replication.factor',
+    fallback: () => '-1',
+    parse: replicasOrBrokerDefault,
+  },
+  KAFKA_MIN_INSYNC_REPLICAS: {
+    key: 'kafkaMinInsyncReplicas',
+    apps: BOTH,
+    expected: 'integer 1..32767, or -1 for the broker\'s min.insync.replicas',
+    fallback: () => '-1',
+    parse: replicasOrBrokerDefault,
+  },
   REDIS_URL: {
     key: 'redisUrl',
     apps: BOTH,
@@ -159,6 +182,20 @@ export const ENV_SCHEMA = {
     expected: 'integer 0..1000 (ms an idle producer waits to gather a batch)',
     fallback: () => '0',
     parse: intIn(0, 1000),
+  },
+  PRODUCE_STALL_S: {
+    key: 'produceStallS',
+    apps: ['rate-api'],
+    expected: 'integer 5..3600 (s the producer may fail every send while Kafka answers, before liveness fails)',
+    fallback: () => '60',
+    parse: intIn(5, 3600),
+  },
+  SHUTDOWN_DRAIN_MS: {
+    key: 'shutdownDrainMs',
+    apps: ['rate-api'],
+    expected: 'integer 0..120000 (ms a replica keeps serving on SIGTERM, readiness red, before it closes)',
+    fallback: () => '0',
+    parse: intIn(0, 120000),
   },
   SHUTDOWN_GRACE_MS: {
     key: 'shutdownGraceMs',

@@ -28,7 +28,26 @@ describe('loadConfig', () => {
       kafkaBrokers: ['127.0.0.1:19092'],
       kafkaGroupId: 'rate-aggregator',
       kafkaDlqTopic: 'rates.dlq',
+      kafkaReplicationFactor: -1,
+      kafkaMinInsyncReplicas: -1,
+      produceStallS: 60,
+      shutdownDrainMs: 0,
     });
+  });
+
+  it('takes a replication factor and min.insync.replicas, or -1 for the broker defaults', () => {
+    const config = loadConfig('rate-consumer', { ...REQUIRED, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    expect(config).toMatchObject({ kafkaReplicationFactor: 3, kafkaMinInsyncReplicas: 2 });
+    expect(loadConfig('rate-api', { ...REQUIRED, KAFKA_REPLICATION_FACTOR: '-1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toMatchObject({
+      kafkaReplicationFactor: -1,
+      kafkaMinInsyncReplicas: 2,
+    });
+  });
+
+  it('rejects a min.insync.replicas above the replication factor', () => {
+    expect(problems({ ...REQUIRED, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toEqual([
+      'KAFKA_MIN_INSYNC_REPLICAS=2 is above KAFKA_REPLICATION_FACTOR=1 (no acks=all write could succeed)',
+    ]);
   });
 
   it('splits a broker list', () => {
@@ -51,6 +70,11 @@ describe('loadConfig', () => {
     ['RATE_MAX', '5.5'],
     ['LOG_LEVEL', 'verbose'],
     ['REPLICA_NAME', 'has space'],
+    ['KAFKA_REPLICATION_FACTOR', '0'],
+    ['KAFKA_REPLICATION_FACTOR', '-2'],
+    ['KAFKA_MIN_INSYNC_REPLICAS', '1.5'],
+    ['PRODUCE_STALL_S', '1'],
+    ['SHUTDOWN_DRAIN_MS', '-5'],
   ])('rejects %s=%s', (name, value) => {
     const found = problems({ ...REQUIRED, [name]: value });
     expect(found).toHaveLength(1);

@@ -35,6 +35,11 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   if (problems.length === 0 && (config.rateMin as number) > (config.rateMax as number)) {
     problems.push(`RATE_MIN=${String(config.rateMin)} is above RATE_MAX=${String(config.rateMax)}`);
   }
+  const replicationFactor = config.kafkaReplicationFactor as number;
+  const minInsync = config.kafkaMinInsyncReplicas as number;
+  if (problems.length === 0 && replicationFactor > 0 && minInsync > replicationFactor) {
+    problems.push(`KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is above KAFKA_REPLICATION_FACTOR=${replicationFactor} (no acks=all write could succeed)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as unknown as RateConfig;
 }

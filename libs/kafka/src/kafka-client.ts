@@ -17,7 +17,10 @@ export function createKafka(config: RateConfig, logger: JsonLogger, clientId: st
 
 /**
  * Idempotent, acks=all producer with kafkajs' default (murmur2, Java-compatible) partitioner, so
- * a subject's key lands on the same partition whichever client wrote it.
+ * a subject's key lands on the same partition whichever client wrote it. kafkajs warns that bounded
+ * retries may invalidate the idempotence guarantee: they do for a producer that keeps sending after
+ * a failed request (its sequence numbers were rolled back), so give it to a ProducerLifecycle,
+ * which retires a producer at its first failed send.
  */
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({

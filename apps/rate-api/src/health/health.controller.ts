@@ -16,13 +16,18 @@ export class HealthController {
   @Get('live')
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+    return this.health.check([
+      () => {
+        const problem = this.producer.livenessProblem;
+        const session = this.indicators.check('kafka');
+        return problem === null ? session.up() : session.down({ message: problem });
+      },
+    ]);
   }
 
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    const kafkaProblem = () => (this.producer.health.ok ? null : this.producer.health.reason);
-    return checkReadiness(this.health, this.indicators, kafkaProblem, () => this.redisIndicator.check());
+    return checkReadiness(this.health, this.indicators, () => this.producer.readinessProblem, () => this.redisIndicator.check());
   }
 }

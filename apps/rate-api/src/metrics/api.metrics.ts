@@ -41,6 +41,12 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  private readonly retiredProducers = new Counter({
+    name: 'rate_producers_retired_total',
+    help: 'Kafka producers retired after a failed send (the next batch used a fresh producer id)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -54,5 +60,9 @@ export class ApiMetrics {
     this.batchSize.observe(size);
     this.batchLatency.observe(seconds);
     if (!ok) this.batchFailures.inc();
+  }
+
+  producerRetired(): void {
+    this.retiredProducers.inc();
   }
 }

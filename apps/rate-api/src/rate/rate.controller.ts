@@ -5,7 +5,7 @@ import type { RateConfig } from '@rate/config';
 import { RateAggregate } from '@rate/contracts';
 import { ProduceUnavailableError } from '@rate/kafka';
 import { JsonBody } from '../http/json-body.parser';
-import { InputResult, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
+import { idempotencyKeyFrom, InputResult, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
 import { RateService } from './rate.service';
 
 function valueOrBadRequest<T>(result: InputResult<T>): T {
@@ -28,8 +28,9 @@ export class RateController {
       throw new BadRequestException('give the rating either in the query string or in a JSON body, not both');
     }
     const rating = valueOrBadRequest(body === undefined ? ratingFromQuery(query, this.config) : ratingFromBody(body.raw, body.value, this.config));
+    const idempotencyKey = valueOrBadRequest(idempotencyKeyFrom(request.headers['idempotency-key']));
     try {
-      const event = await this.rates.submit(rating);
+      const event = await this.rates.submit(rating, idempotencyKey);
       return { id: event.id, subject: event.subject, rate: event.rate };
     } catch (error) {
       if (error instanceof ProduceUnavailableError) throw new ServiceUnavailableException(`rating not accepted: ${error.message}`);
