@@ -17,6 +17,8 @@ export interface RateConfig {
   kafkaGroupId: string;
   kafkaPartitions: number;
   redisUrl: string;
+  /** '' = none (or the one in redisUrl). */
+  redisPassword: string;
   rateMin: number;
   rateMax: number;
   replicaName: string;
@@ -35,6 +37,8 @@ export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
   /** undefined = required */
   fallback?: () => string;
   parse: (raw: string) => RateConfig[K] | undefined;
+  /** How a rejected value is shown; secrets are never printed. */
+  redact?: (raw: string) => string;
 }
 
 const BOTH: readonly AppName[] = ['rate-api', 'rate-consumer'];
@@ -122,6 +126,15 @@ export const ENV_SCHEMA = {
         return undefined;
       }
     },
+    redact: (raw: string) => raw.replace(/\/\/.*@/, '//***@'),
+  },
+  REDIS_PASSWORD: {
+    key: 'redisPassword',
+    apps: BOTH,
+    expected: 'the Redis password, 1..512 chars without line breaks (overrides one in REDIS_URL)',
+    fallback: () => '',
+    parse: (raw: string) => (raw.length <= 512 && !/[\r\n\0]/.test(raw) ? raw : undefined),
+    redact: () => '***',
   },
   RATE_MIN: { key: 'rateMin', apps: BOTH, expected: 'integer 0..1000', fallback: () => '1', parse: intIn(0, 1000) },
   RATE_MAX: { key: 'rateMax', apps: BOTH, expected: 'integer 1..1000', fallback: () => '10', parse: intIn(1, 1000) },

@@ -57,6 +57,20 @@ describe('loadConfig', () => {
     expect(found[0]).toContain(`${name}=${JSON.stringify(value)} is invalid (expected `);
   });
 
+  it('takes an optional REDIS_PASSWORD', () => {
+    expect(loadConfig('rate-api', REQUIRED).redisPassword).toBe('');
+    expect(loadConfig('rate-consumer', { ...REQUIRED, REDIS_PASSWORD: 's3cr:t@x' }).redisPassword).toBe('s3cr:t@x');
+  });
+
+  it('never prints a rejected secret', () => {
+    const found = problems({ ...REQUIRED, REDIS_PASSWORD: 'hunter2\nx', REDIS_URL: 'http://user:hunter3@redis:6379' });
+    expect(found).toEqual([
+      'REDIS_URL="http://***@redis:6379" is invalid (expected redis://[user:password@]host:port[/db])',
+      expect.stringMatching(/^REDIS_PASSWORD="\*\*\*" is invalid/),
+    ]);
+    expect(found.join()).not.toMatch(/hunter/);
+  });
+
   it('rejects RATE_MIN above RATE_MAX', () => {
     expect(problems({ ...REQUIRED, RATE_MIN: '8', RATE_MAX: '3' })).toEqual(['RATE_MIN=8 is above RATE_MAX=3']);
   });
