@@ -9,6 +9,7 @@ import { HttpErrorFilter } from './http/http-errors';
 import { MAX_BODY_BYTES, registerJsonBodyParser } from './http/json-body.parser';
 import { ApiMetrics } from './metrics/api.metrics';
 import { RateProducer } from './kafka/rate.producer';
+import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.document';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit('rate-api');
@@ -24,6 +25,7 @@ async function bootstrap(): Promise<void> {
   const producer = app.get(RateProducer);
   registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics), () => producer.stopping);
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  serveOpenApi(fastify, buildOpenApiDocument(app, config));
   await app.listen(config.port, config.host);
   logger.write('info', 'rate-api listening', { port: config.port });
 

@@ -1,10 +1,13 @@
 import { BadRequestException, Controller, Get, HttpCode, Inject, Post, Query, Req, ServiceUnavailableException } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiHeader, ApiOkResponse, ApiQuery } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
-import { RateAggregate } from '@rate/contracts';
+import { DEFAULT_SUBJECT, RateAggregate, SUBJECT_PATTERN } from '@rate/contracts';
 import { ProduceUnavailableError } from '@rate/kafka';
 import { JsonBody } from '../http/json-body.parser';
+import { ApiErrors } from '../openapi/api-errors.decorator';
+import { RateAcceptedDto, RateAggregateDto, RateInputDto } from './rate.dto';
 import { InputResult, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
 import { RateService } from './rate.service';
 
@@ -22,6 +25,12 @@ export class RateController {
 
   @Post()
   @HttpCode(202)
+  @ApiQuery({ name: 'rate', required: false, schema: { type: 'integer' }, description: 'the rating (seed-compatible form); or give a JSON body instead' })
+  @ApiQuery({ name: 'subject', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source, default: DEFAULT_SUBJECT } })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source }, description: 'retries with the same key are counted once' })
+  @ApiBody({ type: RateInputDto, required: false, description: 'instead of the query string' })
+  @ApiAcceptedResponse({ type: RateAcceptedDto, description: 'Kafka acknowledged the rating (acks=all)' })
+  @ApiErrors(400, 413, 415, 429, 503)
   async submit(@Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<{ id: string; subject: string; rate: number }> {
     const body = request.body as JsonBody | undefined;
     if (body !== undefined && Object.keys(query).length > 0) {
@@ -38,6 +47,9 @@ export class RateController {
   }
 
   @Get()
+  @ApiQuery({ name: 'subject', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source, default: DEFAULT_SUBJECT } })
+  @ApiOkResponse({ type: RateAggregateDto, description: 'the aggregate; count 0 and nulls for an unseen subject' })
+  @ApiErrors(400, 429, 503)
   async read(@Query() query: Record<string, unknown>): Promise<RateAggregate> {
     const subject = valueOrBadRequest(subjectFromQuery(query));
     try {
