@@ -168,7 +168,9 @@ export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv
 
 export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
   const port = config.apiBasePort + index - 1;
-  return nodeAppService(config, `api-${index}`, 'rate-api', port, { ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` });
+  // nginx (on loopback) replaces X-Forwarded-For with the client's address: trust it for the rate limit's key.
+  const env = { TRUST_PROXY: '127.0.0.1', ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` };
+  return nodeAppService(config, `api-${index}`, 'rate-api', port, env);
 }
 
 export function nginxService(config: StackConfig): ServiceSpec {

@@ -7,6 +7,7 @@ import { AppModule } from './app.module';
 import { registerHttpHooks } from './http/fastify-hooks';
 import { HttpErrorFilter } from './http/http-errors';
 import { MAX_BODY_BYTES, registerJsonBodyParser } from './http/json-body.parser';
+import { registerRateLimit, trustProxyOption } from './http/rate-limit';
 import { ApiMetrics } from './metrics/api.metrics';
 import { RateProducer } from './kafka/rate.producer';
 import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.document';
@@ -14,7 +15,7 @@ import { buildOpenApiDocument, serveOpenApi } from './openapi/openapi.document';
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit('rate-api');
   const logger = new JsonLogger(config.logLevel, { app: 'rate-api', replica: config.replicaName });
-  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, keepAliveTimeout: 65_000, return503OnClosing: true });
+  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, keepAliveTimeout: 65_000, return503OnClosing: true, trustProxy: trustProxyOption(config) });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
     bodyParser: false,
@@ -25,6 +26,7 @@ async function bootstrap(): Promise<void> {
   const producer = app.get(RateProducer);
   registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics), () => producer.stopping);
   app.useGlobalFilters(new HttpErrorFilter(logger));
+  await registerRateLimit(app, config);
   serveOpenApi(fastify, buildOpenApiDocument(app, config));
   await app.listen(config.port, config.host);
   logger.write('info', 'rate-api listening', { port: config.port });

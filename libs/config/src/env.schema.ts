@@ -27,6 +27,10 @@ export interface RateConfig {
   produceMaxBatch: number;
   produceLingerMs: number;
   shutdownGraceMs: number;
+  rateLimitMax: number;
+  rateLimitWindowS: number;
+  /** Peers whose X-Forwarded-For is believed (fastify trustProxy); '' = none. */
+  trustProxy: string;
 }
 
 export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
@@ -179,6 +183,27 @@ export const ENV_SCHEMA = {
     expected: 'integer 0..120000 (ms to finish in-flight work on SIGTERM)',
     fallback: () => '10000',
     parse: intIn(0, 120000),
+  },
+  RATE_LIMIT_MAX: {
+    key: 'rateLimitMax',
+    apps: ['rate-api'],
+    expected: 'integer 0..1000000 (requests to /rate per client and window; 0 = no limit)',
+    fallback: () => '0',
+    parse: intIn(0, 1_000_000),
+  },
+  RATE_LIMIT_WINDOW_S: {
+    key: 'rateLimitWindowS',
+    apps: ['rate-api'],
+    expected: 'integer 1..86400 (seconds of the rate-limit window)',
+    fallback: () => '60',
+    parse: intIn(1, 86400),
+  },
+  TRUST_PROXY: {
+    key: 'trustProxy',
+    apps: ['rate-api'],
+    expected: 'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
+    fallback: () => '',
+    parse: (raw: string) => (raw === '' || raw.split(',').every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim())) ? raw : undefined),
   },
 } satisfies Record<string, VariableSpec<keyof RateConfig>>;
 

@@ -51,6 +51,9 @@ describe('loadConfig', () => {
     ['RATE_MAX', '5.5'],
     ['LOG_LEVEL', 'verbose'],
     ['REPLICA_NAME', 'has space'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_S', '0'],
+    ['TRUST_PROXY', 'proxy.local'],
   ])('rejects %s=%s', (name, value) => {
     const found = problems({ ...REQUIRED, [name]: value });
     expect(found).toHaveLength(1);

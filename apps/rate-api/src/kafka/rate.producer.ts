@@ -5,7 +5,7 @@ import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
 import { encodeRateEvent, RATE_EVENT_VERSION, RateEvent } from '@rate/contracts';
 import { BatchingProducer, createKafka, createProducer, ensureTopics, ProduceUnavailableError } from '@rate/kafka';
-import { JsonLogger } from '@rate/observability';
+import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
 import { Rating } from '../rate/rate-input';
 import { ApiMetrics } from '../metrics/api.metrics';
 
@@ -62,10 +62,11 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     return this.partitionCount;
   }
 
-  async produce(rating: Rating): Promise<RateEvent> {
+  /** The traceparent travels in the record's headers, so the consumer can log the same trace. */
+  async produce(rating: Rating, traceparent: string): Promise<RateEvent> {
     if (!this.connected) throw new ProduceUnavailableError('Kafka producer is not connected');
     const event: RateEvent = { v: RATE_EVENT_VERSION, id: randomUUID(), subject: rating.subject, rate: rating.rate, ts: Date.now() };
-    await this.batching.send({ key: event.subject, value: encodeRateEvent(event) });
+    await this.batching.send({ key: event.subject, value: encodeRateEvent(event), headers: { [TRACEPARENT_HEADER]: traceparent } });
     return event;
   }
 

@@ -5,6 +5,7 @@ import { RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
 import { DEFAULT_SUBJECT, RateAggregate, SUBJECT_PATTERN } from '@rate/contracts';
 import { ProduceUnavailableError } from '@rate/kafka';
+import { childTrace, formatTraceparent, parseTraceparent, TRACEPARENT_HEADER } from '@rate/observability';
 import { JsonBody } from '../http/json-body.parser';
 import { ApiErrors } from '../openapi/api-errors.decorator';
 import { RateAcceptedDto, RateAggregateDto, RateInputDto } from './rate.dto';
@@ -28,6 +29,7 @@ export class RateController {
   @ApiQuery({ name: 'rate', required: false, schema: { type: 'integer' }, description: 'the rating (seed-compatible form); or give a JSON body instead' })
   @ApiQuery({ name: 'subject', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source, default: DEFAULT_SUBJECT } })
   @ApiHeader({ name: 'Idempotency-Key', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source }, description: 'retries with the same key are counted once' })
+  @ApiHeader({ name: TRACEPARENT_HEADER, required: false, schema: { type: 'string' }, description: 'W3C trace context, continued into the Kafka record (a new trace when absent or invalid)' })
   @ApiBody({ type: RateInputDto, required: false, description: 'instead of the query string' })
   @ApiAcceptedResponse({ type: RateAcceptedDto, description: 'Kafka acknowledged the rating (acks=all)' })
   @ApiErrors(400, 413, 415, 429, 503)
@@ -38,7 +40,8 @@ export class RateController {
     }
     const rating = valueOrBadRequest(body === undefined ? ratingFromQuery(query, this.config) : ratingFromBody(body.raw, body.value, this.config));
     try {
-      const event = await this.rates.submit(rating);
+      const trace = formatTraceparent(childTrace(parseTraceparent(request.headers[TRACEPARENT_HEADER])));
+      const event = await this.rates.submit(rating, trace);
       return { id: event.id, subject: event.subject, rate: event.rate };
     } catch (error) {
       if (error instanceof ProduceUnavailableError) throw new ServiceUnavailableException(`rating not accepted: ${error.message}`);

@@ -14,8 +14,8 @@ export class RateService {
     private readonly aggregates: AggregateRepository,
   ) {}
 
-  submit(rating: Rating): Promise<RateEvent> {
-    return this.producer.produce(rating);
+  submit(rating: Rating, traceparent: string): Promise<RateEvent> {
+    return this.producer.produce(rating, traceparent);
   }
 
   read(subject: string): Promise<RateAggregate> {
