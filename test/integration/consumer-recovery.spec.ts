@@ -1,14 +1,14 @@
 import Redis from 'ioredis';
 import { ensureService, runningRecord } from '../../scripts/stack/stack';
 import { consumerService } from '../../scripts/stack/services';
-import { eventually, postRate, readAggregate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
+import { eventually, postRate, readAggregate, TEST_APP_ENV, TEST_STACK_ENV, testRedis, testStack, uniqueSubject } from './test-stack';
 
 describe('consumer recovery', () => {
   const config = testStack();
   let redis: Redis;
 
   beforeAll(() => {
-    redis = new Redis(Number(TEST_STACK_ENV.RATE_REDIS_PORT), '127.0.0.1');
+    redis = testRedis();
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/stack/stack-config';
-import { eventually, postRate, readAggregate, TEST_STACK_ENV, uniqueSubject } from './test-stack';
+import { eventually, postRate, readAggregate, TEST_STACK_ENV, testRedisUrl, uniqueSubject } from './test-stack';
 
 const EXTRA_PORT = 18099;
 
@@ -13,7 +13,7 @@ function startApi() {
       PORT: String(EXTRA_PORT),
       REPLICA_NAME: 'api-shutdown-test',
       KAFKA_BROKERS: `127.0.0.1:${TEST_STACK_ENV.RATE_KAFKA_PORT}`,
-      REDIS_URL: `redis://127.0.0.1:${TEST_STACK_ENV.RATE_REDIS_PORT}`,
+      REDIS_URL: testRedisUrl(),
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -19,6 +19,8 @@ export interface RateConfig {
   kafkaReplicationFactor: number;
   kafkaMinInsyncReplicas: number;
   redisUrl: string;
+  /** '' = none (or the one in redisUrl). */
+  redisPassword: string;
   rateMin: number;
   rateMax: number;
   replicaName: string;
@@ -29,6 +31,10 @@ export interface RateConfig {
   produceStallS: number;
   shutdownDrainMs: number;
   shutdownGraceMs: number;
+  rateLimitMax: number;
+  rateLimitWindowS: number;
+  /** Peers whose X-Forwarded-For is believed (fastify trustProxy); '' = none. */
+  trustProxy: string;
 }
 
 export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
@@ -39,6 +45,8 @@ export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
   /** undefined = required */
   fallback?: () => string;
   parse: (raw: string) => RateConfig[K] | undefined;
+  /** How a rejected value is shown; secrets are never printed. */
+  redact?: (raw: string) => string;
 }
 
 const BOTH: readonly AppName[] = ['rate-api', 'rate-consumer'];
@@ -145,6 +153,15 @@ export const ENV_SCHEMA = {
         return undefined;
       }
     },
+    redact: (raw: string) => raw.replace(/\/\/.*@/, '//***@'),
+  },
+  REDIS_PASSWORD: {
+    key: 'redisPassword',
+    apps: BOTH,
+    expected: 'the Redis password, 1..512 chars without line breaks (overrides one in REDIS_URL)',
+    fallback: () => '',
+    parse: (raw: string) => (raw.length <= 512 && !/[\r\n\0]/.test(raw) ? raw : undefined),
+    redact: () => '***',
   },
   RATE_MIN: { key: 'rateMin', apps: BOTH, expected: 'integer 0..1000', fallback: () => '1', parse: intIn(0, 1000) },
   RATE_MAX: { key: 'rateMax', apps: BOTH, expected: 'integer 1..1000', fallback: () => '10', parse: intIn(1, 1000) },
@@ -203,6 +220,27 @@ export const ENV_SCHEMA = {
     expected: 'integer 0..120000 (ms to finish in-flight work on SIGTERM)',
     fallback: () => '10000',
     parse: intIn(0, 120000),
+  },
+  RATE_LIMIT_MAX: {
+    key: 'rateLimitMax',
+    apps: ['rate-api'],
+    expected: 'integer 0..1000000 (requests to /rate per client and window; 0 = no limit)',
+    fallback: () => '0',
+    parse: intIn(0, 1_000_000),
+  },
+  RATE_LIMIT_WINDOW_S: {
+    key: 'rateLimitWindowS',
+    apps: ['rate-api'],
+    expected: 'integer 1..86400 (seconds of the rate-limit window)',
+    fallback: () => '60',
+    parse: intIn(1, 86400),
+  },
+  TRUST_PROXY: {
+    key: 'trustProxy',
+    apps: ['rate-api'],
+    expected: 'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
+    fallback: () => '',
+    parse: (raw: string) => (raw === '' || raw.split(',').every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim())) ? raw : undefined),
   },
 } satisfies Record<string, VariableSpec<keyof RateConfig>>;
 

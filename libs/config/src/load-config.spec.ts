@@ -75,10 +75,27 @@ describe('loadConfig', () => {
     ['KAFKA_MIN_INSYNC_REPLICAS', '1.5'],
     ['PRODUCE_STALL_S', '1'],
     ['SHUTDOWN_DRAIN_MS', '-5'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_S', '0'],
+    ['TRUST_PROXY', 'proxy.local'],
   ])('rejects %s=%s', (name, value) => {
     const found = problems({ ...REQUIRED, [name]: value });
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(`${name}=${JSON.stringify(value)} is invalid (expected `);
+  });
+
+  it('takes an optional REDIS_PASSWORD', () => {
+    expect(loadConfig('rate-api', REQUIRED).redisPassword).toBe('');
+    expect(loadConfig('rate-consumer', { ...REQUIRED, REDIS_PASSWORD: 's3cr:t@x' }).redisPassword).toBe('s3cr:t@x');
+  });
+
+  it('never prints a rejected secret', () => {
+    const found = problems({ ...REQUIRED, REDIS_PASSWORD: 'hunter2\nx', REDIS_URL: 'http://user:hunter3@redis:6379' });
+    expect(found).toEqual([
+      'REDIS_URL="http://***@redis:6379" is invalid (expected redis://[user:password@]host:port[/db])',
+      expect.stringMatching(/^REDIS_PASSWORD="\*\*\*" is invalid/),
+    ]);
+    expect(found.join()).not.toMatch(/hunter/);
   });
 
   it('rejects RATE_MIN above RATE_MAX', () => {

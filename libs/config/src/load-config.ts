@@ -27,7 +27,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     }
     const value = spec.parse(raw);
     if (value === undefined) {
-      problems.push(`${name}=${JSON.stringify(raw)} is invalid (expected ${spec.expected})`);
+      problems.push(`${name}=${JSON.stringify(spec.redact ? spec.redact(raw) : raw)} is invalid (expected ${spec.expected})`);
       continue;
     }
     config[spec.key] = value;

@@ -27,11 +27,28 @@ type ApplyBatchCommand = (numKeys: number, ...args: (string | number)[]) => Prom
 
 /** Wraps the Redis client: the Lua batch apply and the merged read. */
 export class AggregateRepository {
+  /**
+   * Why the last batch apply failed, until one succeeds: Redis at its memory limit (noeviction)
+   * still answers PING but refuses the script, and readiness must say so.
+   */
+  lastApplyError: string | null = null;
+
   constructor(private readonly redis: Redis) {
     redis.defineCommand('rateApplyBatch', { lua: APPLY_BATCH_LUA });
   }
 
   async apply(batch: PartitionBatch): Promise<ApplyResult> {
+    try {
+      const result = await this.applyOnce(batch);
+      this.lastApplyError = null;
+      return result;
+    } catch (error) {
+      this.lastApplyError = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
+  }
+
+  private async applyOnce(batch: PartitionBatch): Promise<ApplyResult> {
     const keys = [offsetKey(batch.partition)];
     const keyIndex = new Map<string, number>();
     const args: (string | number)[] = [batch.firstOffset, batch.lastOffset, batch.allowGap ? '1' : '0'];

@@ -14,7 +14,7 @@ import {
   ProducerLifecycleEvent,
   TopicSettingsError,
 } from '@rate/kafka';
-import { JsonLogger } from '@rate/observability';
+import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
 import { Rating } from '../rate/rate-input';
 import { ApiMetrics } from '../metrics/api.metrics';
 import { KafkaProbe } from './kafka-probe';
@@ -84,10 +84,11 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     return this.partitionCount;
   }
 
-  async produce(rating: Rating, eventId: string = randomUUID()): Promise<RateEvent> {
+  /** The traceparent travels in the record's headers, so the consumer can log the same trace. */
+  async produce(rating: Rating, traceparent: string, eventId: string = randomUUID()): Promise<RateEvent> {
     if (!this.topicReady || !this.lifecycle.available) throw new ProduceUnavailableError('Kafka producer is not connected');
     const event: RateEvent = { v: RATE_EVENT_VERSION, id: eventId, subject: rating.subject, rate: rating.rate, ts: Date.now() };
-    await this.batching.send({ key: event.subject, value: encodeRateEvent(event) });
+    await this.batching.send({ key: event.subject, value: encodeRateEvent(event), headers: { [TRACEPARENT_HEADER]: traceparent } });
     return event;
   }
 

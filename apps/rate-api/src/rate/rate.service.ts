@@ -15,8 +15,8 @@ export class RateService {
   ) {}
 
   /** With an Idempotency-Key, a retried request yields the same event id (the consumer applies it once). */
-  submit(rating: Rating, idempotencyKey?: string): Promise<RateEvent> {
-    return this.producer.produce(rating, idempotencyKey === undefined ? undefined : eventIdForIdempotencyKey(idempotencyKey));
+  submit(rating: Rating, traceparent: string, idempotencyKey?: string): Promise<RateEvent> {
+    return this.producer.produce(rating, traceparent, idempotencyKey === undefined ? undefined : eventIdForIdempotencyKey(idempotencyKey));
   }
 
   read(subject: string): Promise<RateAggregate> {

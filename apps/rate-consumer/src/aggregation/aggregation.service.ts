@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Admin, Kafka } from 'kafkajs';
-import { RATE_CONFIG } from '@rate/config';
+import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
-import { decodeRateEvent } from '@rate/contracts';
+import { decodeRateEvent, RateEvent } from '@rate/contracts';
+import { JsonLogger, parseTraceparent } from '@rate/observability';
 import { AggregatedRate, AggregateRepository } from '@rate/redis';
 import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
 import { ConsumerMetrics } from '../metrics/consumer.metrics';
@@ -20,6 +21,7 @@ export class AggregationService {
     private readonly aggregates: AggregateRepository,
     private readonly deadLetters: DeadLetterProducer,
     private readonly metrics: ConsumerMetrics,
+    @Inject(JSON_LOGGER) private readonly logger: JsonLogger,
   ) {
     this.admin = kafka.admin();
   }
@@ -28,9 +30,13 @@ export class AggregationService {
     const started = process.hrtime.bigint();
     const rates: AggregatedRate[] = [];
     const poison: DeadLetter[] = [];
+    const traced: { offset: string; event: RateEvent; traceparent: string }[] = [];
     for (const record of batch.records) {
       const decoded = decodeRateEvent(record.value, this.config);
-      if (decoded.ok) rates.push({ offset: record.offset, subject: decoded.event.subject, rate: decoded.event.rate });
+      if (decoded.ok) {
+        rates.push({ offset: record.offset, subject: decoded.event.subject, rate: decoded.event.rate });
+        if (record.traceparent) traced.push({ offset: record.offset, event: decoded.event, traceparent: record.traceparent });
+      }
       else poison.push({ partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: decoded.reason });
     }
     if (poison.length > 0) {
@@ -53,6 +59,7 @@ export class AggregationService {
     }
     if (result.kind !== 'applied') throw new Error('batch not applied after accepting the gap');
 
+    this.logTraced(batch.partition, traced);
     for (const p of poison) this.metrics.poison.inc({ reason: p.reason.split(' ').slice(0, 3).join(' ') });
     this.metrics.applied.inc(result.applied);
     this.metrics.skipped.inc(rates.length - result.applied);
@@ -60,6 +67,18 @@ export class AggregationService {
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n));
     return { kind: 'applied', applied: result.applied };
+  }
+
+  /**
+   * One line per rating whose trace the caller sampled (W3C flag), debug lines for the rest: a
+   * rating can be followed end to end on demand without a log line per rating at full rate.
+   */
+  private logTraced(partition: number, traced: { offset: string; event: RateEvent; traceparent: string }[]): void {
+    for (const { offset, event, traceparent } of traced) {
+      const trace = parseTraceparent(traceparent);
+      if (!trace) continue;
+      this.logger.write(trace.sampled ? 'info' : 'debug', 'rating aggregated', { trace_id: trace.traceId, traceparent, id: event.id, subject: event.subject, partition, offset });
+    }
   }
 
   private async lowWatermark(topic: string, partition: number): Promise<bigint> {

@@ -1,7 +1,7 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { JsonLogger } from '@rate/observability';
+import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
 import { RATE_BATCH_PATTERN } from '../rate-consumer.constants';
 import { ConsumerState } from './consumer-state';
 import { BatchOutcome, PartitionRecords } from './partition-batch';
@@ -93,7 +93,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       firstOffset: batch.firstOffset() ?? batch.messages[0].offset,
       lastOffset: batch.lastOffset(),
       highWatermark: batch.highWatermark,
-      records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value })),
+      records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value, traceparent: m.headers?.[TRACEPARENT_HEADER]?.toString() })),
     };
     // A failure (Redis down) retries the same batch here instead of crashing the consumer:
     // nothing is committed, so nothing is skipped, and readiness shows Redis as the cause.

@@ -6,7 +6,7 @@ export interface PartitionRecords {
   lastOffset: string;
   /** For the lag metric: offset of the partition's next record to be written. */
   highWatermark: string;
-  records: { offset: string; key: Buffer | null; value: Buffer | null }[];
+  records: { offset: string; key: Buffer | null; value: Buffer | null; traceparent?: string }[];
 }
 
 /** What the handler answers: commit up to lastOffset, or seek back to where Redis stands. */
