@@ -37,7 +37,7 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
   const replica = startProcess({
     command: process.execPath,
     args: [join(ROOT, 'dist', 'scripts', 'bench', 'hello-fastify.js')],
-    env: { PATH: process.env.PATH, PORT: String(ports.replica), NODE_ENV: 'production' },
+    env: { PATH: process.env.PATH, PORT: String(ports.replica), NODE_ENV: 'production', REPLICA_NAME: BASELINE_REPLICA },
     cwd: dir,
     logFile: join(dir, 'replica.log'),
     pidFile: pid('replica'),

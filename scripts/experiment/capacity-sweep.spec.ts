@@ -2,7 +2,7 @@ import { capacityFigure, judgeStep, JudgedStep, nextRate, StepMeasurement, sweep
 import { locate, sweep, SweepPlan, sweepStart } from './capacity-sweep';
 
 const objective = { p99Ms: 50, maxErrorRate: 0.001 };
-const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, maxRate: 20_000, maxSteps: 30, stopAfter: 2 };
+const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, maxRate: 20_000, maxSteps: 30, maxDownSteps: 6, stopAfter: 2 };
 
 const window = (p99Ms: number, errorRate = 0) => ({ requests: 500, p99Ms, errorRate });
 
@@ -107,6 +107,13 @@ describe('capacity sweep', () => {
     expect(measured).toEqual([200, 220, 181, 164, 149, 135, 122, 110]);
     expect(result.capacity.rps).toBe(110);
     expect(result.sustainable.rps).toBe(149);
+  });
+
+  it('extends downwards only so far, then reports no capacity', async () => {
+    const { measure, measured } = service(10, 12);
+    const result = await sweep({ ...plan, maxDownSteps: 3 }, 200, measure);
+    expect(measured).toEqual([200, 220, 181, 164, 149]);
+    expect(result.capacity).toMatchObject({ rps: 0, reached: true });
   });
 
   it('stops at the maximum rate and says the figure was not reached', async () => {

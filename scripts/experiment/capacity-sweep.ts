@@ -14,6 +14,8 @@ export interface SweepPlan {
   maxRate: number;
   /** Most steps per ramp or sweep, whatever happens. */
   maxSteps: number;
+  /** Most steps a sweep extends below its first rate when even that one missed the objective. */
+  maxDownSteps: number;
   /** A ramp or sweep ends after this many consecutive steps that failed both figures. */
   stopAfter: number;
 }
@@ -62,7 +64,7 @@ export async function sweep<S extends StepMeasurement>(plan: SweepPlan, first: n
   const steps: JudgedStep<S>[] = [];
   await ramp(plan, first, plan.sweepFactor, measure, steps);
   let lowest = steps[0];
-  for (let extra = 0; lowest && !lowest.verdict.meetsObjective && extra < plan.maxSteps; extra++) {
+  for (let extra = 0; lowest && !lowest.verdict.meetsObjective && extra < plan.maxDownSteps; extra++) {
     const rate = Math.floor(lowest.offered / plan.sweepFactor);
     if (rate < 1 || rate >= lowest.offered) break;
     lowest = await judged(plan, measure, rate);

@@ -23,6 +23,7 @@ export interface Definitions {
     pause_s: number;
     max_rate: number;
     max_steps: number;
+    max_down_steps: number;
     repeats: number;
   };
   contention: { outside_cpu_pct: number; generator_cpu_pct: number; retries: number; retry_pause_s: number };
@@ -55,6 +56,7 @@ export function sweepPlan(defs: Definitions): SweepPlan {
     sweepFrom: defs.capacity.sweep_from,
     maxRate: defs.capacity.max_rate,
     maxSteps: defs.capacity.max_steps,
+    maxDownSteps: defs.capacity.max_down_steps,
     stopAfter: defs.capacity.stop_after,
   };
 }

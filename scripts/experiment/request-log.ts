@@ -96,6 +96,8 @@ export function stepStats(records: RequestRecord[], seconds: number, windows: nu
   };
 }
 
+export const NO_ANSWER = 'no answer';
+
 /** A burst of requests over the objective, close together in send time. */
 export interface SlowEpisode {
   /** When the first slow request was sent and when the last slow answer arrived (epoch ms). */
@@ -103,7 +105,7 @@ export interface SlowEpisode {
   endMs: number;
   requests: number;
   maxLatencyMs: number;
-  /** Slow requests per answering replica ("none" when no answer arrived). */
+  /** Slow requests per answering replica ("no answer" when none arrived). */
   replicas: Record<string, number>;
 }
 
@@ -124,7 +126,7 @@ export function slowEpisodes(records: RequestRecord[], thresholdMs: number, gapM
     current.requests++;
     current.endMs = Math.max(current.endMs, r.sentAtMs + r.latencyMs);
     current.maxLatencyMs = roundMs(Math.max(current.maxLatencyMs, r.latencyMs));
-    const replica = r.replica ?? 'none';
+    const replica = r.replica ?? NO_ANSWER;
     current.replicas[replica] = (current.replicas[replica] ?? 0) + 1;
     lastSent = r.sentAtMs;
   }

@@ -29,7 +29,7 @@ describe('stall attribution', () => {
   });
 
   it('holds every replica to account for requests that got no answer', () => {
-    expect(attributeEpisode(episode(1020, 1120, { none: 2 }), timeline(), windows()).throttledMs).toEqual({ 'api-1': 60 });
+    expect(attributeEpisode(episode(1020, 1120, { 'no answer': 2 }), timeline(), windows()).throttledMs).toEqual({ 'api-1': 60 });
   });
 
   it('adds GC pauses and slow broker acks from the window the episode falls in', () => {

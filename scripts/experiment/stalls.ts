@@ -1,4 +1,4 @@
-import { SlowEpisode } from './request-log';
+import { NO_ANSWER, SlowEpisode } from './request-log';
 
 /**
  * What a tail is made of. Every episode of slow requests is set against what the harness recorded
@@ -61,9 +61,9 @@ export function attributeEpisode(episode: SlowEpisode, timeline: TimelinePoint[]
   const to = episode.endMs;
   const span = bracket(timeline, from, to);
   const tracked = Object.keys(span?.[1].throttledMs ?? {});
-  const answered = Object.keys(episode.replicas).filter((r) => r !== 'none');
+  const answered = Object.keys(episode.replicas).filter((r) => r !== NO_ANSWER);
   // A timed-out request names no replica: hold every replica to account for it.
-  const suspects = episode.replicas.none || answered.length === 0 ? tracked : answered.filter((r) => tracked.includes(r) || windows.some((w) => w.replicas[r]));
+  const suspects = episode.replicas[NO_ANSWER] || answered.length === 0 ? tracked : answered.filter((r) => tracked.includes(r) || windows.some((w) => w.replicas[r]));
   const throttledMs: Record<string, number> = {};
   if (span) {
     for (const r of suspects) {
