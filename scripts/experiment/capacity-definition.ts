@@ -1,6 +1,6 @@
 /**
  * What "capacity" means in this experiment (loadtest/lib/capacity.js is the same definition for
- * k6; capacity-definition.spec.ts holds both to the same cases).
+ * k6; loadtest/lib/capacity.spec.ts holds both to the same cases).
  *
  * p99 at 250m is bimodal: a few ms, or tens of ms when one stall (a throttled CFS period, a GC
  * pause, a slow broker ack) lands in the measurement. A definition that stops at the first failing

@@ -52,6 +52,8 @@ export function k6Driver(k6: string, baseUrl: string, subjectPrefix: string, sub
       RATE: String(rate),
       DURATION: String(seconds),
       WINDOWS: String(windows),
+      // The experiment checks integrity itself, over all its steps.
+      INTEGRITY: 'false',
       SUBJECT_PREFIX: subjectPrefix,
       SUBJECTS: String(subjects),
       SUMMARY_FILE: summaryFile,
