@@ -11,14 +11,15 @@ import { ExperimentMeta, Runs } from './experiment-types';
 import { k6Driver } from './k6';
 import { profileApi } from './profile';
 import { measureBaseline, measureReplicaCount, RunContext } from './replica-run';
-import { headlineTable, renderHtml, renderMarkdown } from './report';
+import { headlineTable, quotaStudyTable, renderHtml, renderMarkdown } from './report';
 import { median } from './statistics';
-import { buildSummary } from './summary';
+import { buildSummary, Summary } from './summary';
 import { vegetaDriver } from './vegeta';
 
 const USAGE = `usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--no-baseline] [--target local|k8s] [--base-url http://localhost]
        npm run experiment -- --render reports/<timestamp>   (rebuild the report from runs.json and meta.json)
-       npm run experiment -- --profile [--values FILE]      (CPU profiles of an idle API replica and one at 100 rps)`;
+       npm run experiment -- --profile [--values FILE]      (CPU profiles of an idle API replica and one at 100 rps)
+       npm run experiment -- --study reports/<a> reports/<b> ...   (the CPU-limit study: ratio against quota)`;
 
 function parseArgs(argv: string[]) {
   const options = { quick: false, replicas: [1, 3], values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), target: 'local', baseUrl: '', baseline: true };
@@ -75,6 +76,11 @@ function render(dir: string): void {
 async function main(): Promise<void> {
   if (process.argv[2] === '--render') {
     render(resolve(process.argv[3] ?? ''));
+    return;
+  }
+  if (process.argv[2] === '--study') {
+    const summaries = process.argv.slice(3).map((dir) => JSON.parse(readFileSync(join(resolve(dir), 'summary.json'), 'utf8')) as Summary);
+    console.log(quotaStudyTable(summaries));
     return;
   }
   if (process.argv[2] === '--profile') {

@@ -3,7 +3,7 @@ import { CapacityRun } from './capacity-measurement';
 import { sweepFigures } from './capacity-definition';
 import { ContentionReading } from './contention';
 import { ExperimentMeta, ReplicaRun, Runs } from './experiment-types';
-import { barChart, headline, headlineTable, markdownToHtml, renderHtml, renderMarkdown } from './report';
+import { barChart, headline, headlineTable, markdownToHtml, quotaStudyTable, renderHtml, renderMarkdown } from './report';
 import { GuardedStep } from './step-runner';
 import { AttributedEpisode, summarizeStalls } from './stalls';
 import { buildSummary, cpuPerRequestMs, saturation } from './summary';
@@ -257,5 +257,14 @@ describe('experiment report', () => {
     expect(barChart('<x>', 'ms', [{ label: 'a&b', bars: [{ name: 'p99', value: 1 }] }])).toContain('&lt;x&gt;');
     expect(markdownToHtml('- **bold** `code` <tag>')).toBe('<ul>\n<li><strong>bold</strong> <code>code</code> &lt;tag&gt;</li>\n</ul>');
     expect(markdownToHtml('- a\n  - b\n  - c\n- d')).toBe('<ul>\n<li>a</li>\n<ul>\n<li>b</li>\n<li>c</li>\n</ul>\n<li>d</li>\n</ul>');
+  });
+
+  it('tabulates the CPU-limit study from several runs, lowest quota first', () => {
+    const at = (limit: string, m: ExperimentMeta = meta) => buildSummary({ ...m, cpuLimitPerReplica: limit }, runs);
+    const table = quotaStudyTable([at('1000m'), at('250m'), at('500m')]);
+    const lines = table.split('\n');
+    expect(lines[0]).toContain('CPU limit per replica');
+    expect(lines.slice(2).map((l) => l.split(' | ')[0])).toEqual(['| 250m', '| 500m', '| 1000m']);
+    expect(lines[2]).toContain('| 120 / 150 | 345 / 430 | 2.88 [');
   });
 });

@@ -339,3 +339,22 @@ export function markdownToHtml(markdown: string): string {
   }
   return out.join('\n');
 }
+
+/** --study: the CPU-limit study, one row per report (the same experiment at different quotas). */
+export function quotaStudyTable(summaries: Summary[]): string {
+  const millis = (s: Summary) => Number(s.cpu_limit_per_replica.replace('m', ''));
+  const rows = [...summaries]
+    .sort((a, b) => millis(a) - millis(b))
+    .map((s) => {
+      const one = s.results['1'];
+      const three = s.results['3'];
+      const cell = (r?: ReplicaResult) => (r ? `${r.capacity_rps} / ${r.sustainable_rps}` : 'n/a');
+      const ratio = (value: number | null, interval: [number, number] | null) => (s.contention.flagged ? 'withheld (contended)' : `${value ?? 'n/a'}${interval ? ` [${interval[0]}, ${interval[1]}]` : ''}`);
+      return `| ${s.cpu_limit_per_replica} | ${cell(one)} | ${cell(three)} | ${ratio(s.capacity_ratio_3_vs_1, s.capacity_ratio_interval)} | ${ratio(s.sustainable_ratio_3_vs_1, s.sustainable_ratio_interval)} | ${s.started_at}${s.quick ? ' (quick)' : ''} |`;
+    });
+  return [
+    '| CPU limit per replica | 1 replica: objective / sustainable rps | 3 replicas: objective / sustainable rps | capacity ratio 3 vs 1 [95 % interval] | sustainable ratio 3 vs 1 | run |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
