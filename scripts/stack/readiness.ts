@@ -55,5 +55,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (!isAlive()) throw new Error(`${what} exited while starting`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+  // One last look: a synchronous step elsewhere (Kafka's storage format) can block the event loop
+  // past the deadline while the service got ready.
+  if (await check()) return;
   throw new Error(`${what} not ready after ${Math.round(timeoutMs / 1000)} s`);
 }
