@@ -3,14 +3,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
-import { down, readState, status, up } from '../stack/stack';
+import { down, readState, status } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { CapacityRun } from './capacity-measurement';
 import { contentionLimits, loadDefinitions } from './definitions';
 import { ExperimentMeta, Runs } from './experiment-types';
 import { k6Driver } from './k6';
 import { profileApi } from './profile';
-import { measureBaseline, measureReplicaCount, RunContext } from './replica-run';
+import { measureBaseline, measureReplicaCount, RunContext, upPatiently } from './replica-run';
 import { headlineTable, quotaStudyTable, renderHtml, renderMarkdown } from './report';
 import { median } from './statistics';
 import { buildSummary, Summary } from './summary';
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
         execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
       } else {
         log(`[${label}] starting the stack`);
-        const state = await up(config, { replicas, log: (l) => log(`[${label}] ${l}`) });
+        const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`) });
         if (!state.cgroups) cgroupProblem = state.cgroupProblem;
       }
       const first = runs.replicas.length === 0;

@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
-import { down, runningRecord, up } from '../stack/stack';
+import { down, runningRecord } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { CpuProfile, profileWindow, WindowProfile } from './cpu-profile';
 import { CpuWindow } from './process-cpu';
+import { upPatiently } from './replica-run';
 import { cpuPerRequestMs } from './summary';
 import { vegetaDriver, writeTargets } from './vegeta';
 
@@ -58,7 +59,7 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   let apiPid = 0;
   let consumerPid = 0;
   try {
-    await up(config, { replicas: 1, appEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` }, log: (l) => log(l) });
+    await upPatiently(config, { replicas: 1, appEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` }, log: (l) => log(l) });
     const roots = new Map<string, number>();
     for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
       const record = runningRecord(config, name);

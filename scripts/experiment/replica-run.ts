@@ -2,7 +2,7 @@ import { closeSync, existsSync, openSync, readSync, statSync, writeFileSync } fr
 import { join } from 'node:path';
 import { wrkPost } from '../bench/wrk';
 import { cpuThrottling } from '../stack/cpu-quota';
-import { runningRecord } from '../stack/stack';
+import { runningRecord, StackState, up, UpOptions } from '../stack/stack';
 import { StackConfig } from '../stack/stack-config';
 import { CapacityRun, measureCapacity } from './capacity-measurement';
 import { Objective } from './capacity-definition';
@@ -37,6 +37,21 @@ export function countingAccepted(driver: Driver, counter: { accepted: number }):
     counter.accepted += run.stats.statusCodes['202'] ?? 0;
     return run;
   };
+}
+
+/**
+ * stack:up, again when a service was still starting when its readiness wait ran out (a busy
+ * machine can take minutes to start a JVM): up is idempotent and waits for what already runs.
+ */
+export async function upPatiently(config: StackConfig, options: UpOptions, attempts = 3): Promise<StackState> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await up(config, options);
+    } catch (error) {
+      if (attempt >= attempts || !/not ready after/.test((error as Error).message)) throw error;
+      options.log?.(`${(error as Error).message}; waiting again (${attempt + 1}/${attempts})`);
+    }
+  }
 }
 
 /** CPU per component with nothing offered, % of one core. */
