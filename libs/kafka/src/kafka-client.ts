@@ -1,9 +1,11 @@
 import { Kafka, Partitioners, Producer } from 'kafkajs';
 import { RateConfig } from '@rate/config';
 import { JsonLogger, kafkaLogLevel } from '@rate/observability';
+import { applyRequestQueueIdleFix } from './request-queue-idle-fix';
 
 /** Short timeouts: a broker outage must surface as a 503 in seconds, not after kafkajs' 30 s defaults. */
 export function createKafka(config: RateConfig, logger: JsonLogger, clientId: string): Kafka {
+  applyRequestQueueIdleFix();
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
