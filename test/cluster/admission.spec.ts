@@ -4,6 +4,8 @@ import { CHART, helm, kubectlResult, ok, restrictedNamespace, testCluster } from
 // Proof that the control plane bites: the same server that accepts the chart refuses a pod the
 // restricted profile forbids and a manifest with a field its schema does not know.
 const config = testCluster();
+// helm --wait is bounded by HELM_TIMEOUT (3 min); Jest must not give up before helm does.
+jest.setTimeout(300_000);
 const NS = 'rate-admission';
 
 interface Manifest {
@@ -57,7 +59,8 @@ describe('the control plane enforces admission and schemas', () => {
 
   it('refuses a privileged pod', async () => {
     const pod = apiPod();
-    pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, privileged: true };
+    // allowPrivilegeEscalation=false beside privileged=true is a plain validation error; PodSecurity is the point here.
+    pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
     const result = await apply([pod]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/privileged \(container "[^"]+" must not set securityContext.privileged=true\)/);

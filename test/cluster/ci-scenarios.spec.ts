@@ -6,6 +6,8 @@ import { CHART, helm, HELM_TIMEOUT, kubectlResult, ok, restrictedNamespace, test
 // Every values scenario of charts/rate/ci: the rendered manifests (test hook included) pass the
 // API server's strict field validation and admission without a warning, then install with --wait.
 const config = testCluster();
+// helm --wait is bounded by HELM_TIMEOUT (3 min); Jest must not give up before helm does.
+jest.setTimeout(300_000);
 const scenarios = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
 
 describe('charts/rate/ci scenarios on a real control plane (restricted namespace)', () => {

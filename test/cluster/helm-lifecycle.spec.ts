@@ -4,6 +4,8 @@ import { CHART, eventually, helm, HELM_TIMEOUT, leftovers, ok, restrictedNamespa
 // The user's path (helm install → upgrade → test → rollback → uninstall) against a real API
 // server, controller-manager and scheduler, in a namespace enforcing the restricted profile.
 const config = testCluster();
+// helm --wait is bounded by HELM_TIMEOUT (3 min); Jest must not give up before helm does.
+jest.setTimeout(300_000);
 const NS = 'rate-lifecycle';
 const API = 'app.kubernetes.io/instance=rate,app.kubernetes.io/component=api';
 
