@@ -172,11 +172,10 @@ describe('helm chart', () => {
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'rate-api', port: 80 }]);
   });
 
-  it('hands the replica count to the HPA and adds NetworkPolicies when asked', () => {
+  it('hands the replica count to the HPA', () => {
     const objects = render('ci/hpa-netpol-values.yaml');
     expect(find(objects, 'Deployment', 'rate-api').spec.replicas).toBeUndefined();
     expect(find(objects, 'HorizontalPodAutoscaler', 'rate-api').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
-    expect(objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name).sort()).toEqual(['rate-api', 'rate-kafka', 'rate-redis']);
   });
 
   it('rolls the pods when their configuration changes', () => {
