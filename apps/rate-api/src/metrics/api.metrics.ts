@@ -1,7 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
 
-/** The API's Prometheus registry: requests by route/status, latency, produce batches, in-flight. */
+/**
+ * The API's Prometheus registry: requests by route/status, latency, produce batches, in-flight,
+ * and whether its Kafka producer and Redis are usable.
+ */
 @Injectable()
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -47,8 +52,25 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  private kafkaReady: () => boolean = () => false;
+
+  constructor(@Inject(REDIS_CLIENT) redis: Redis) {
     collectDefaultMetrics({ register: this.registry });
+    registerRedisMetrics(this.registry, redis);
+    const ready = () => this.kafkaReady();
+    new Gauge({
+      name: 'rate_kafka_ready',
+      help: "1 when this process's Kafka client is usable (readiness' Kafka check)",
+      registers: [this.registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+  }
+
+  /** The producer reports its readiness here (it depends on these metrics, not the other way round). */
+  watchKafka(ready: () => boolean): void {
+    this.kafkaReady = ready;
   }
 
   request(route: string, method: string, status: number, seconds: number): void {
