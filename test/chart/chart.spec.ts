@@ -35,11 +35,11 @@ describe('helm chart', () => {
   it.each(SCENARIOS)('renders %s into objects valid against the Kubernetes %s schemas', (scenario) => {
     const result = template(`ci/${scenario}`);
     expect(result.status).toBe(0);
-    // CRDs (HTTPRoute) are not in the core schemas; everything else must validate strictly.
+    // CRDs (HTTPRoute, ServiceMonitor, PrometheusRule) are not in the core schemas; everything else must validate strictly.
     const file = join(mkdtempSync(join(tmpdir(), 'rate-chart-')), scenario);
     writeFileSync(file, result.stdout);
     const validation = run(TOOL('kubernetes-validate'), ['--strict', '-k', KUBERNETES_VERSION, '--quiet', file]);
-    const problems = (validation.stdout + validation.stderr).split('\n').filter((l) => l.trim() && !/kind HTTPRoute/.test(l));
+    const problems = (validation.stdout + validation.stderr).split('\n').filter((l) => l.trim() && !/kind (HTTPRoute|ServiceMonitor|PrometheusRule) /.test(l));
     expect({ status: validation.status, problems }).toEqual({ status: 0, problems: [] });
   });
 
