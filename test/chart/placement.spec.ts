@@ -11,6 +11,9 @@ const WORKLOADS = [
   ['redis', 'StatefulSet', 'rate-redis'],
 ] as const;
 
+let placement: K8sObject[] | undefined;
+const placementObjects = () => (placement ??= render('ci/placement-values.yaml'));
+
 const pod = (objects: K8sObject[], kind: string, name: string) => find(objects, kind, name).spec.template;
 
 describe('placement and pod knobs per component', () => {
@@ -27,7 +30,7 @@ describe('placement and pod knobs per component', () => {
   });
 
   it.each(WORKLOADS)('applies every knob of %s from ci/placement-values.yaml', (component, kind, name) => {
-    const objects = render('ci/placement-values.yaml');
+    const objects = placementObjects();
     const template = pod(objects, kind, name);
     expect(template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
     expect(template.spec.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: component, effect: 'NoSchedule' }]);

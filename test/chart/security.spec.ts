@@ -1,6 +1,10 @@
 import { find, K8sObject, render, template } from './render';
 import { routed } from './routing';
 
+/** The chart with default values, rendered once for the tests that only read it. */
+let rendered: K8sObject[] | undefined;
+const defaults = (): K8sObject[] => (rendered ??= render());
+
 /** The env entries of a workload's first container, by name. */
 function envOf(objects: K8sObject[], kind: string, name: string): Record<string, any> {
   const container = find(objects, kind, name).spec.template.spec.containers[0];
@@ -11,7 +15,7 @@ describe('exposure: only /rate is public', () => {
   const PRIVATE = ['/metrics', '/health/live', '/health/ready', '/openapi.json', '/', '/rate/x', '/ratex'];
 
   it('routes only /rate through the Ingress', () => {
-    const ingress = find(render(), 'Ingress', 'rate');
+    const ingress = find(defaults(), 'Ingress', 'rate');
     expect(routed(ingress, '/rate')).toBe(true);
     expect(PRIVATE.filter((path) => routed(ingress, path))).toEqual([]);
   });
@@ -23,7 +27,7 @@ describe('exposure: only /rate is public', () => {
   });
 
   it('keeps probes and scraping on the pod port, not through the route', () => {
-    const objects = render();
+    const objects = defaults();
     const api = find(objects, 'Deployment', 'rate-api').spec.template.spec.containers[0];
     expect(api.readinessProbe.httpGet.port).toBe('http');
     expect(find(objects, 'Service', 'rate-api').spec.ports[0].targetPort).toBe('http');
@@ -32,7 +36,7 @@ describe('exposure: only /rate is public', () => {
 
 describe('Redis password', () => {
   it('generates a Secret and hands it to Redis and both apps by secretKeyRef, never by ConfigMap', () => {
-    const objects = render();
+    const objects = defaults();
     const secret = find(objects, 'Secret', 'rate-redis');
     const password = Buffer.from(secret.data!['redis-password'], 'base64').toString();
     expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
@@ -56,7 +60,7 @@ describe('Redis password', () => {
   });
 
   it('starts Redis with requirepass from the environment (not its command line), protected, with a memory limit that never evicts', () => {
-    const redis = find(render(), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0];
+    const redis = find(defaults(), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0];
     const script = [...(redis.command ?? []), ...(redis.args ?? [])].join(' ');
     expect(script).toMatch(/requirepass "\$REDIS_PASSWORD"/);
     expect(script).toMatch(/exec redis-server - /);
@@ -67,14 +71,14 @@ describe('Redis password', () => {
   });
 
   it('probes Redis with the password, and fails the probe on NOAUTH', () => {
-    const redis = find(render(), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0];
-    expect(envOf(render(), 'StatefulSet', 'rate-redis').REDISCLI_AUTH.valueFrom.secretKeyRef).toEqual({ name: 'rate-redis', key: 'redis-password' });
+    const redis = find(defaults(), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0];
+    expect(envOf(defaults(), 'StatefulSet', 'rate-redis').REDISCLI_AUTH.valueFrom.secretKeyRef).toEqual({ name: 'rate-redis', key: 'redis-password' });
     expect(redis.readinessProbe.exec.command.join(' ')).toMatch(/redis-cli ping \| grep -q PONG/);
   });
 
   it('rolls Redis and the apps together when the password changes', () => {
     const annotation = (objects: K8sObject[], kind: string, name: string) => find(objects, kind, name).spec.template.metadata.annotations['checksum/redis-auth'];
-    const objects = render();
+    const objects = defaults();
     expect(annotation(objects, 'StatefulSet', 'rate-redis')).toBeDefined();
     expect(annotation(objects, 'Deployment', 'rate-api')).toBe(annotation(objects, 'StatefulSet', 'rate-redis'));
     expect(annotation(objects, 'Deployment', 'rate-consumer')).toBe(annotation(objects, 'StatefulSet', 'rate-redis'));
@@ -116,7 +120,7 @@ describe('Kafka SASL/SCRAM and TLS for external clusters', () => {
   });
 
   it('sets no Kafka auth variables for the in-chart broker, and refuses SASL values for it', () => {
-    const data = find(render(), 'ConfigMap', 'rate-api').data!;
+    const data = find(defaults(), 'ConfigMap', 'rate-api').data!;
     expect(Object.keys(data).filter((k) => /SASL|SSL/.test(k))).toEqual([]);
     const result = template(undefined, 'kafka.external.sasl.mechanism=plain');
     expect(result.status).not.toBe(0);
@@ -131,7 +135,7 @@ describe('Kafka SASL/SCRAM and TLS for external clusters', () => {
 });
 
 describe('NetworkPolicy (on by default)', () => {
-  const objects = render();
+  const objects = defaults();
   const policy = (name: string) => find(objects, 'NetworkPolicy', name).spec;
 
   it('exists for every component by default', () => {
