@@ -62,7 +62,7 @@ describe('placement and pod knobs per component', () => {
     const consumer = template(undefined, 'consumer.terminationGracePeriodSeconds=10');
     expect(consumer.stderr).toContain('consumer.terminationGracePeriodSeconds (10 s) must exceed config.shutdownGraceMs (10000 ms)');
     // Unset, the API's follows the drain and the shutdown grace.
-    expect(pod(render(undefined, 'config.shutdownDrainMs=12500', 'config.shutdownGraceMs=20000'), 'Deployment', 'rate-api').spec.terminationGracePeriodSeconds).toBe(38);
+    expect(pod(render(undefined, 'config.shutdownDrainMs=12500', 'config.shutdownGraceMs=20000', 'consumer.terminationGracePeriodSeconds=30'), 'Deployment', 'rate-api').spec.terminationGracePeriodSeconds).toBe(38);
   });
 });
 
