@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -6,6 +7,7 @@ import { hostname } from 'node:os';
  */
 export type AppName = 'rate-api' | 'rate-consumer';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 export interface RateConfig {
   host: string;
@@ -18,6 +20,15 @@ export interface RateConfig {
   kafkaPartitions: number;
   kafkaReplicationFactor: number;
   kafkaMinInsyncReplicas: number;
+  /** TLS to the brokers; the CA/cert/key files are optional ('' = system CAs, no client certificate). */
+  kafkaSsl: boolean;
+  kafkaSslCaFile: string;
+  kafkaSslCertFile: string;
+  kafkaSslKeyFile: string;
+  /** null = no SASL. */
+  kafkaSaslMechanism: KafkaSaslMechanism | null;
+  kafkaSaslUsername: string;
+  kafkaSaslPassword: string;
   redisUrl: string;
   /** '' = none (or the one in redisUrl). */
   redisPassword: string;
@@ -70,6 +81,17 @@ const port = intIn(1, 65535);
 /** A replica count, or -1 for "the broker's default" (what Kafka's own tools accept too). */
 function replicasOrBrokerDefault(raw: string): number | undefined {
   return raw === '-1' ? -1 : intIn(1, 32767)(raw);
+}
+
+/** '' (not set) or the path of a file this process can read. */
+function readableFileOrEmpty(raw: string): string | undefined {
+  if (raw === '') return raw;
+  try {
+    accessSync(raw, constants.R_OK);
+    return raw;
+  } catch {
+    return undefined;
+  }
 }
 
 export const ENV_SCHEMA = {
@@ -140,6 +162,56 @@ export const ENV_SCHEMA = {
     expected: 'integer 1..32767, or -1 for the broker\'s min.insync.replicas',
     fallback: () => '-1',
     parse: replicasOrBrokerDefault,
+  },
+  KAFKA_SSL: {
+    key: 'kafkaSsl',
+    apps: BOTH,
+    expected: 'true or false (TLS to the brokers)',
+    fallback: () => 'false',
+    parse: (raw: string) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
+  },
+  KAFKA_SSL_CA_FILE: {
+    key: 'kafkaSslCaFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM file with the CA certificates of the brokers, or empty for the system CAs',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SSL_CERT_FILE: {
+    key: 'kafkaSslCertFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM client certificate (mutual TLS), or empty',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SSL_KEY_FILE: {
+    key: 'kafkaSslKeyFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM client key (mutual TLS), or empty',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SASL_MECHANISM: {
+    key: 'kafkaSaslMechanism',
+    apps: BOTH,
+    expected: 'plain, scram-sha-256, scram-sha-512, or empty for no SASL',
+    fallback: () => '',
+    parse: (raw: string) => (raw === '' ? null : ['plain', 'scram-sha-256', 'scram-sha-512'].includes(raw) ? (raw as KafkaSaslMechanism) : undefined),
+  },
+  KAFKA_SASL_USERNAME: {
+    key: 'kafkaSaslUsername',
+    apps: BOTH,
+    expected: 'SASL user name (up to 255 characters)',
+    fallback: () => '',
+    parse: (raw: string) => (raw.length <= 255 ? raw : undefined),
+  },
+  KAFKA_SASL_PASSWORD: {
+    key: 'kafkaSaslPassword',
+    apps: BOTH,
+    expected: 'SASL password (up to 1024 characters)',
+    fallback: () => '',
+    redact: () => '***',
+    parse: (raw: string) => (raw.length <= 1024 ? raw : undefined),
   },
   REDIS_URL: {
     key: 'redisUrl',

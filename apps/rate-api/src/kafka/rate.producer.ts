@@ -52,6 +52,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       onEvent: (event) => this.lifecycleEvent(event),
     });
     this.probe = new KafkaProbe(this.kafka, config.kafkaTopic, () => this.topicMinInsyncReplicas);
+    metrics.watchKafka(() => this.readinessProblem === null);
     this.batching = new BatchingProducer(this.lifecycle, config.kafkaTopic, config.produceMaxBatch, config.produceTimeoutMs, metrics, config.produceLingerMs);
   }
 

@@ -43,7 +43,9 @@ export class AggregationService {
       // Dead-letter only what Redis has not passed yet, so a redelivered batch is not copied twice.
       // Read only when there is poison: a clean batch costs one Redis round trip, the Lua call.
       const stored = BigInt(await this.aggregates.storedOffset(batch.partition));
-      await this.deadLetters.send(poison.filter((p) => BigInt(p.offset) > stored));
+      const letters = poison.filter((p) => BigInt(p.offset) > stored);
+      await this.deadLetters.send(letters);
+      this.metrics.deadLettered.inc(letters.length);
     }
 
     const input = { partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, rates };

@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
+import { ConsumerState } from '../kafka/consumer-state';
 
 @Injectable()
 export class ConsumerMetrics {
@@ -12,6 +15,11 @@ export class ConsumerMetrics {
   readonly skipped = new Counter({
     name: 'rate_consumer_events_skipped_total',
     help: 'Redelivered ratings skipped because Redis had already applied their offset',
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'rate_consumer_dead_letters_total',
+    help: 'Records written to the dead-letter topic (a redelivered poison record is written once)',
     registers: [this.registry],
   });
   readonly poison = new Counter({
@@ -44,7 +52,16 @@ export class ConsumerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(@Inject(REDIS_CLIENT) redis: Redis, state: ConsumerState) {
     collectDefaultMetrics({ register: this.registry });
+    registerRedisMetrics(this.registry, redis);
+    new Gauge({
+      name: 'rate_kafka_ready',
+      help: "1 when this process's Kafka consumer is usable (readiness' Kafka check)",
+      registers: [this.registry],
+      collect() {
+        this.set(state.problem() === null ? 1 : 0);
+      },
+    });
   }
 }
