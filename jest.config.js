@@ -1,6 +1,7 @@
 // Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
 // integration specs against the real Kafka, Redis, nginx and app processes that
-// test/integration/global-setup.ts starts; the quick experiment end to end on a stack of its own.
+// test/integration/global-setup.ts starts; the app images under docker; the quick experiment end
+// to end on a stack of its own.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
@@ -36,6 +37,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
+    {
+      // The app images from the Dockerfile, run under docker with the chart's pod settings.
+      displayName: 'images',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/images/**/*.spec.ts'],
     },
     {
       displayName: 'experiment',

@@ -64,7 +64,17 @@ if [[ "$(inputs_of "$DEBIAN_IMAGE")" != "$inputs" ]]; then
   docker import --change "LABEL rate.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$ROOTFS" "$DEBIAN_IMAGE" >/dev/null
 fi
 
-base_image "$NODE_IMAGE" "$BASES/node.Dockerfile" "$NODE_DIR" "$NODE_IMAGE_VERSION $NPM_IMAGE_VERSION"
+# npm in the build stages must trust what this machine trusts (its TLS may pass a local CA).
+CA_BUNDLE="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+[[ -f "$CA_BUNDLE" ]] || die "no CA bundle at $CA_BUNDLE (set SSL_CERT_FILE)"
+node_context="$LOGS/node-context"
+rm -rf "$node_context"
+mkdir -p "$node_context"
+cp -al "$NODE_DIR" "$node_context/node" 2>/dev/null || cp -r "$NODE_DIR" "$node_context/node"
+cp "$CA_BUNDLE" "$node_context/ca-certificates.crt"
+base_image "$NODE_IMAGE" "$BASES/node.Dockerfile" "$node_context" \
+  "$NODE_IMAGE_VERSION $NPM_IMAGE_VERSION $(fingerprint "$CA_BUNDLE")"
+rm -rf "$node_context"
 
 kafka_context="$LOGS/kafka-context"
 rm -rf "$kafka_context"
