@@ -46,16 +46,37 @@ function logsOf(name: string): string {
   return `--- docker logs ${name} ---\n${logs.stdout}\n${logs.stderr}`;
 }
 
-async function untilReady(pod: ChartPod, timeoutMs = 240_000): Promise<void> {
-  const probe = pod.container.readinessProbe;
-  if (!probe) throw new Error(`pod ${pod.name} has no readinessProbe`);
-  const command = probeCommand(pod, probe, containerName(pod), PROBER);
+/**
+ * Waits for the pod's readinessProbe, acting as the kubelet meanwhile: once the startupProbe (if
+ * any) passed, a livenessProbe failing failureThreshold times in a row restarts the container.
+ * Returns how many times it was restarted.
+ */
+async function untilReady(pod: ChartPod, timeoutMs = 300_000): Promise<number> {
+  const name = containerName(pod);
+  const { readinessProbe: readiness, livenessProbe: liveness, startupProbe: startup } = pod.container;
+  if (!readiness) throw new Error(`pod ${pod.name} has no readinessProbe`);
   const deadline = Date.now() + timeoutMs;
+  let started = !startup;
+  let livenessFailures = 0;
+  let lastLiveness = Date.now();
+  let restarts = 0;
   for (;;) {
-    if (docker(command, 30_000).status === 0) return;
-    const state = docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', containerName(pod)]).stdout;
-    if (!state.startsWith('running') || Date.now() > deadline) {
-      throw new Error(`pod ${pod.name} not ready (${state}) by its readinessProbe ${JSON.stringify(probe)}\n${logsOf(containerName(pod))}`);
+    if (!started) started = docker(probeCommand(pod, startup, name, PROBER), 30_000).status === 0;
+    if (started && docker(probeCommand(pod, readiness, name, PROBER), 30_000).status === 0) return restarts;
+    if (started && liveness && Date.now() - lastLiveness >= (liveness.periodSeconds ?? 10) * 1000) {
+      lastLiveness = Date.now();
+      livenessFailures = docker(probeCommand(pod, liveness, name, PROBER), 30_000).status === 0 ? 0 : livenessFailures + 1;
+      if (livenessFailures >= (liveness.failureThreshold ?? 3)) {
+        console.log(`pod ${pod.name}: livenessProbe failed ${livenessFailures} times, restarting it as the kubelet would\n${logsOf(name)}`);
+        must(docker(['restart', name]), `docker restart ${name}`);
+        restarts++;
+        livenessFailures = 0;
+        started = !startup;
+      }
+    }
+    const state = docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]).stdout;
+    if (!/^(running|restarting)/.test(state) || Date.now() > deadline) {
+      throw new Error(`pod ${pod.name} not ready (${state}, ${restarts} restarts) by its readinessProbe ${JSON.stringify(readiness)}\n${logsOf(name)}`);
     }
     await sleep(2000);
   }
@@ -63,7 +84,8 @@ async function untilReady(pod: ChartPod, timeoutMs = 240_000): Promise<void> {
 
 function start(objects: K8sObject[], pod: ChartPod, image: string) {
   const args = dockerRunArgs(objects, pod, RUN_OPTIONS);
-  must(docker(['run', '-d', ...args, image, ...imageArgs(pod)]), `docker run ${pod.name}`);
+  // restartPolicy Always, as for every Deployment and StatefulSet pod.
+  must(docker(['run', '-d', '--restart', 'always', ...args, image, ...imageArgs(pod)]), `docker run ${pod.name}`);
 }
 
 /** What the kernel says about the container's main process: uid, capabilities, no_new_privs, seccomp, root mount. */
@@ -110,12 +132,12 @@ describe('images under docker run with the chart pod settings', () => {
   it('starts Kafka and Redis from the local images until their readiness probes pass', async () => {
     for (const pod of [...byComponent('kafka'), ...byComponent('redis')]) start(objects, pod, imageOf(pod));
     for (const pod of [...byComponent('kafka'), ...byComponent('redis')]) await untilReady(pod);
-  }, 300_000);
+  }, 600_000);
 
   it('starts the consumer and the API replicas, which reach Kafka and Redis by Service DNS name, until ready', async () => {
     for (const pod of [...byComponent('consumer'), ...byComponent('api')]) start(objects, pod, imageOf(pod));
     for (const pod of [...byComponent('consumer'), ...byComponent('api')]) await untilReady(pod);
-  }, 300_000);
+  }, 600_000);
 
   it('runs the app processes as the chart says: uid 65532, no capabilities, no_new_privs, seccomp, read-only root', () => {
     for (const pod of [...byComponent('consumer'), ...byComponent('api')]) {
