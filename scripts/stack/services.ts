@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -19,7 +20,7 @@ export interface ServiceSpec {
   healthUrl?: string;
   readyTimeoutMs: number;
   stopTimeoutMs: number;
-  prepare?: () => void;
+  prepare?: () => void | Promise<void>;
   launch: () => Launch;
   ready: () => Promise<boolean>;
 }
@@ -52,14 +53,15 @@ export function kafkaService(config: StackConfig): ServiceSpec {
     port: config.kafkaPort,
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 30_000,
-    prepare: () => {
+    prepare: async () => {
       if (!existsSync(join(home, 'libs'))) throw new Error(`Kafka ${config.kafkaVersion} is not installed: run npm run tools:install`);
       mkdirSync(join(dir, 'data'), { recursive: true });
       writeFileSync(properties, kafkaProperties(config, join(dir, 'data')));
       if (!existsSync(join(dir, 'data', 'meta.properties'))) {
         // KRaft storage is formatted once; later starts reuse the log (stack:down keeps data).
         const format = java('kafka.tools.StorageTool', ['format', '-t', randomUUID(), '-c', properties, '--ignore-formatted'], '256m');
-        execFileSync(format.command, format.args, { env: format.env, stdio: 'pipe' });
+        // Asynchronously: the JVM takes seconds (tens under load), and Redis' readiness is being awaited meanwhile.
+        await promisify(execFile)(format.command, format.args, { env: format.env });
       }
     },
     launch: () => java('kafka.Kafka', [properties], '512m'),
@@ -121,7 +123,7 @@ export function redisService(config: StackConfig): ServiceSpec {
     port: config.redisPort,
     readyTimeoutMs: 15_000,
     stopTimeoutMs: 15_000,
-    prepare: () => mkdirSync(dir, { recursive: true }),
+    prepare: () => void mkdirSync(dir, { recursive: true }),
     // AOF with fsync every second: a Redis restart may lose its last second, which the
     // consumer refills from Kafka (the offsets stored in Redis say where to resume).
     launch: () => ({

@@ -70,7 +70,7 @@ export async function ensureService(config: StackConfig, spec: ServiceSpec, log:
   if (await portOpen(spec.port)) {
     throw new Error(`port ${spec.port} for ${spec.name} is taken by a process this stack did not start (see README: ports can be overridden)`);
   }
-  spec.prepare?.();
+  await spec.prepare?.();
   const launch = spec.launch();
   const started = startProcess({
     ...launch,

@@ -1,0 +1,91 @@
+import { parseAllDocuments } from 'yaml';
+import { CHART, helm, kubectlResult, ok, restrictedNamespace, testCluster } from './test-cluster';
+
+// Proof that the control plane bites: the same server that accepts the chart refuses a pod the
+// restricted profile forbids and a manifest with a field its schema does not know.
+const config = testCluster();
+const NS = 'rate-admission';
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  // Rendered manifests are edited freely below; their shape is the API server's to judge.
+  spec: Record<string, any>;
+}
+
+let manifests: Manifest[] = [];
+
+const apply = (objects: object[], extra: string[] = []) =>
+  kubectlResult(config, ['apply', '--dry-run=server', '--validate=strict', '-n', NS, ...extra, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+
+function apiDeployment(): Manifest {
+  const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-api'));
+  if (!deployment) throw new Error('the chart rendered no API Deployment');
+  return JSON.parse(JSON.stringify(deployment)) as Manifest;
+}
+
+/** The chart's own API pod, as a bare Pod, so PodSecurity admission (which checks Pods) sees it. */
+function apiPod(): Manifest & { apiVersion: string } {
+  const template = apiDeployment().spec.template;
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'rate-api-probe', ...template.metadata }, spec: template.spec };
+}
+
+describe('the control plane enforces admission and schemas', () => {
+  beforeAll(async () => {
+    await restrictedNamespace(config, NS);
+    const rendered = await ok(helm(config, ['template', 'rate', CHART, '-n', NS]));
+    manifests = parseAllDocuments(rendered)
+      .map((d) => d.toJS() as Manifest | null)
+      .filter((m): m is Manifest => m !== null);
+  });
+
+  it("admits the chart's API pod under the restricted profile", async () => {
+    const result = await apply([apiPod()]);
+    expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('refuses the same pod once it may run as root and escalate privileges', async () => {
+    const pod = apiPod();
+    delete pod.spec.securityContext;
+    for (const container of pod.spec.containers) delete container.securityContext;
+    const result = await apply([pod]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/violates PodSecurity "restricted:latest"/);
+    expect(result.stderr).toMatch(/allowPrivilegeEscalation != false/);
+    expect(result.stderr).toMatch(/runAsNonRoot != true/);
+  });
+
+  it('refuses a privileged pod', async () => {
+    const pod = apiPod();
+    pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, privileged: true };
+    const result = await apply([pod]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/privileged \(container "[^"]+" must not set securityContext.privileged=true\)/);
+  });
+
+  it("accepts the chart's API Deployment under strict field validation", async () => {
+    const result = await apply([apiDeployment()]);
+    expect({ code: result.code, stderr: result.stderr.trim() }).toEqual({ code: 0, stderr: '' });
+  });
+
+  it('refuses a field the schema does not know (strict validation)', async () => {
+    const deployment = apiDeployment();
+    const container = deployment.spec.template.spec.containers[0];
+    container.imagePullPolcy = container.imagePullPolicy;
+    const result = await apply([deployment]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/unknown field "spec\.template\.spec\.containers\[0\]\.imagePullPolcy"/);
+  });
+
+  it('refuses an unknown field in a custom resource: the installed CRDs carry their schemas', async () => {
+    const route = {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'typo' },
+      spec: { parentRefs: [{ name: 'eg' }], rules: [{ backendRefs: [{ name: 'rate-api', port: 80 }], matchs: [] }] },
+    };
+    const result = await apply([route]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/unknown field "spec\.rules\[0\]\.matchs"/);
+  });
+});
