@@ -48,7 +48,8 @@ function logsOf(name: string): string {
 
 /**
  * Waits for the pod's readinessProbe, acting as the kubelet meanwhile: once the startupProbe (if
- * any) passed, a livenessProbe failing failureThreshold times in a row restarts the container.
+ * any) passed and initialDelaySeconds are over, a livenessProbe failing failureThreshold times in
+ * a row (one try per periodSeconds) restarts the container.
  * Returns how many times it was restarted.
  */
 async function untilReady(pod: ChartPod, timeoutMs = 300_000): Promise<number> {
@@ -58,7 +59,9 @@ async function untilReady(pod: ChartPod, timeoutMs = 300_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let started = !startup;
   let livenessFailures = 0;
-  let lastLiveness = Date.now();
+  // Liveness is first checked initialDelaySeconds after the container (re)started, then every period.
+  const firstLiveness = () => Date.now() + ((liveness?.initialDelaySeconds ?? 0) - (liveness?.periodSeconds ?? 10)) * 1000;
+  let lastLiveness = firstLiveness();
   let restarts = 0;
   for (;;) {
     if (!started) started = docker(probeCommand(pod, startup, name, PROBER), 30_000).status === 0;
@@ -71,6 +74,7 @@ async function untilReady(pod: ChartPod, timeoutMs = 300_000): Promise<number> {
         must(docker(['restart', name]), `docker restart ${name}`);
         restarts++;
         livenessFailures = 0;
+        lastLiveness = firstLiveness();
         started = !startup;
       }
     }
