@@ -28,9 +28,8 @@ export DOCKER_BUILDKIT=0
 ROOTFS="$IMAGES/debian-$DEBIAN_SUITE-minbase.tar"
 NODE_DIR="$IMAGES/node-$NODE_IMAGE_VERSION"
 KAFKA_HOME="$ROOT/.tools/kafka-$KAFKA_VERSION"
-for input in "$ROOTFS" "$NODE_DIR/bin/node" "$KAFKA_HOME/libs"; do
-  [[ -e "$input" ]] || die "$input is missing: run bash scripts/install-tools.sh stack images"
-done
+# Inputs are needed only to (re)build an image whose recorded inputs differ.
+require() { [[ -e "$1" ]] || die "$1 is missing: run bash scripts/install-tools.sh stack images"; }
 
 DEBIAN_IMAGE="rate-local/debian:$DEBIAN_SUITE"
 NODE_IMAGE="rate-local/node:$NODE_IMAGE_VERSION"
@@ -39,11 +38,12 @@ inputs_of() { docker image inspect -f '{{ index .Config.Labels "rate.inputs" }}'
 image_id() { docker image inspect -f '{{ .Id }}' "$1"; }
 fingerprint() { cat "$@" | sha256sum | cut -c1-16; }
 
-# base_image <tag> <Dockerfile> <context dir or -> <extra fingerprint input>
+# base_image <tag> <Dockerfile> <context dir or -> <extra fingerprint input> [context preparer]
 base_image() {
-  local tag="$1" dockerfile="$2" context="$3" extra="$4" inputs start
+  local tag="$1" dockerfile="$2" context="$3" extra="$4" prepare="${5:-}" inputs start
   inputs="$(printf '%s\n%s\n%s\n' "$(image_id "$DEBIAN_IMAGE")" "$extra" "$(fingerprint "$dockerfile")" | sha256sum | cut -c1-16)"
   [[ "$(inputs_of "$tag")" == "$inputs" ]] && return
+  [[ -n "$prepare" ]] && "$prepare"
   start=$(date +%s)
   say "building $tag"
   local args=(build --network host --label "rate.inputs=$inputs" --build-arg "BASE_IMAGE=$DEBIAN_IMAGE" -t "$tag")
@@ -58,31 +58,43 @@ base_image() {
 LOGS="$ROOT/.run/images"
 mkdir -p "$LOGS"
 
-inputs="$(stat -c '%s-%Y' "$ROOTFS")"
-if [[ "$(inputs_of "$DEBIAN_IMAGE")" != "$inputs" ]]; then
-  say "importing $DEBIAN_IMAGE from $(basename "$ROOTFS")"
-  docker import --change "LABEL rate.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$ROOTFS" "$DEBIAN_IMAGE" >/dev/null
+if [[ -f "$ROOTFS" ]]; then
+  inputs="$(stat -c '%s-%Y' "$ROOTFS")"
+  if [[ "$(inputs_of "$DEBIAN_IMAGE")" != "$inputs" ]]; then
+    say "importing $DEBIAN_IMAGE from $(basename "$ROOTFS")"
+    docker import --change "LABEL rate.inputs=$inputs" --change 'CMD ["/bin/bash"]' "$ROOTFS" "$DEBIAN_IMAGE" >/dev/null
+  fi
+elif docker image inspect "$DEBIAN_IMAGE" >/dev/null 2>&1; then
+  say "keeping $DEBIAN_IMAGE ($(basename "$ROOTFS") is not cached)"
+else
+  require "$ROOTFS"
 fi
 
 # npm in the build stages must trust what this machine trusts (its TLS may pass a local CA).
 CA_BUNDLE="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
 [[ -f "$CA_BUNDLE" ]] || die "no CA bundle at $CA_BUNDLE (set SSL_CERT_FILE)"
 node_context="$LOGS/node-context"
-rm -rf "$node_context"
-mkdir -p "$node_context"
-cp -al "$NODE_DIR" "$node_context/node" 2>/dev/null || cp -r "$NODE_DIR" "$node_context/node"
-cp "$CA_BUNDLE" "$node_context/ca-certificates.crt"
+node_context() {
+  require "$NODE_DIR/bin/node"
+  rm -rf "$node_context"
+  mkdir -p "$node_context"
+  cp -al "$NODE_DIR" "$node_context/node" 2>/dev/null || cp -r "$NODE_DIR" "$node_context/node"
+  cp "$CA_BUNDLE" "$node_context/ca-certificates.crt"
+}
 base_image "$NODE_IMAGE" "$BASES/node.Dockerfile" "$node_context" \
-  "$NODE_IMAGE_VERSION $NPM_IMAGE_VERSION $(fingerprint "$CA_BUNDLE")"
+  "$NODE_IMAGE_VERSION $NPM_IMAGE_VERSION $(fingerprint "$CA_BUNDLE")" node_context
 rm -rf "$node_context"
 
+require "$KAFKA_HOME/libs"
 kafka_context="$LOGS/kafka-context"
-rm -rf "$kafka_context"
-mkdir -p "$kafka_context"
-cp -r "$KAFKA_HOME/libs" "$kafka_context/libs"
-cp "$ROOT/scripts/kafka/log4j2.properties" "$BASES/kafka-entrypoint.sh" "$kafka_context/"
+kafka_context() {
+  rm -rf "$kafka_context"
+  mkdir -p "$kafka_context"
+  cp -r "$KAFKA_HOME/libs" "$kafka_context/libs"
+  cp "$ROOT/scripts/kafka/log4j2.properties" "$BASES/kafka-entrypoint.sh" "$kafka_context/"
+}
 base_image "rate-local/kafka:$KAFKA_VERSION" "$BASES/kafka.Dockerfile" "$kafka_context" \
-  "$(ls "$KAFKA_HOME/libs" | sha256sum) $(fingerprint "$BASES/kafka-entrypoint.sh" "$ROOT/scripts/kafka/log4j2.properties")"
+  "$(ls "$KAFKA_HOME/libs" | sha256sum) $(fingerprint "$BASES/kafka-entrypoint.sh" "$ROOT/scripts/kafka/log4j2.properties")" kafka_context
 rm -rf "$kafka_context"
 
 base_image "rate-local/redis:$DEBIAN_SUITE" "$BASES/redis.Dockerfile" - ""
