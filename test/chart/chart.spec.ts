@@ -158,7 +158,7 @@ describe('helm chart', () => {
 
   it('gives an API pod the drain plus the grace period before it is killed', () => {
     const defaults = render();
-    expect(find(defaults, 'ConfigMap', 'rate-api').data.SHUTDOWN_DRAIN_MS).toBe('5000');
+    expect(find(defaults, 'ConfigMap', 'rate-api').data?.SHUTDOWN_DRAIN_MS).toBe('5000');
     expect(find(defaults, 'Deployment', 'rate-api').spec.template.spec.terminationGracePeriodSeconds).toBe(20);
     const longDrain = find(render(undefined, 'config.shutdownDrainMs=12500'), 'Deployment', 'rate-api');
     expect(longDrain.spec.template.spec.terminationGracePeriodSeconds).toBe(28);
