@@ -15,11 +15,15 @@ class FakeProducer {
 
   constructor(
     readonly producerId: number,
-    private readonly connectError: Error | null,
+    private readonly connectErrors: Error[],
   ) {}
 
+  connectAttempts = 0;
+
   connect(): Promise<void> {
-    if (this.connectError) return Promise.reject(this.connectError);
+    this.connectAttempts++;
+    const error = this.connectErrors.shift();
+    if (error) return Promise.reject(error);
     this.connected = true;
     return Promise.resolve();
   }
@@ -57,13 +61,14 @@ class FakeProducer {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const record = (value: string): ProducerRecord => ({ topic: 'rates', acks: -1, messages: [{ value }] });
 
-function setup(connectErrors: (Error | null)[] = [], maxReplaceDelayMs = 1000) {
+/** connectErrors[n]: the errors the n-th producer's connect attempts fail with, in turn. */
+function setup(connectErrors: Error[][] = [], maxReplaceDelayMs = 1000) {
   const created: FakeProducer[] = [];
   const events: ProducerLifecycleEvent[] = [];
   let now = 1_000;
   const lifecycle = new ProducerLifecycle(
     () => {
-      const fake = new FakeProducer(created.length + 1, connectErrors[created.length] ?? null);
+      const fake = new FakeProducer(created.length + 1, [...(connectErrors[created.length] ?? [])]);
       created.push(fake);
       return fake as unknown as Producer;
     },
@@ -125,18 +130,21 @@ describe('ProducerLifecycle', () => {
     await second;
   });
 
-  it('answers unavailable at once while no producer can be connected, and keeps trying in the background', async () => {
-    const { lifecycle, created, events } = setup([new Error('ECONNREFUSED'), new Error('ECONNREFUSED')]);
+  it('answers unavailable at once while no producer can be connected, and keeps trying in the background with the same unused producer', async () => {
+    const refused = new Error('ECONNREFUSED');
+    const { lifecycle, created, events } = setup([[refused, refused]]);
     expect(await lifecycle.start()).toBe(false);
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
     expect(lifecycle.health).toMatchObject({ connected: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
     await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(created.length).toBe(3);
+    // It never sent anything: connecting it again cannot reuse a sequence range.
+    expect(created).toHaveLength(1);
+    expect(created[0].connectAttempts).toBe(3);
     expect(lifecycle.available).toBe(true);
     const sent = lifecycle.send(record('2'));
     await tick();
-    created[2].ack();
+    created[0].ack();
     await sent;
     expect(events.map((e) => e.type)).toEqual(['connect-failed', 'connect-failed', 'connected']);
   });

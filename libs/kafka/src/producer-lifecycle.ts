@@ -38,6 +38,8 @@ export interface ProducerLifecycleHealth {
  */
 export class ProducerLifecycle {
   private current: Producer | null = null;
+  /** Created but never connected (its connect failed): it sent nothing, so it may try again. */
+  private unconnected: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private previous: Promise<unknown> = Promise.resolve();
@@ -84,6 +86,7 @@ export class ProducerLifecycle {
     const producer = this.current ?? (await this.connecting?.catch(() => null)) ?? null;
     this.current = null;
     await producer?.disconnect().catch(() => undefined);
+    await this.unconnected?.disconnect().catch(() => undefined);
   }
 
   private async sendNow(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -107,8 +110,9 @@ export class ProducerLifecycle {
   }
 
   private connect(): Promise<Producer> {
-    const generation = ++this.generation;
-    const producer = this.create();
+    const producer = this.unconnected ?? this.create();
+    const generation = this.unconnected ? this.generation : ++this.generation;
+    this.unconnected = null;
     this.connecting = producer.connect().then(
       async () => {
         this.connecting = null;
@@ -122,7 +126,7 @@ export class ProducerLifecycle {
       },
       (error: unknown) => {
         this.connecting = null;
-        void producer.disconnect().catch(() => undefined);
+        this.unconnected = producer;
         const reason = `Kafka producer could not connect: ${reasonOf(error)}`;
         this.failed(reason);
         this.options.onEvent?.({ type: 'connect-failed', generation, reason });
