@@ -29,6 +29,9 @@ export interface RateConfig {
   produceStallS: number;
   shutdownDrainMs: number;
   shutdownGraceMs: number;
+  consumerStallS: number;
+  idempotencyWindowS: number;
+  dlqMaxValueBytes: number;
 }
 
 export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
@@ -203,6 +206,27 @@ export const ENV_SCHEMA = {
     expected: 'integer 0..120000 (ms to finish in-flight work on SIGTERM)',
     fallback: () => '10000',
     parse: intIn(0, 120000),
+  },
+  CONSUMER_STALL_S: {
+    key: 'consumerStallS',
+    apps: ['rate-consumer'],
+    expected: 'integer 5..3600 (s without progress while lag > 0 before /health/live fails)',
+    fallback: () => '60',
+    parse: intIn(5, 3600),
+  },
+  IDEMPOTENCY_WINDOW_S: {
+    key: 'idempotencyWindowS',
+    apps: ['rate-consumer'],
+    expected: 'integer 0..2592000 (s during which an event id is applied at most once; 0 = off)',
+    fallback: () => '86400',
+    parse: intIn(0, 2592000),
+  },
+  DLQ_MAX_VALUE_BYTES: {
+    key: 'dlqMaxValueBytes',
+    apps: ['rate-consumer'],
+    expected: 'integer 1024..1000000 (bytes of a poison value copied to the dead-letter topic)',
+    fallback: () => '65536',
+    parse: intIn(1024, 1000000),
   },
 } satisfies Record<string, VariableSpec<keyof RateConfig>>;
 
