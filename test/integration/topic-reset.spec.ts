@@ -22,18 +22,23 @@ async function postAudited(prefix: string, count: number): Promise<AuditedReques
   return requests;
 }
 
-/** Deletes the topic and creates it again (Kafka deletes asynchronously: retried until it takes). */
+/**
+ * Deletes the topic and creates it again. Kafka deletes asynchronously, and a create may succeed
+ * yet fail waiting for leaders: retried until the topic exists (create answers false) with a
+ * leader for every partition.
+ */
 async function recreateTopic(kafka: Kafka): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteTopics({ topics: [TOPIC], timeout: 10_000 });
+    await admin.deleteTopics({ topics: [TOPIC], timeout: 30_000 });
     await eventually(
       'topic recreated',
-      async () => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }], waitForLeaders: true }).catch(() => false),
-      (created) => created === true,
+      () => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }], waitForLeaders: true }).then(() => true, () => false),
+      (done) => done,
       60_000,
     );
+    await eventually('partitions led', () => admin.fetchTopicOffsets(TOPIC).then((o) => o.length, () => 0), (n) => n === PARTITIONS, 60_000);
   } finally {
     await admin.disconnect();
   }
