@@ -14,7 +14,7 @@ describe('ConsumerLiveness', () => {
   beforeEach(() => {
     state = new ConsumerState();
     state.joinedGroup([1, 4], NOW - 120_000);
-    backlog = jest.fn(async () => 25);
+    backlog = jest.fn(async (_topic: string, _partitions: number[] | null) => 25);
     liveness = new ConsumerLiveness(config, state, { backlog } as unknown as AggregationService);
   });
 

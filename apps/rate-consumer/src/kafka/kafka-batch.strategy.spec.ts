@@ -40,7 +40,9 @@ function kafkaError(type: string): Error {
   return Object.assign(new Error(`kafka says ${type}`), { name: 'KafkaJSProtocolError', type });
 }
 
-function batchPayload(overrides: Partial<Record<keyof EachBatchPayload, unknown>> = {}) {
+type FakePayload = EachBatchPayload & { resolveOffset: jest.Mock; commitOffsetsIfNecessary: jest.Mock; heartbeat: jest.Mock };
+
+function batchPayload(overrides: Partial<Record<keyof EachBatchPayload, unknown>> = {}): FakePayload {
   const messages = [
     { offset: '5', timestamp: '1000', key: Buffer.from('s'), value: Buffer.from('a') },
     { offset: '6', timestamp: '1001', key: Buffer.from('s'), value: Buffer.from('b') },
@@ -62,7 +64,7 @@ function batchPayload(overrides: Partial<Record<keyof EachBatchPayload, unknown>
     isStale: () => false,
     ...overrides,
   };
-  return payload as typeof payload & EachBatchPayload;
+  return payload as unknown as FakePayload;
 }
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -87,7 +89,7 @@ describe('KafkaBatchStrategy', () => {
     } as unknown as Kafka;
     state = new ConsumerState();
     strategy = new KafkaBatchStrategy({ kafka, groupId: 'g', topic: 'rates', state, logger, retryDelayMs: 1 });
-    applyBatch = jest.fn(async () => ({ kind: 'applied', applied: 2 }) as BatchOutcome);
+    applyBatch = jest.fn(async (_batch: PartitionRecords) => ({ kind: 'applied', applied: 2 }) as BatchOutcome);
     resumeAt = jest.fn(async ({ partitions }: PartitionsAssigned) => partitions.map((partition) => ({ partition, offset: '7' })));
     strategy.addHandler(RATE_BATCH_PATTERN, (data: PartitionRecords) => applyBatch(data), true);
     strategy.addHandler(PARTITIONS_ASSIGNED_PATTERN, (data: PartitionsAssigned) => resumeAt(data), true);
