@@ -89,9 +89,16 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     again[1].rating!.id = again[0].rating!.id;
     expect(await repository.apply(batch(again))).toEqual({ kind: 'applied', storedOffset: '9', applied: 1, duplicates: 1 });
     expect(await redis.hgetall(subjectKey(partition, s))).toMatchObject({ count: '3', sum: '12' });
-    const ttl = await redis.ttl(`rate:{p${partition}}:id:${first.rating!.id}`);
+    const ttl = await redis.ttl(`rate:{p${partition}}:id:${first.rating!.id}:${s}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(WINDOW_S);
+  });
+
+  it('takes one id under two subjects for two ratings (a key reused for another subject)', async () => {
+    const [a, b] = [uniqueSubject('lua'), uniqueSubject('lua')];
+    const id = randomUUID();
+    const records: BatchRecord[] = [a, b].map((subject, i) => ({ offset: String(i), mark: `log-a-${i}`, rating: { id, subject, rate: 3 } }));
+    expect(await repository.apply(batch(records))).toMatchObject({ applied: 2, duplicates: 0 });
   });
 
   it('keeps no event ids when the window is 0', async () => {

@@ -1,20 +1,21 @@
 import { Kafka } from 'kafkajs';
 import { ensureService, stopService } from '../../scripts/stack/stack';
 import { consumerService } from '../../scripts/stack/services';
-import { audit, AuditedRequest, describeAudit } from './audited-load';
-import { eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
+import { auditAggregates, Outcome } from './audited-load';
+import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
 
 const TOPIC = 'rates';
 const PARTITIONS = 6;
 
 /** Posts `count` ratings, each its own subject; a 503 (the API catching up with a new topic) is retried as a new request. */
-async function postAudited(prefix: string, count: number): Promise<AuditedRequest[]> {
-  const requests: AuditedRequest[] = [];
+async function postAudited(prefix: string, count: number): Promise<Outcome[]> {
+  const requests: Outcome[] = [];
   for (let accepted = 0; accepted < count; ) {
-    const request: AuditedRequest = { subject: uniqueSubject(prefix), rate: (requests.length % 10) + 1, status: 'error', sentAt: Date.now() };
+    const request: Outcome = { subject: uniqueSubject(prefix), rate: (requests.length % 10) + 1, status: 'error', sentAt: Date.now(), answeredAt: 0 };
     requests.push(request);
     const response = await postRate(request.rate, request.subject).catch(() => null);
     request.status = response?.status ?? 'error';
+    request.answeredAt = Date.now();
     if (request.status === 202) accepted++;
     else await new Promise((resolve) => setTimeout(resolve, 200));
     if (requests.length > count + 400) throw new Error(`the API accepted only ${accepted} of ${requests.length} ratings`);
@@ -50,11 +51,11 @@ async function resetsCounted(): Promise<number> {
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
-async function expectExact(requests: AuditedRequest[], what: string): Promise<void> {
+async function expectExact(requests: Outcome[], what: string): Promise<void> {
   const accepted = requests.filter((r) => r.status === 202);
-  await eventually(`${what} aggregated`, () => audit(accepted), (a) => a.lost.length === 0, 90_000).catch(() => undefined);
-  const result = await audit(requests);
-  expect({ what, ...describeAudit(result, requests) }).toMatchObject({ lost: 0, duplicated: 0 });
+  await eventually(`${what} aggregated`, () => auditAggregates(BASE_URL, accepted), (a) => a.lost.length === 0, 90_000).catch(() => undefined);
+  const audit = await auditAggregates(BASE_URL, requests);
+  expect({ what, lost: audit.lost, duplicated: audit.duplicated }).toEqual({ what, lost: [], duplicated: [] });
 }
 
 describe('Kafka topic deleted and recreated (a reset log)', () => {

@@ -15,7 +15,12 @@ export function subjectKey(partition: number, subject: string): string {
   return `rate:{p${partition}}:s:${subject}`;
 }
 
-/** Present (with an expiry) while the event id counts as applied in this partition. */
-export function eventIdKey(partition: number, id: string): string {
-  return `rate:{p${partition}}:id:${id}`;
+/**
+ * Present (with an expiry) while the event id counts as applied for the subject. With the subject
+ * in the key, a repeat is recognised the same way wherever it lands: one id and subject always
+ * share a partition, and one id under two subjects (an Idempotency-Key reused for another
+ * subject) is two ratings — never one dropped or not depending on where both subjects hash to.
+ */
+export function eventIdKey(partition: number, id: string, subject: string): string {
+  return `rate:{p${partition}}:id:${id}:${subject}`;
 }

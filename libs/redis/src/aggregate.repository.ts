@@ -59,7 +59,7 @@ export class AggregateRepository {
         subject = indexOf(subjectKey(partition, rating.subject));
         subjectIndex.set(rating.subject, subject);
       }
-      const id = batch.idempotencyWindowS > 0 ? indexOf(eventIdKey(partition, rating.id)) : 0;
+      const id = batch.idempotencyWindowS > 0 ? indexOf(eventIdKey(partition, rating.id, rating.subject)) : 0;
       args.push(offset, mark, subject, rating.rate, id);
     }
     const [status, stored, applied, duplicates] = (await this.command('rateApplyBatch')(keys.length, ...keys, ...args)) as number[];
