@@ -8,6 +8,7 @@ import { readVersions, ROOT } from '../stack/stack-config';
 const versions = readVersions();
 const localValues = parse(readFileSync(join(ROOT, 'k8s', 'local-images-values.yaml'), 'utf8'));
 const chartValues = parse(readFileSync(join(ROOT, 'charts', 'rate', 'values.yaml'), 'utf8'));
+const appVersion = String(parse(readFileSync(join(ROOT, 'charts', 'rate', 'Chart.yaml'), 'utf8')).appVersion);
 
 describe('local images', () => {
   it('are tagged as versions.env and the chart name them', () => {
@@ -15,7 +16,7 @@ describe('local images', () => {
     expect(localValues.redis.image.tag).toBe(versions.DEBIAN_SUITE);
     expect(localValues.tests.image).toBe(`rate-local/curl:${versions.DEBIAN_SUITE}`);
     for (const app of ['api', 'consumer']) {
-      expect(localValues.image[app]).toMatchObject({ repository: chartValues.image[app].repository, tag: chartValues.image[app].tag, pullPolicy: 'Never' });
+      expect(localValues.image[app]).toMatchObject({ repository: chartValues.image[app].repository, tag: chartValues.image[app].tag || appVersion, pullPolicy: 'Never' });
     }
   });
 

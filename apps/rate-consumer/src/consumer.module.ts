@@ -9,6 +9,8 @@ import { RedisModule } from '@rate/redis';
 import { AggregationController } from './aggregation/aggregation.controller';
 import { AggregationService } from './aggregation/aggregation.service';
 import { DeadLetterProducer } from './aggregation/dead-letter.producer';
+import { LogOffsets } from './aggregation/log-offsets';
+import { ConsumerLiveness } from './health/consumer-liveness';
 import { HealthController } from './health/health.controller';
 import { ConsumerState } from './kafka/consumer-state';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
@@ -33,9 +35,11 @@ export class ConsumerModule implements OnModuleInit {
         { provide: JSON_LOGGER, useValue: logger },
         { provide: KAFKA_CLIENT, useFactory: () => createKafka(config, logger, `rate-consumer-${config.replicaName}`) },
         AggregationService,
+        ConsumerLiveness,
         ConsumerMetrics,
         ConsumerState,
         DeadLetterProducer,
+        LogOffsets,
       ],
     };
   }

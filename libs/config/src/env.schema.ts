@@ -46,6 +46,9 @@ export interface RateConfig {
   rateLimitWindowS: number;
   /** Peers whose X-Forwarded-For is believed (fastify trustProxy); '' = none. */
   trustProxy: string;
+  consumerStallS: number;
+  idempotencyWindowS: number;
+  dlqMaxValueBytes: number;
 }
 
 export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
@@ -313,6 +316,27 @@ export const ENV_SCHEMA = {
     expected: 'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
     fallback: () => '',
     parse: (raw: string) => (raw === '' || raw.split(',').every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim())) ? raw : undefined),
+  },
+  CONSUMER_STALL_S: {
+    key: 'consumerStallS',
+    apps: ['rate-consumer'],
+    expected: 'integer 5..3600 (s without progress while lag > 0 before /health/live fails)',
+    fallback: () => '60',
+    parse: intIn(5, 3600),
+  },
+  IDEMPOTENCY_WINDOW_S: {
+    key: 'idempotencyWindowS',
+    apps: ['rate-consumer'],
+    expected: 'integer 0..2592000 (s during which an event id is applied at most once; 0 = off)',
+    fallback: () => '86400',
+    parse: intIn(0, 2592000),
+  },
+  DLQ_MAX_VALUE_BYTES: {
+    key: 'dlqMaxValueBytes',
+    apps: ['rate-consumer'],
+    expected: 'integer 1024..1000000 (bytes of a poison value copied to the dead-letter topic)',
+    fallback: () => '65536',
+    parse: intIn(1024, 1000000),
   },
 } satisfies Record<string, VariableSpec<keyof RateConfig>>;
 

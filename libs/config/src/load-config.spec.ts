@@ -32,6 +32,9 @@ describe('loadConfig', () => {
       kafkaMinInsyncReplicas: -1,
       produceStallS: 60,
       shutdownDrainMs: 0,
+      consumerStallS: 60,
+      idempotencyWindowS: 86400,
+      dlqMaxValueBytes: 65536,
     });
   });
 
@@ -78,8 +81,12 @@ describe('loadConfig', () => {
     ['RATE_LIMIT_MAX', '-1'],
     ['RATE_LIMIT_WINDOW_S', '0'],
     ['TRUST_PROXY', 'proxy.local'],
+    ['CONSUMER_STALL_S', '2'],
+    ['IDEMPOTENCY_WINDOW_S', '-1'],
+    ['DLQ_MAX_VALUE_BYTES', '10'],
   ])('rejects %s=%s', (name, value) => {
-    const found = problems({ ...REQUIRED, [name]: value });
+    const app = (variablesOf('rate-api') as string[]).includes(name) ? 'rate-api' : 'rate-consumer';
+    const found = problems({ ...REQUIRED, [name]: value }, app);
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(`${name}=${JSON.stringify(value)} is invalid (expected `);
   });

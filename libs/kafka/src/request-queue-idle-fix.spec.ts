@@ -27,7 +27,7 @@ async function idleChecks(q: RequestQueueInternals, ms: number): Promise<number>
 describe('kafkajs RequestQueue idle fix', () => {
   // Runs first, before the fix is applied in this module registry: the defect the fix is for.
   it('reproduces the upstream defect: an idle queue re-arms a ~1 ms timer over and over', async () => {
-    expect(await idleChecks(queue(), 100)).toBeGreaterThan(10);
+    expect(await idleChecks(queue(), 200)).toBeGreaterThan(5);
   });
 
   it('applies to the pinned kafkajs and stops the idle 1 ms re-check loop', async () => {

@@ -28,9 +28,27 @@ export class ConsumerMetrics {
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly duplicates = new Counter({
+    name: 'rate_consumer_events_duplicate_total',
+    help: 'Ratings skipped because their event id was already applied within IDEMPOTENCY_WINDOW_S',
+    registers: [this.registry],
+  });
+  readonly deadLettersDropped = new Counter({
+    name: 'rate_consumer_dead_letters_dropped_total',
+    help: 'Poison records the dead-letter topic refused or could not take in time; the offset advanced anyway',
+    labelNames: ['error'],
+    registers: [this.registry],
+  });
   readonly seeks = new Counter({
     name: 'rate_consumer_seeks_total',
-    help: 'Times Redis was behind a fetched batch and the consumer sought back',
+    help: 'Times a partition was sought to where Redis stands: on assignment, or when Redis was behind a batch',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+  readonly logResets = new Counter({
+    name: 'rate_consumer_log_resets_total',
+    help: 'Partitions whose Kafka log was found new (topic recreated, log lost): counted again from its start',
+    labelNames: ['partition'],
     registers: [this.registry],
   });
   readonly batchSeconds = new Histogram({
