@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { ConfigResourceTypes } from 'kafkajs';
 import { appMain } from '../../scripts/stack/services';
-import { eventually, TEST_STACK_ENV, testKafka, uniqueSubject } from './test-stack';
+import { eventually, TEST_STACK_ENV, testKafka, testRedisUrl, uniqueSubject } from './test-stack';
 
 const EXTRA_PORT = 18098;
 
@@ -14,7 +14,7 @@ function startApi(env: Record<string, string>) {
       PORT: String(EXTRA_PORT),
       REPLICA_NAME: 'api-topic-test',
       KAFKA_BROKERS: `127.0.0.1:${TEST_STACK_ENV.RATE_KAFKA_PORT}`,
-      REDIS_URL: `redis://127.0.0.1:${TEST_STACK_ENV.RATE_REDIS_PORT}`,
+      REDIS_URL: testRedisUrl(),
       KAFKAJS_NO_PARTITIONER_WARNING: '1',
       ...env,
     },
