@@ -2,8 +2,12 @@
 # One Dockerfile, two images: --target rate-api or --target rate-consumer.
 # Build stage compiles TypeScript; deps stage holds production dependencies only; the runtime
 # stages are distroless (no shell, no package manager) and run as the non-root user 65532.
+# The bases are build arguments so that a machine without a registry can build the same file on
+# local bases (scripts/images/build.sh).
+ARG NODE_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-FROM node:20.19-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,12 +17,12 @@ COPY libs ./libs
 COPY scripts ./scripts
 RUN npm run build
 
-FROM node:20.19-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules

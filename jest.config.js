@@ -1,7 +1,7 @@
 // Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
 // integration specs against the real Kafka, Redis, nginx and app processes that
-// test/integration/global-setup.ts starts; the chart on a real Kubernetes control plane; the quick
-// experiment end to end on a stack of its own.
+// test/integration/global-setup.ts starts; the chart on a real Kubernetes control plane; the app
+// images under docker; the quick experiment end to end on a stack of its own.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
@@ -48,6 +48,14 @@ module.exports = {
       testMatch: ['<rootDir>/test/cluster/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
+    },
+    {
+      // The app images from the Dockerfile, run under docker with the chart's pod settings.
+      displayName: 'images',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/images/**/*.spec.ts'],
     },
     {
       displayName: 'experiment',

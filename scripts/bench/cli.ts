@@ -6,6 +6,7 @@ import { apiCpuLimitMillis } from '../stack/chart-values';
 import { createCpuQuota } from '../stack/cpu-quota';
 import { startProcess, stopProcess } from '../stack/process-control';
 import { httpStatus, waitFor } from '../stack/readiness';
+import { redisUrl } from '../stack/redis-conf';
 import { appMain } from '../stack/services';
 import { down, up } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
@@ -97,7 +98,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
       HOST: '127.0.0.1',
       HEALTH_PORT: String(BENCH_CONSUMER_PORT),
       KAFKA_BROKERS: `127.0.0.1:${config.kafkaPort}`,
-      REDIS_URL: `redis://127.0.0.1:${config.redisPort}/1`,
+      REDIS_URL: redisUrl(config, 1),
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: `bench-${randomUUID()}`,
       REPLICA_NAME: 'bench-consumer',

@@ -1,29 +1,51 @@
-import { SearchResult } from './capacity-search';
+import { CapacityRun } from './capacity-measurement';
+import { ContentionReading } from './contention';
 
-/** Everything measured for one replica count; report.ts turns a list of these into the report. */
+export interface ClosedRun {
+  rps: number;
+  p50Ms: number;
+  meanMs: number;
+  p99Ms: number;
+  connections: number;
+}
+
+export interface OpenRun {
+  offered: number;
+  sentRate: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  errorRate: number;
+  generatorCpuPct: number;
+  cpuPct: Record<string, number>;
+  contention: ContentionReading;
+}
+
+/** Everything measured for one replica count; report.ts turns these into the report. */
 export interface ReplicaRun {
   replicas: number;
-  closed: { rps: number; p50Ms: number; meanMs: number; p99Ms: number; connections: number }[];
-  capacity: SearchResult[];
-  open: {
-    offered: number;
-    sentRate: number;
-    p50Ms: number;
-    p90Ms: number;
-    p99Ms: number;
-    errorRate: number;
-    generatorCpuPct: number;
-    cpuPct: Record<string, number>;
-  }[];
-  /** CPU per component (% of one core) during the highest passing capacity step. */
-  cpuAtCapacity: Record<string, number>;
-  /** Share of CFS periods (%) in which each API replica hit its quota: at capacity and at the first failing step. */
-  throttledPct: { atCapacity: Record<string, number>; atFailure: Record<string, number> };
+  /** CPU per component with no load at all, % of one core. */
+  idleCpuPct: Record<string, number>;
+  closed: ClosedRun[];
+  capacity: CapacityRun;
+  open: OpenRun[];
   replicaShare: Record<string, number>;
   freshnessMs: number[];
   integrity: { accepted: number; aggregated: number; lost: number; duplicated: number };
-  /** Capacity search traffic: accepted vs aggregated (503s whose event Kafka still acknowledged show up as extra). */
+  /** Capacity traffic: accepted vs aggregated (503s whose event Kafka still acknowledged show up as extra). */
   capacityTraffic: { accepted: number; aggregated: number };
+}
+
+/** The bare-Fastify baseline through the same capacity search, under the same quota. */
+export interface BaselineRun {
+  idleCpuPct: Record<string, number>;
+  capacity: CapacityRun;
+  cgroups: boolean;
+}
+
+export interface Runs {
+  replicas: ReplicaRun[];
+  baseline: BaselineRun | null;
 }
 
 export interface ExperimentMeta {
@@ -36,7 +58,13 @@ export interface ExperimentMeta {
   cgroupProblem: string | null;
   machine: { cpus: number; model: string; memoryGiB: number };
   objective: { p99_ms: number; max_error_rate: number };
+  sustainableTolerance: number;
   openRate: number;
+  /** Capacity sweeps per replica count. */
   repeats: number;
+  stepDurationS: number;
+  windows: number;
+  stepFactor: number;
+  contentionLimits: { outsideCpuPct: number; generatorCpuPct: number; retries: number };
   valuesFile: string;
 }

@@ -1,24 +1,21 @@
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { runGenerator } from './process-cpu';
+import { GeneratorRun, runGenerator } from './process-cpu';
+import { parseVegetaJsonLines, RequestRecord, stepStats, StepStats } from './request-log';
 
 const exec = promisify(execFile);
 
-export interface AttackResult {
-  offered: number;
-  /** Requests per second the generator really sent. */
-  sentRate: number;
-  requests: number;
-  statusCodes: Record<string, number>;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  errorRate: number;
-  /** CPU of the generator in % of one core. */
-  generatorCpuPct: number;
+/** One held step as a load generator ran it. */
+export interface DriverRun {
+  stats: StepStats;
+  /** Every request (when the generator gives them): what the stall analysis reads. */
+  records: RequestRecord[] | null;
+  generator: GeneratorRun;
 }
+
+/** Offers `rate` req/s for `seconds`, judged in `windows` windows; `raw` names the raw result file. */
+export type Driver = (rate: number, seconds: number, windows: number, raw: string, onSpawn: (pid: number) => void) => Promise<DriverRun>;
 
 /** vegeta's targets format: the same POST, cycling over ratings 1..10 and the given subjects. */
 export function writeTargets(file: string, baseUrl: string, subjects: string[]): void {
@@ -29,28 +26,13 @@ export function writeTargets(file: string, baseUrl: string, subjects: string[]):
   writeFileSync(file, lines.join('\n'));
 }
 
-/** Open model: vegeta offers `rate` req/s for `seconds`, whatever the latency (no coordinated omission). */
-export async function attack(vegeta: string, targets: string, rate: number, seconds: number, output: string): Promise<AttackResult> {
-  const generatorCpuPct = await runGenerator(vegeta, ['attack', `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, '-timeout=10s', `-output=${output}`]);
-  const { stdout } = await exec(vegeta, ['report', '-type=json', output], { maxBuffer: 64 * 1024 * 1024 });
-  const report = JSON.parse(stdout) as {
-    latencies: Record<string, number>;
-    requests: number;
-    rate: number;
-    success: number;
-    status_codes: Record<string, number>;
-  };
-  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-  return {
-    offered: rate,
-    sentRate: report.rate,
-    requests: report.requests,
-    statusCodes: report.status_codes ?? {},
-    p50Ms: ms(report.latencies['50th']),
-    p90Ms: ms(report.latencies['90th']),
-    p99Ms: ms(report.latencies['99th']),
-    maxMs: ms(report.latencies.max),
-    errorRate: report.requests === 0 ? 1 : 1 - report.success,
-    generatorCpuPct,
+/** Open model: vegeta offers the rate on a clock, whatever the latency (no coordinated omission). */
+export function vegetaDriver(vegeta: string, targets: string): Driver {
+  return async (rate, seconds, windows, raw, onSpawn) => {
+    const output = `${raw}.bin`;
+    const generator = await runGenerator(vegeta, ['attack', `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, '-timeout=10s', `-output=${output}`], process.env, onSpawn);
+    const { stdout } = await exec(vegeta, ['encode', '--to', 'json', output], { maxBuffer: 1024 * 1024 * 1024 });
+    const records = parseVegetaJsonLines(stdout);
+    return { stats: stepStats(records, seconds, windows), records, generator };
   };
 }

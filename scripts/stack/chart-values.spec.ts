@@ -1,5 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCpuLimitMillis, parseCpuQuantity } from './chart-values';
+import { apiCpuLimitMillis, DEFAULT_REDIS_MAXMEMORY, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
 import { ROOT } from './stack-config';
 
 describe('chart values', () => {
@@ -19,5 +21,28 @@ describe('chart values', () => {
 
   it('takes the local per-replica quota from the chart values', () => {
     expect(apiCpuLimitMillis(join(ROOT, 'charts', 'rate', 'values.yaml'))).toBe(500);
+  });
+
+  it.each([
+    ['1', 1],
+    ['100k', 100_000],
+    ['64kb', 65_536],
+    ['192mb', 201_326_592],
+    ['1GB', 1_073_741_824],
+  ])('reads Redis memory size %p as %p bytes', (size, bytes) => {
+    expect(parseRedisMemory(size)).toBe(bytes);
+  });
+
+  it.each(['', '0', '192Mi', '1.5gb', '-1mb'])('rejects Redis memory size %p', (size) => {
+    expect(() => parseRedisMemory(size)).toThrow(/redis\.maxmemory/);
+  });
+
+  it('takes Redis maxmemory from the values, with a fallback for values without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-values-'));
+    writeFileSync(join(dir, 'with.yaml'), 'redis:\n  maxmemory: 64mb\n');
+    writeFileSync(join(dir, 'without.yaml'), 'replicas: 1\n');
+    expect(redisMaxmemory(join(dir, 'with.yaml'))).toBe('64mb');
+    expect(redisMaxmemory(join(dir, 'without.yaml'))).toBe(DEFAULT_REDIS_MAXMEMORY);
+    expect(() => parseRedisMemory(redisMaxmemory(join(ROOT, 'charts', 'rate', 'values.yaml')))).not.toThrow();
   });
 });

@@ -18,3 +18,25 @@ export function apiCpuLimitMillis(valuesFile: string): number {
   if (cpu === undefined) throw new Error(`${valuesFile} sets no resources.limits.cpu`);
   return parseCpuQuantity(cpu);
 }
+
+/** Redis' own memory syntax (bytes, or k/kb/m/mb/g/gb as redis.conf reads them) to bytes. */
+export function parseRedisMemory(value: unknown): number {
+  const text = String(value ?? '').trim().toLowerCase();
+  const match = /^(\d+)(k|kb|m|mb|g|gb)?$/.exec(text);
+  const unit = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[match?.[2] ?? ''];
+  if (!match || unit === undefined || Number(match[1]) < 1) {
+    throw new Error(`redis.maxmemory=${JSON.stringify(value)} is not a Redis memory size like 192mb`);
+  }
+  return Number(match[1]) * unit;
+}
+
+/** Used when the values file sets no redis.maxmemory (an older chart): below its 256Mi limit. */
+export const DEFAULT_REDIS_MAXMEMORY = '192mb';
+
+/** Redis' memory limit (redis.maxmemory in the chart values), in Redis syntax for redis.conf. */
+export function redisMaxmemory(valuesFile: string): string {
+  const values = parse(readFileSync(valuesFile, 'utf8')) as { redis?: { maxmemory?: unknown } } | null;
+  const maxmemory = values?.redis?.maxmemory ?? DEFAULT_REDIS_MAXMEMORY;
+  parseRedisMemory(maxmemory);
+  return String(maxmemory).trim();
+}

@@ -47,14 +47,16 @@ export function createCpuQuota(stackId: string, name: string, millis: number): C
   }
 }
 
-/** Throttling counters of a replica's cgroup: how often the quota held it back. */
-export function cpuThrottling(stackId: string, name: string): { periods: number; throttled: number } | null {
+/** Throttling counters of a replica's cgroup: how often, and for how long, the quota held it back. */
+export function cpuThrottling(stackId: string, name: string): { periods: number; throttled: number; throttledMs: number } | null {
   const support = cgroupSupport();
   if (support.version === null) return null;
   try {
     const stat = readFileSync(join(support.base, `rate-${stackId}`, name, 'cpu.stat'), 'utf8');
     const value = (key: string) => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(stat)?.[1] ?? 0);
-    return { periods: value('nr_periods'), throttled: value('nr_throttled') };
+    // cgroup v1 counts throttled time in ns (throttled_time), v2 in µs (throttled_usec).
+    const throttledMs = support.version === 1 ? value('throttled_time') / 1e6 : value('throttled_usec') / 1e3;
+    return { periods: value('nr_periods'), throttled: value('nr_throttled'), throttledMs };
   } catch {
     return null;
   }

@@ -8,6 +8,12 @@ describe('renderNginxConf', () => {
     expect(conf).not.toMatch(/least_conn|ip_hash|hash /);
   });
 
+  it('retries on another replica only a request the first cannot have seen, and skips a replica that refused', () => {
+    expect(conf).toContain('proxy_next_upstream error timeout;');
+    expect(conf).not.toMatch(/proxy_next_upstream [^;]*non_idempotent/);
+    expect(conf.match(/server 127\.0\.0\.1:\d+ max_fails=1 fail_timeout=2s;/g)).toHaveLength(3);
+  });
+
   it('keeps HTTP/1.1 connections to the upstreams alive', () => {
     expect(conf).toMatch(/keepalive \d+;/);
     expect(conf).toContain('proxy_http_version 1.1;');

@@ -14,8 +14,8 @@ export function httpStatus(url: string, timeoutMs = 1000): Promise<number | null
   });
 }
 
-/** Sends a Redis inline command and resolves true when the reply starts as expected. */
-export function redisAnswers(port: number, command = 'PING', expected = '+PONG', timeoutMs = 1000): Promise<boolean> {
+/** Authenticates and PINGs over a raw socket: true when Redis accepts the password and answers. */
+export function redisAnswers(port: number, password: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -24,10 +24,13 @@ export function redisAnswers(port: number, command = 'PING', expected = '+PONG',
       resolve(ok);
     };
     socket.setTimeout(timeoutMs, () => done(false));
-    socket.on('connect', () => socket.write(`${command}\r\n`));
+    // RESP array form: the password is sent as one bulk string, whatever characters it holds.
+    const command = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+    socket.on('connect', () => socket.write(command('AUTH', password) + command('PING')));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith(expected));
+      const lines = reply.split('\r\n');
+      if (lines.length > 2) done(lines[0] === '+OK' && lines[1] === '+PONG');
     });
     socket.on('error', () => done(false));
   });
@@ -50,10 +53,14 @@ export function portOpen(port: number, timeoutMs = 500): Promise<boolean> {
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, isAlive: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  // Give up only after a check that started past the deadline: a synchronous step elsewhere
+  // (Kafka's storage format) can hold the event loop so long that a check in progress times out
+  // although the service has been ready for a while.
+  for (;;) {
+    const expired = Date.now() >= deadline;
     if (await check()) return;
     if (!isAlive()) throw new Error(`${what} exited while starting`);
+    if (expired) throw new Error(`${what} not ready after ${Math.round(timeoutMs / 1000)} s`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${what} not ready after ${Math.round(timeoutMs / 1000)} s`);
 }

@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { redisMaxmemory } from './chart-values';
+import { ensureRedisPassword, redisDir, redisUrl, writeRedisConf } from './redis-conf';
 import { ROOT, StackConfig } from './stack-config';
 import { httpStatus, redisAnswers } from './readiness';
 
@@ -117,21 +119,15 @@ async function kafkaAnswers(port: number): Promise<boolean> {
 }
 
 export function redisService(config: StackConfig): ServiceSpec {
-  const dir = join(config.runDir, 'redis');
+  const conf = join(redisDir(config), 'redis.conf');
   return {
     name: 'redis',
     port: config.redisPort,
     readyTimeoutMs: 15_000,
     stopTimeoutMs: 15_000,
-    prepare: () => void mkdirSync(dir, { recursive: true }),
-    // AOF with fsync every second: a Redis restart may lose its last second, which the
-    // consumer refills from Kafka (the offsets stored in Redis say where to resume).
-    launch: () => ({
-      command: TOOL(config, 'redis-server'),
-      args: ['--bind', '127.0.0.1', '--port', String(config.redisPort), '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', '', '--daemonize', 'no', '--protected-mode', 'yes'],
-      env: BASE_ENV,
-    }),
-    ready: () => redisAnswers(config.redisPort),
+    prepare: () => void writeRedisConf(config, redisMaxmemory(config.valuesFile)),
+    launch: () => ({ command: TOOL(config, 'redis-server'), args: [conf], env: BASE_ENV }),
+    ready: () => redisAnswers(config.redisPort, ensureRedisPassword(config)),
   };
 }
 
@@ -141,7 +137,7 @@ function appEnv(config: StackConfig, extra: NodeJS.ProcessEnv): NodeJS.ProcessEn
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     KAFKA_BROKERS: `127.0.0.1:${config.kafkaPort}`,
-    REDIS_URL: `redis://127.0.0.1:${config.redisPort}`,
+    REDIS_URL: redisUrl(config),
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     ...extra,
   };
@@ -172,7 +168,9 @@ export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv
 
 export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv): ServiceSpec {
   const port = config.apiBasePort + index - 1;
-  return nodeAppService(config, `api-${index}`, 'rate-api', port, { ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` });
+  // nginx (on loopback) replaces X-Forwarded-For with the client's address: trust it for the rate limit's key.
+  const env = { TRUST_PROXY: '127.0.0.1', ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` };
+  return nodeAppService(config, `api-${index}`, 'rate-api', port, env);
 }
 
 export function nginxService(config: StackConfig): ServiceSpec {

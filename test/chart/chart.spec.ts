@@ -35,11 +35,11 @@ describe('helm chart', () => {
   it.each(SCENARIOS)('renders %s into objects valid against the Kubernetes %s schemas', (scenario) => {
     const result = template(`ci/${scenario}`);
     expect(result.status).toBe(0);
-    // CRDs (HTTPRoute) are not in the core schemas; everything else must validate strictly.
+    // CRDs (HTTPRoute, ServiceMonitor, PrometheusRule) are not in the core schemas; everything else must validate strictly.
     const file = join(mkdtempSync(join(tmpdir(), 'rate-chart-')), scenario);
     writeFileSync(file, result.stdout);
     const validation = run(TOOL('kubernetes-validate'), ['--strict', '-k', KUBERNETES_VERSION, '--quiet', file]);
-    const problems = (validation.stdout + validation.stderr).split('\n').filter((l) => l.trim() && !/kind HTTPRoute/.test(l));
+    const problems = (validation.stdout + validation.stderr).split('\n').filter((l) => l.trim() && !/kind (HTTPRoute|ServiceMonitor|PrometheusRule) /.test(l));
     expect({ status: validation.status, problems }).toEqual({ status: 0, problems: [] });
   });
 
@@ -147,9 +147,21 @@ describe('helm chart', () => {
     const objects = render('ci/external-values.yaml');
     expect(objects.filter((o) => /-(kafka|redis)$/.test(o.metadata.name))).toEqual([]);
     expect(find(objects, 'ConfigMap', 'rate-consumer').data).toMatchObject({
-      KAFKA_BROKERS: 'kafka-0.kafka.data:9092,kafka-1.kafka.data:9092',
+      KAFKA_BROKERS: 'kafka-0.kafka.data:9092,kafka-1.kafka.data:9092,kafka-2.kafka.data:9092',
       REDIS_URL: 'redis://redis.data:6379/0',
     });
+    // Three brokers: both apps create (and check) the topics with RF 3 and min.insync.replicas 2.
+    for (const app of ['rate-api', 'rate-consumer']) {
+      expect(find(objects, 'ConfigMap', app).data).toMatchObject({ KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    }
+  });
+
+  it('gives an API pod the drain plus the grace period before it is killed', () => {
+    const defaults = render();
+    expect(find(defaults, 'ConfigMap', 'rate-api').data?.SHUTDOWN_DRAIN_MS).toBe('5000');
+    expect(find(defaults, 'Deployment', 'rate-api').spec.template.spec.terminationGracePeriodSeconds).toBe(20);
+    const longDrain = find(render(undefined, 'config.shutdownDrainMs=12500'), 'Deployment', 'rate-api');
+    expect(longDrain.spec.template.spec.terminationGracePeriodSeconds).toBe(28);
   });
 
   it('offers a Gateway API HTTPRoute instead of the Ingress', () => {
@@ -160,11 +172,10 @@ describe('helm chart', () => {
     expect(route.spec.rules[0].backendRefs).toEqual([{ name: 'rate-api', port: 80 }]);
   });
 
-  it('hands the replica count to the HPA and adds NetworkPolicies when asked', () => {
+  it('hands the replica count to the HPA', () => {
     const objects = render('ci/hpa-netpol-values.yaml');
     expect(find(objects, 'Deployment', 'rate-api').spec.replicas).toBeUndefined();
     expect(find(objects, 'HorizontalPodAutoscaler', 'rate-api').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
-    expect(objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name).sort()).toEqual(['rate-api', 'rate-kafka', 'rate-redis']);
   });
 
   it('rolls the pods when their configuration changes', () => {

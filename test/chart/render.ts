@@ -21,14 +21,26 @@ export function run(command: string, args: string[], input?: string) {
 
 /** helm template with a values file (relative to charts/rate) and --set pairs. */
 export function template(valuesFile?: string, ...sets: string[]) {
-  const args = ['template', 'rate', CHART, '--namespace', 'rate'];
+  const args: string[] = [];
   if (valuesFile) args.push('-f', join(CHART, valuesFile));
   for (const set of sets) args.push('--set', set);
-  return run(TOOL('helm'), args);
+  return templateWith(args);
+}
+
+/** helm template with any flags (-f with a path from the repository root, --set-json, ...). */
+export function templateWith(flags: string[]) {
+  return run(TOOL('helm'), ['template', 'rate', CHART, '--namespace', 'rate', ...flags]);
 }
 
 export function render(valuesFile?: string, ...sets: string[]): K8sObject[] {
-  const result = template(valuesFile, ...sets);
+  return parsed(template(valuesFile, ...sets));
+}
+
+export function renderWith(flags: string[]): K8sObject[] {
+  return parsed(templateWith(flags));
+}
+
+function parsed(result: ReturnType<typeof run>): K8sObject[] {
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   return parseAllDocuments(result.stdout)
     .map((d) => d.toJS() as K8sObject | null)

@@ -24,7 +24,7 @@ describe('npm run experiment -- --quick', () => {
     rmSync(ENV.RATE_RUN_DIR, { recursive: true, force: true });
   });
 
-  it('runs 1 vs 3 replicas and writes report.md, report.html, summary.json and raw results with exact integrity', async () => {
+  it('runs 1 vs 3 replicas and the baseline, writes report.md, report.html, summary.json and raw results with exact integrity', async () => {
     const before = new Set(existsSync(join(ROOT, 'reports')) ? readdirSync(join(ROOT, 'reports')) : []);
     const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--quick'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -40,6 +40,7 @@ describe('npm run experiment -- --quick', () => {
     expect(output).toMatch(/^\| 1 \| \d+/m);
     expect(output).toMatch(/^\| 3 \| \d+/m);
     expect(output).toMatch(/\[experiment\] \[3 replica\(s\)\] capacity 1\/1: offered \d+ rps/);
+    expect(output).toMatch(/^\| bare Fastify \(baseline, 1\) \| \d+/m);
 
     const created = readdirSync(join(ROOT, 'reports')).filter((d) => !before.has(d) && !d.startsWith('bench-'));
     expect(created).toHaveLength(1);
@@ -60,7 +61,17 @@ describe('npm run experiment -- --quick', () => {
       expect(Object.keys(r.replica_share)).toHaveLength(Number(n));
       expect(r.offered_rps).toBe(summary.results['1'].offered_rps);
     }
-    expect(typeof summary.capacity_ratio_3_vs_1).toBe('number');
+    for (const n of ['1', '3']) expect(summary.results[n]).toEqual(expect.objectContaining({ sustainable_rps: expect.any(Number), capacity_cv: expect.any(Number) }));
+    expect(summary.baseline).toEqual({ capacity_rps: expect.any(Number), sustainable_rps: expect.any(Number) });
+    expect(summary.contention).toEqual(expect.objectContaining({ outside_cpu_pct_max: expect.any(Number), generator_cpu_pct_max: expect.any(Number), flagged: expect.any(Boolean) }));
+    // A shared machine may well be contended: then the guard must withhold the ratio and say so.
+    if (summary.contention.flagged) {
+      expect(summary.capacity_ratio_3_vs_1).toBeNull();
+      expect(output).toContain('**CONTENDED — no ratio printed');
+    } else {
+      expect(typeof summary.capacity_ratio_3_vs_1).toBe('number');
+      expect(summary.capacity_ratio_interval).toEqual([expect.any(Number), expect.any(Number)]);
+    }
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
   }, 900_000);
 });

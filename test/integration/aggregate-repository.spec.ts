@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { AggregateRepository, offsetKey, subjectKey } from '@rate/redis';
-import { TEST_STACK_ENV, uniqueSubject } from './test-stack';
+import { AggregateRepository, BatchRecord, markKey, offsetKey, PartitionBatch, subjectKey } from '@rate/redis';
+import { testRedis, uniqueSubject } from './test-stack';
+
+const WINDOW_S = 3600;
 
 /** The Lua batch script against the real Redis of the test stack, on partitions no topic uses. */
 describe('AggregateRepository (Lua batch apply on real Redis)', () => {
@@ -9,7 +12,7 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
   let partition = 900 + Math.floor(Math.random() * 1000) * 4;
 
   beforeAll(() => {
-    redis = new Redis(Number(TEST_STACK_ENV.RATE_REDIS_PORT), '127.0.0.1');
+    redis = testRedis();
     repository = new AggregateRepository(redis);
   });
   beforeEach(() => {
@@ -17,45 +20,127 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
   });
   afterAll(() => redis.disconnect());
 
-  const rates = (subject: string, first: number, values: number[]) => values.map((rate, i) => ({ offset: String(first + i), subject, rate }));
+  /** Good records at consecutive offsets from `first`; the mark names the log ("log-a") and the offset. */
+  const ratings = (subject: string, first: number, values: number[], log = 'log-a'): BatchRecord[] =>
+    values.map((rate, i) => ({ offset: String(first + i), mark: `${log}-${first + i}`, rating: { id: randomUUID(), subject, rate } }));
+  const poison = (offset: number, log = 'log-a'): BatchRecord => ({ offset: String(offset), mark: `${log}-${offset}`, rating: null });
+  const batch = (records: BatchRecord[], extra: Partial<PartitionBatch> = {}): PartitionBatch => ({
+    partition,
+    firstOffset: records[0].offset,
+    lastOffset: records[records.length - 1].offset,
+    records,
+    idempotencyWindowS: WINDOW_S,
+    ...extra,
+  });
 
-  it('applies a batch and stores the last offset', async () => {
+  it('applies a batch and stores the last offset and its mark', async () => {
     const s = uniqueSubject('lua');
-    const result = await repository.apply({ partition, firstOffset: '0', lastOffset: '2', rates: rates(s, 0, [3, 9, 3]) });
-    expect(result).toEqual({ kind: 'applied', storedOffset: '2', applied: 3 });
+    const result = await repository.apply(batch(ratings(s, 0, [3, 9, 3])));
+    expect(result).toEqual({ kind: 'applied', storedOffset: '2', applied: 3, duplicates: 0 });
     expect(await redis.get(offsetKey(partition))).toBe('2');
+    expect(await redis.get(markKey(partition))).toBe('log-a-2');
     expect(await redis.hgetall(subjectKey(partition, s))).toEqual({ count: '3', sum: '15', min: '3', max: '9', h3: '2', h9: '1' });
+    expect(await repository.positions([partition, partition + 1])).toEqual(
+      new Map([
+        [partition, { offset: 2n, mark: 'log-a-2' }],
+        [partition + 1, { offset: -1n, mark: null }],
+      ]),
+    );
   });
 
   it('never counts a redelivered batch twice (crash between Redis and the Kafka commit)', async () => {
     const s = uniqueSubject('lua');
-    const batch = { partition, firstOffset: '0', lastOffset: '3', rates: rates(s, 0, [1, 2, 3, 4]) };
-    await repository.apply(batch);
-    expect(await repository.apply(batch)).toEqual({ kind: 'applied', storedOffset: '3', applied: 0 });
-    const overlapping = { partition, firstOffset: '2', lastOffset: '5', rates: rates(s, 2, [3, 4, 5, 6]) };
-    expect(await repository.apply(overlapping)).toEqual({ kind: 'applied', storedOffset: '5', applied: 2 });
-    const hash = await redis.hgetall(subjectKey(partition, s));
-    expect(hash).toMatchObject({ count: '6', sum: '21', min: '1', max: '6' });
+    const records = ratings(s, 0, [1, 2, 3, 4, 5, 6]);
+    await repository.apply(batch(records.slice(0, 4)));
+    expect(await repository.apply(batch(records.slice(0, 4)))).toEqual({ kind: 'applied', storedOffset: '3', applied: 0, duplicates: 0 });
+    expect(await repository.apply(batch(records.slice(2, 6)))).toEqual({ kind: 'applied', storedOffset: '5', applied: 2, duplicates: 0 });
+    expect(await redis.hgetall(subjectKey(partition, s))).toMatchObject({ count: '6', sum: '21', min: '1', max: '6' });
   });
 
   it('reports a gap without touching anything when Redis is behind the batch', async () => {
     const s = uniqueSubject('lua');
-    await repository.apply({ partition, firstOffset: '0', lastOffset: '1', rates: rates(s, 0, [5, 5]) });
-    const ahead = { partition, firstOffset: '10', lastOffset: '11', rates: rates(s, 10, [7, 7]) };
+    await repository.apply(batch(ratings(s, 0, [5, 5])));
+    const ahead = batch(ratings(s, 10, [7, 7]));
     expect(await repository.apply(ahead)).toEqual({ kind: 'gap', storedOffset: '1' });
     expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('2');
-    expect(await repository.apply({ ...ahead, allowGap: true })).toEqual({ kind: 'applied', storedOffset: '11', applied: 2 });
+    expect(await repository.apply({ ...ahead, allowGap: true })).toEqual({ kind: 'applied', storedOffset: '11', applied: 2, duplicates: 0 });
   });
 
   it('treats a partition Redis never saw as starting before offset 0', async () => {
     const s = uniqueSubject('lua');
-    expect(await repository.storedOffset(partition)).toBe('-1');
-    expect(await repository.apply({ partition, firstOffset: '5', lastOffset: '5', rates: rates(s, 5, [1]) })).toEqual({ kind: 'gap', storedOffset: '-1' });
+    expect((await repository.positions([partition])).get(partition)).toEqual({ offset: -1n, mark: null });
+    expect(await repository.apply(batch(ratings(s, 5, [1])))).toEqual({ kind: 'gap', storedOffset: '-1' });
   });
 
-  it('advances the offset over a batch of poison only', async () => {
-    await repository.apply({ partition, firstOffset: '0', lastOffset: '0', rates: [] });
-    expect(await repository.apply({ partition, firstOffset: '1', lastOffset: '4', rates: [] })).toEqual({ kind: 'applied', storedOffset: '4', applied: 0 });
+  it('advances the offset over poison, whose mark is kept like any other', async () => {
+    await repository.apply(batch([poison(0)]));
+    expect(await repository.apply(batch([poison(1), poison(2), poison(3), poison(4)]))).toEqual({ kind: 'applied', storedOffset: '4', applied: 0, duplicates: 0 });
+    expect(await redis.get(markKey(partition))).toBe('log-a-4');
+  });
+
+  it('applies an event id once within the window: a second record with that id is a duplicate', async () => {
+    const s = uniqueSubject('lua');
+    const [first, other] = ratings(s, 0, [4, 6]);
+    const retried: BatchRecord = { offset: '7', mark: 'log-a-7', rating: { ...first.rating!, rate: 4 } };
+    expect(await repository.apply(batch([first, other]))).toEqual({ kind: 'applied', storedOffset: '1', applied: 2, duplicates: 0 });
+    expect(await repository.apply(batch([retried], { allowGap: true }))).toEqual({ kind: 'applied', storedOffset: '7', applied: 0, duplicates: 1 });
+    // Twice within one batch as well.
+    const again = ratings(s, 8, [2, 2]);
+    again[1].rating!.id = again[0].rating!.id;
+    expect(await repository.apply(batch(again))).toEqual({ kind: 'applied', storedOffset: '9', applied: 1, duplicates: 1 });
+    expect(await redis.hgetall(subjectKey(partition, s))).toMatchObject({ count: '3', sum: '12' });
+    const ttl = await redis.ttl(`rate:{p${partition}}:id:${first.rating!.id}:${s}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(WINDOW_S);
+  });
+
+  it('takes one id under two subjects for two ratings (a key reused for another subject)', async () => {
+    const [a, b] = [uniqueSubject('lua'), uniqueSubject('lua')];
+    const id = randomUUID();
+    const records: BatchRecord[] = [a, b].map((subject, i) => ({ offset: String(i), mark: `log-a-${i}`, rating: { id, subject, rate: 3 } }));
+    expect(await repository.apply(batch(records))).toMatchObject({ applied: 2, duplicates: 0 });
+  });
+
+  it('keeps no event ids when the window is 0', async () => {
+    const s = uniqueSubject('lua');
+    const [record] = ratings(s, 0, [5]);
+    await repository.apply(batch([record], { idempotencyWindowS: 0 }));
+    await repository.apply(batch([{ ...record, offset: '1', mark: 'log-a-1' }], { idempotencyWindowS: 0 }));
+    expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('2');
+    expect(await redis.keys(`rate:{p${partition}}:id:*`)).toEqual([]);
+  });
+
+  it('recognises a new log by the record at the stored offset, and then counts it from its start, aggregates kept', async () => {
+    const s = uniqueSubject('lua');
+    await repository.apply(batch(ratings(s, 0, [1, 1, 1, 1, 1, 1])));
+    // The same log again at the stored offset: the usual resume, nothing to reset.
+    expect(await repository.apply(batch(ratings(s, 5, [1])))).toMatchObject({ kind: 'applied', storedOffset: '5' });
+
+    // A recreated log that already grew past the stored offset: offset 5 holds another record.
+    const newLog = ratings(s, 5, [9, 9], 'log-b');
+    expect(await repository.apply(batch(newLog))).toEqual({ kind: 'reset', storedOffset: '5' });
+    expect(await repository.positions([partition])).toEqual(new Map([[partition, { offset: -1n, mark: null }]]));
+    expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('6');
+
+    expect(await repository.apply(batch(ratings(s, 0, [9, 9, 9, 9, 9, 9, 9], 'log-b')))).toMatchObject({ kind: 'applied', storedOffset: '6', applied: 7 });
+    expect(await redis.hgetall(subjectKey(partition, s))).toMatchObject({ count: '13', sum: String(6 + 63) });
+  });
+
+  it('resets a position only if it did not move meanwhile', async () => {
+    const s = uniqueSubject('lua');
+    await repository.apply(batch(ratings(s, 0, [3, 3, 3])));
+    expect(await repository.resetPosition(partition, 1n)).toBe(false);
+    expect(await redis.get(offsetKey(partition))).toBe('2');
+    expect(await repository.resetPosition(partition, 2n)).toBe(true);
+    expect(await repository.positions([partition])).toEqual(new Map([[partition, { offset: -1n, mark: null }]]));
+    expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('3');
+  });
+
+  it('stores offsets beyond 10^14 exactly (Lua numbers would print them as 1e+14)', async () => {
+    const s = uniqueSubject('lua');
+    const first = 123_456_789_012_345;
+    expect(await repository.apply(batch(ratings(s, first, [2, 2]), { allowGap: true }))).toMatchObject({ kind: 'applied', applied: 2 });
+    expect(await redis.get(offsetKey(partition))).toBe(String(first + 1));
   });
 
   it('merges a subject over partitions on read', async () => {
@@ -68,4 +153,3 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     await redis.del(subjectKey(0, s), subjectKey(3, s));
   });
 });
-

@@ -32,6 +32,8 @@ describe('Kafka outage', () => {
     const ready = await fetch(`${replicaUrl}/health/ready`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'error', error: { kafka: { status: 'down' } } });
+    // A Kafka outage is no reason to restart the API: liveness stays green.
+    expect((await fetch(`${replicaUrl}/health/live`)).status).toBe(200);
 
     const during = await Promise.all([1, 2, 3].map(() => postRate(7, subject, replicaUrl)));
     expect(during.map((r) => r.status)).toEqual([503, 503, 503]);

@@ -102,7 +102,7 @@ describe('rating pipeline through nginx and 3 API replicas', () => {
     await postRate(4, uniqueSubject('metrics'));
     const api = await (await fetch(`http://127.0.0.1:${TEST_STACK_ENV.RATE_API_BASE_PORT}/metrics`)).text();
     expect(api).toMatch(/rate_http_requests_total\{route="\/rate",method="POST",status="202"\} \d+/);
-    expect(api).toMatch(/rate_http_request_duration_seconds_bucket\{le="0\.05",route="\/rate",method="POST"\} \d+/);
+    expect(api).toMatch(/rate_http_request_duration_seconds_bucket\{le="0\.05",route="\/rate",method="POST",status="202"\} \d+/);
     expect(api).toMatch(/rate_produce_batch_size_count \d+/);
     expect(api).toContain('rate_http_requests_in_flight');
     const consumer = await (await fetch(`http://127.0.0.1:${TEST_STACK_ENV.RATE_CONSUMER_PORT}/metrics`)).text();

@@ -3,7 +3,7 @@ import { copyFileSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/stack/stack-config';
-import { eventually, TEST_STACK_ENV } from './test-stack';
+import { eventually, TEST_STACK_ENV, testRedisUrl } from './test-stack';
 
 /**
  * What the Dockerfile's runtime stage holds: production dependencies only (npm ci --omit=dev)
@@ -32,7 +32,7 @@ describe('production build (the Dockerfile layout)', () => {
         HOST: '127.0.0.1',
         PORT: String(port),
         KAFKA_BROKERS: `127.0.0.1:${TEST_STACK_ENV.RATE_KAFKA_PORT}`,
-        REDIS_URL: `redis://127.0.0.1:${TEST_STACK_ENV.RATE_REDIS_PORT}`,
+        REDIS_URL: testRedisUrl(),
       },
       stdio: 'ignore',
     });

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { RateAggregate } from '@rate/contracts';
+import { redisUrl } from '../../scripts/stack/redis-conf';
 import { ROOT, stackConfig, StackConfig } from '../../scripts/stack/stack-config';
 
 /** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */
@@ -25,6 +27,15 @@ export const BASE_URL = `http://127.0.0.1:${TEST_STACK_ENV.RATE_NGINX_PORT}`;
 
 export function uniqueSubject(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The test stack's Redis URL, with the password the stack generated into its run dir. */
+export function testRedisUrl(db = 0): string {
+  return redisUrl(testStack(), db);
+}
+
+export function testRedis(): Redis {
+  return new Redis(testRedisUrl());
 }
 
 export function testKafka(): Kafka {

@@ -85,22 +85,303 @@ capabilities:
   drop: ["ALL"]
 {{- end }}
 
+{{/* Image reference of an app; pass a dict with ctx and image (image.api / image.consumer). */}}
+{{- define "rate.image" -}}
+{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) }}
+{{- end }}
+
+{{/* Pod labels: the component's extra podLabels under its selector labels (which always win). */}}
+{{- define "rate.podLabels" -}}
+{{- $selector := fromYaml (include "rate.selectorLabels" .) }}
+{{- toYaml (merge $selector (deepCopy (default dict .values.podLabels))) }}
+{{- end }}
+
+{{/* Pod annotations: the chart's checksums (pass them as checksums) over the component's podAnnotations. */}}
+{{- define "rate.podAnnotations" -}}
+{{- $annotations := merge (default dict .checksums) (deepCopy (default dict .values.podAnnotations)) }}
+{{- if $annotations }}
+{{- toYaml $annotations }}
+{{- end }}
+{{- end }}
+
+{{/*
+Placement and lifecycle of a component's pods (nodeSelector, tolerations, affinity, spread,
+priority, grace period); pass a dict with ctx, component and values (the component's block).
+A spread constraint without labelSelector gets the component's selector labels.
+*/}}
+{{- define "rate.podPlacement" -}}
+{{- $values := .values -}}
+terminationGracePeriodSeconds: {{ $values.terminationGracePeriodSeconds }}
+{{- with $values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $values.topologySpreadConstraints }}
+{{- $selector := dict "labelSelector" (dict "matchLabels" (fromYaml (include "rate.selectorLabels" $))) }}
+{{- $constraints := list }}
+{{- range . }}
+{{- $constraints = append $constraints (merge (deepCopy .) (deepCopy $selector)) }}
+{{- end }}
+topologySpreadConstraints:
+  {{- toYaml $constraints | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/* The API pods' grace period: the value, or drain + shutdown grace + 5 s of slack. */}}
+{{- define "rate.apiGracePeriodSeconds" -}}
+{{- if ne .Values.api.terminationGracePeriodSeconds nil }}
+{{- .Values.api.terminationGracePeriodSeconds }}
+{{- else }}
+{{- add (div (add .Values.config.shutdownDrainMs 999) 1000) (div (add .Values.config.shutdownGraceMs 999) 1000) 5 }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the Secret holding the Redis password. */}}
+{{- define "rate.redisSecretName" -}}
+{{- default (printf "%s-redis" (include "rate.fullname" .)) .Values.redis.auth.existingSecret }}
+{{- end }}
+
+{{/*
+The generated Redis password (base64), made once per render: the one of the release's existing
+Secret when there is one (so upgrades keep it), else a new random one. Cached in the render
+context so the Secret and the checksum annotations agree.
+*/}}
+{{- define "rate.redisGeneratedPassword" -}}
+{{- if not (hasKey $ "rateRedisPassword") }}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "rate.redisSecretName" .) }}
+{{- $password := "" }}
+{{- if and $existing $existing.data }}
+{{- $password = index $existing.data .Values.redis.auth.existingSecretPasswordKey | default "" }}
+{{- end }}
+{{- $_ := set $ "rateRedisPassword" (default (randAlphaNum 32 | b64enc) $password) }}
+{{- end }}
+{{- get $ "rateRedisPassword" }}
+{{- end }}
+
+{{/* Whether the chart creates the Redis password Secret itself. */}}
+{{- define "rate.redisSecretGenerated" -}}
+{{- if and .Values.redis.enabled .Values.redis.auth.enabled (not .Values.redis.auth.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{/* checksum/redis-auth: pods using the password roll together when it changes. */}}
+{{- define "rate.redisAuthChecksum" -}}
+{{- if include "rate.redisSecretGenerated" . }}
+{{- include "rate.redisGeneratedPassword" . | sha256sum }}
+{{- else }}
+{{- printf "%s/%s" .Values.redis.auth.existingSecret .Values.redis.auth.existingSecretPasswordKey | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/* An env entry named .name taking the Redis password from its Secret; pass a dict with ctx and name. */}}
+{{- define "rate.redisPasswordEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rate.redisSecretName" .ctx }}
+      key: {{ .ctx.Values.redis.auth.existingSecretPasswordKey }}
+{{- end }}
+
+{{/* Where the external Kafka's TLS files are mounted. */}}
+{{- define "rate.kafkaTlsDir" -}}/etc/rate/kafka-tls{{- end }}
+
+{{/* The external Kafka's TLS and SASL settings as ConfigMap data (the password is not among them). */}}
+{{- define "rate.kafkaAuthConfig" -}}
+{{- if not .Values.kafka.enabled }}
+{{- $tls := .Values.kafka.external.tls }}
+{{- $sasl := .Values.kafka.external.sasl }}
+{{- if $tls.enabled }}
+KAFKA_SSL: "true"
+{{- if $tls.existingSecret }}
+{{- with $tls.caKey }}
+KAFKA_SSL_CA_FILE: {{ printf "%s/%s" (include "rate.kafkaTlsDir" $) . | quote }}
+{{- end }}
+{{- with $tls.certKey }}
+KAFKA_SSL_CERT_FILE: {{ printf "%s/%s" (include "rate.kafkaTlsDir" $) . | quote }}
+{{- end }}
+{{- with $tls.keyKey }}
+KAFKA_SSL_KEY_FILE: {{ printf "%s/%s" (include "rate.kafkaTlsDir" $) . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if $sasl.mechanism }}
+KAFKA_SASL_MECHANISM: {{ $sasl.mechanism | quote }}
+KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Secret-backed env entries of both apps: the Redis and Kafka SASL passwords. */}}
+{{- define "rate.appSecretEnv" -}}
+{{- if .Values.redis.auth.enabled }}
+{{ include "rate.redisPasswordEnv" (dict "ctx" . "name" "REDIS_PASSWORD") }}
+{{- end }}
+{{- if and (not .Values.kafka.enabled) .Values.kafka.external.sasl.mechanism }}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.kafka.external.sasl.existingSecret }}
+      key: {{ .Values.kafka.external.sasl.existingSecretPasswordKey }}
+{{- end }}
+{{- end }}
+
+{{/* The TLS Secret of the external Kafka as a volume (only the keys in use), when there is one. */}}
+{{- define "rate.kafkaTlsVolume" -}}
+{{- $tls := .Values.kafka.external.tls }}
+{{- if and (not .Values.kafka.enabled) $tls.enabled $tls.existingSecret }}
+- name: kafka-tls
+  secret:
+    secretName: {{ $tls.existingSecret }}
+    defaultMode: 288 # 0440: the key only for the app's group (fsGroup)
+    items:
+      {{- range $key := compact (list $tls.caKey $tls.certKey $tls.keyKey) }}
+      - key: {{ $key }}
+        path: {{ $key }}
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Its mount in the app containers. */}}
+{{- define "rate.kafkaTlsMount" -}}
+{{- $tls := .Values.kafka.external.tls }}
+{{- if and (not .Values.kafka.enabled) $tls.enabled $tls.existingSecret }}
+- name: kafka-tls
+  mountPath: {{ include "rate.kafkaTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* TCP ports of the external Kafka brokers, comma-separated (for the apps' egress policy). */}}
+{{- define "rate.externalKafkaPorts" -}}
+{{- $ports := list }}
+{{- range splitList "," .Values.kafka.external.brokers }}
+{{- $port := regexFind "[0-9]+$" (trim .) }}
+{{- if $port }}{{ $ports = append $ports $port }}{{ end }}
+{{- end }}
+{{- join "," (uniq $ports) }}
+{{- end }}
+
+{{/* TCP port of the external Redis (6379 unless the URL says otherwise). */}}
+{{- define "rate.externalRedisPort" -}}
+{{- $host := (urlParse .Values.redis.external.url).host }}
+{{- $port := regexFind ":[0-9]+$" $host | trimPrefix ":" }}
+{{- default "6379" $port }}
+{{- end }}
+
 {{/* Collects every value problem and fails once, readably. */}}
 {{- define "rate.validateValues" -}}
 {{- $errors := list }}
 {{- if and (not .Values.kafka.enabled) (not .Values.kafka.external.brokers) }}
 {{- $errors = append $errors "kafka.enabled=false needs kafka.external.brokers (host:port list)" }}
 {{- end }}
+{{- $sasl := .Values.kafka.external.sasl }}
+{{- $tls := .Values.kafka.external.tls }}
+{{- if and .Values.kafka.enabled (or $sasl.mechanism $tls.enabled) }}
+{{- $errors = append $errors "kafka.external.sasl and kafka.external.tls apply to an external Kafka (kafka.enabled=false); the in-chart broker is reachable by the apps only (networkPolicy)" }}
+{{- end }}
+{{- if and $sasl.mechanism (or (not $sasl.username) (not $sasl.existingSecret)) }}
+{{- $errors = append $errors "kafka.external.sasl.mechanism needs kafka.external.sasl.username and kafka.external.sasl.existingSecret (the Secret with the password)" }}
+{{- end }}
+{{- if and (or $tls.certKey $tls.keyKey) (not (and $tls.certKey $tls.keyKey $tls.existingSecret)) }}
+{{- $errors = append $errors "mutual TLS needs kafka.external.tls.certKey, keyKey and existingSecret together" }}
+{{- end }}
 {{- if and (not .Values.redis.enabled) (not .Values.redis.external.url) }}
 {{- $errors = append $errors "redis.enabled=false needs redis.external.url (redis://host:port)" }}
+{{- end }}
+{{- if and (not .Values.redis.enabled) .Values.redis.external.url (urlParse .Values.redis.external.url).userinfo }}
+{{- $errors = append $errors "redis.external.url must not carry a password (it would land in a ConfigMap): put it into the Secret named by redis.auth.existingSecret" }}
+{{- end }}
+{{- if and (not .Values.redis.enabled) .Values.redis.auth.enabled (not .Values.redis.auth.existingSecret) }}
+{{- $errors = append $errors "an external Redis with redis.auth.enabled needs redis.auth.existingSecret (the Secret with its password), or redis.auth.enabled=false for a Redis without one" }}
+{{- end }}
+{{- if and .Values.redis.enabled (not .Values.redis.auth.enabled) }}
+{{- $errors = append $errors "redis.auth.enabled=false is only for an external Redis without a password; the in-chart Redis always requires one" }}
 {{- end }}
 {{- if gt (int .Values.config.rateMin) (int .Values.config.rateMax) }}
 {{- $errors = append $errors (printf "config.rateMin (%v) is above config.rateMax (%v)" .Values.config.rateMin .Values.config.rateMax) }}
 {{- end }}
+{{- $apiGrace := int (include "rate.apiGracePeriodSeconds" .) }}
+{{- $apiShutdown := add .Values.config.shutdownDrainMs .Values.config.shutdownGraceMs }}
+{{- if le (mul $apiGrace 1000) $apiShutdown }}
+{{- $errors = append $errors (printf "api.terminationGracePeriodSeconds (%d s) must exceed config.shutdownDrainMs + config.shutdownGraceMs (%d ms), or Kubernetes kills the pod mid-drain" $apiGrace $apiShutdown) }}
+{{- end }}
+{{- $consumerGrace := int .Values.consumer.terminationGracePeriodSeconds }}
+{{- if le (mul $consumerGrace 1000) (int .Values.config.shutdownGraceMs) }}
+{{- $errors = append $errors (printf "consumer.terminationGracePeriodSeconds (%d s) must exceed config.shutdownGraceMs (%v ms), or Kubernetes kills the pod mid-batch" $consumerGrace .Values.config.shutdownGraceMs) }}
+{{- end }}
 {{- if and .Values.gateway.enabled (empty .Values.gateway.parentRefs) }}
 {{- $errors = append $errors "gateway.enabled=true needs gateway.parentRefs (the Gateway to attach the HTTPRoute to)" }}
 {{- end }}
+{{- $errors = concat $errors (fromYamlArray (include "rate.statefulSetChanges" .)) }}
 {{- if $errors }}
 {{- fail (printf "\n\nrate chart values are invalid:\n  - %s\n" (join "\n  - " $errors)) }}
 {{- end }}
+{{- end }}
+
+{{/*
+Some fields of an installed StatefulSet never change in place (volumeClaimTemplates: persistence
+on/off, size, storage class; serviceName), so such a change would fail half-way with an API
+error. Compare with what is installed (lookup; empty under helm template) and say the way through.
+*/}}
+{{- define "rate.statefulSetChanges" -}}
+{{- $problems := list }}
+{{- range $component := list "kafka" "redis" }}
+{{- $values := index $.Values $component }}
+{{- $name := printf "%s-%s" (include "rate.fullname" $) $component }}
+{{- $installed := lookup "apps/v1" "StatefulSet" $.Release.Namespace $name }}
+{{- if and $values.enabled $installed }}
+{{- $changes := list }}
+{{- $claims := default list $installed.spec.volumeClaimTemplates }}
+{{- if ne (gt (len $claims) 0) $values.persistence.enabled }}
+{{- $changes = append $changes (printf "%s.persistence.enabled %v -> %v" $component (gt (len $claims) 0) $values.persistence.enabled) }}
+{{- else if $values.persistence.enabled }}
+{{- $claim := (index $claims 0).spec }}
+{{- if ne (toString $claim.resources.requests.storage) (toString $values.persistence.size) }}
+{{- $changes = append $changes (printf "%s.persistence.size %v -> %v" $component $claim.resources.requests.storage $values.persistence.size) }}
+{{- end }}
+{{- if and $values.persistence.storageClass (ne (default "" $claim.storageClassName) $values.persistence.storageClass) }}
+{{- $changes = append $changes (printf "%s.persistence.storageClass %q -> %q" $component (default "" $claim.storageClassName) $values.persistence.storageClass) }}
+{{- end }}
+{{- end }}
+{{- if ne $installed.spec.serviceName (printf "%s-headless" $name) }}
+{{- $changes = append $changes (printf "serviceName %s -> %s-headless (chart 0.1.x to 0.2)" $installed.spec.serviceName $name) }}
+{{- end }}
+{{- if $changes }}
+{{- $problems = append $problems (printf "StatefulSet %s cannot change in place (%s). Run: kubectl -n %s delete statefulset %s --cascade=orphan, then upgrade again: the pod is replaced, and an existing claim data-%s-0 is reused (delete it too to start empty)" $name (join ", " $changes) $.Release.Namespace $name $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $problems }}
+{{- end }}
+
+{{/*
+Egress rules of the apps: DNS, the in-chart Kafka and Redis pods (or the external ones' ports),
+networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (peers by component).
+*/}}
+{{- define "rate.appEgress" -}}
+{{- $ctx := .ctx }}
+{{- $rules := list .dns }}
+{{- if $ctx.Values.kafka.enabled }}
+{{- $rules = append $rules (dict "to" (list .app.kafka) "ports" (list (dict "port" "kafka" "protocol" "TCP"))) }}
+{{- else }}
+{{- range splitList "," (include "rate.externalKafkaPorts" $ctx) }}
+{{- $rules = append $rules (dict "ports" (list (dict "port" (int .) "protocol" "TCP"))) }}
+{{- end }}
+{{- end }}
+{{- if $ctx.Values.redis.enabled }}
+{{- $rules = append $rules (dict "to" (list .app.redis) "ports" (list (dict "port" "redis" "protocol" "TCP"))) }}
+{{- else }}
+{{- $rules = append $rules (dict "ports" (list (dict "port" (int (include "rate.externalRedisPort" $ctx)) "protocol" "TCP"))) }}
+{{- end }}
+{{- toYaml (concat $rules $ctx.Values.networkPolicy.extraEgress) }}
 {{- end }}

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -6,6 +7,7 @@ import { hostname } from 'node:os';
  */
 export type AppName = 'rate-api' | 'rate-consumer';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
 
 export interface RateConfig {
   host: string;
@@ -16,7 +18,20 @@ export interface RateConfig {
   kafkaDlqTopic: string;
   kafkaGroupId: string;
   kafkaPartitions: number;
+  kafkaReplicationFactor: number;
+  kafkaMinInsyncReplicas: number;
+  /** TLS to the brokers; the CA/cert/key files are optional ('' = system CAs, no client certificate). */
+  kafkaSsl: boolean;
+  kafkaSslCaFile: string;
+  kafkaSslCertFile: string;
+  kafkaSslKeyFile: string;
+  /** null = no SASL. */
+  kafkaSaslMechanism: KafkaSaslMechanism | null;
+  kafkaSaslUsername: string;
+  kafkaSaslPassword: string;
   redisUrl: string;
+  /** '' = none (or the one in redisUrl). */
+  redisPassword: string;
   rateMin: number;
   rateMax: number;
   replicaName: string;
@@ -24,7 +39,16 @@ export interface RateConfig {
   produceTimeoutMs: number;
   produceMaxBatch: number;
   produceLingerMs: number;
+  produceStallS: number;
+  shutdownDrainMs: number;
   shutdownGraceMs: number;
+  rateLimitMax: number;
+  rateLimitWindowS: number;
+  /** Peers whose X-Forwarded-For is believed (fastify trustProxy); '' = none. */
+  trustProxy: string;
+  consumerStallS: number;
+  idempotencyWindowS: number;
+  dlqMaxValueBytes: number;
 }
 
 export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
@@ -35,6 +59,8 @@ export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
   /** undefined = required */
   fallback?: () => string;
   parse: (raw: string) => RateConfig[K] | undefined;
+  /** How a rejected value is shown; secrets are never printed. */
+  redact?: (raw: string) => string;
 }
 
 const BOTH: readonly AppName[] = ['rate-api', 'rate-consumer'];
@@ -54,6 +80,22 @@ function matching(pattern: RegExp) {
 }
 
 const port = intIn(1, 65535);
+
+/** A replica count, or -1 for "the broker's default" (what Kafka's own tools accept too). */
+function replicasOrBrokerDefault(raw: string): number | undefined {
+  return raw === '-1' ? -1 : intIn(1, 32767)(raw);
+}
+
+/** '' (not set) or the path of a file this process can read. */
+function readableFileOrEmpty(raw: string): string | undefined {
+  if (raw === '') return raw;
+  try {
+    accessSync(raw, constants.R_OK);
+    return raw;
+  } catch {
+    return undefined;
+  }
+}
 
 export const ENV_SCHEMA = {
   HOST: {
@@ -110,6 +152,70 @@ export const ENV_SCHEMA = {
     fallback: () => '6',
     parse: intIn(1, 1000),
   },
+  KAFKA_REPLICATION_FACTOR: {
+    key: 'kafkaReplicationFactor',
+    apps: BOTH,
+    expected: 'integer 1..32767, or -1 for the broker\'s default.replication.factor',
+    fallback: () => '-1',
+    parse: replicasOrBrokerDefault,
+  },
+  KAFKA_MIN_INSYNC_REPLICAS: {
+    key: 'kafkaMinInsyncReplicas',
+    apps: BOTH,
+    expected: 'integer 1..32767, or -1 for the broker\'s min.insync.replicas',
+    fallback: () => '-1',
+    parse: replicasOrBrokerDefault,
+  },
+  KAFKA_SSL: {
+    key: 'kafkaSsl',
+    apps: BOTH,
+    expected: 'true or false (TLS to the brokers)',
+    fallback: () => 'false',
+    parse: (raw: string) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
+  },
+  KAFKA_SSL_CA_FILE: {
+    key: 'kafkaSslCaFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM file with the CA certificates of the brokers, or empty for the system CAs',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SSL_CERT_FILE: {
+    key: 'kafkaSslCertFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM client certificate (mutual TLS), or empty',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SSL_KEY_FILE: {
+    key: 'kafkaSslKeyFile',
+    apps: BOTH,
+    expected: 'path of a readable PEM client key (mutual TLS), or empty',
+    fallback: () => '',
+    parse: readableFileOrEmpty,
+  },
+  KAFKA_SASL_MECHANISM: {
+    key: 'kafkaSaslMechanism',
+    apps: BOTH,
+    expected: 'plain, scram-sha-256, scram-sha-512, or empty for no SASL',
+    fallback: () => '',
+    parse: (raw: string) => (raw === '' ? null : ['plain', 'scram-sha-256', 'scram-sha-512'].includes(raw) ? (raw as KafkaSaslMechanism) : undefined),
+  },
+  KAFKA_SASL_USERNAME: {
+    key: 'kafkaSaslUsername',
+    apps: BOTH,
+    expected: 'SASL user name (up to 255 characters)',
+    fallback: () => '',
+    parse: (raw: string) => (raw.length <= 255 ? raw : undefined),
+  },
+  KAFKA_SASL_PASSWORD: {
+    key: 'kafkaSaslPassword',
+    apps: BOTH,
+    expected: 'SASL password (up to 1024 characters)',
+    fallback: () => '',
+    redact: () => '***',
+    parse: (raw: string) => (raw.length <= 1024 ? raw : undefined),
+  },
   REDIS_URL: {
     key: 'redisUrl',
     apps: BOTH,
@@ -122,6 +228,15 @@ export const ENV_SCHEMA = {
         return undefined;
       }
     },
+    redact: (raw: string) => raw.replace(/\/\/.*@/, '//***@'),
+  },
+  REDIS_PASSWORD: {
+    key: 'redisPassword',
+    apps: BOTH,
+    expected: 'the Redis password, 1..512 chars without line breaks (overrides one in REDIS_URL)',
+    fallback: () => '',
+    parse: (raw: string) => (raw.length <= 512 && !/[\r\n\0]/.test(raw) ? raw : undefined),
+    redact: () => '***',
   },
   RATE_MIN: { key: 'rateMin', apps: BOTH, expected: 'integer 0..1000', fallback: () => '1', parse: intIn(0, 1000) },
   RATE_MAX: { key: 'rateMax', apps: BOTH, expected: 'integer 1..1000', fallback: () => '10', parse: intIn(1, 1000) },
@@ -160,12 +275,68 @@ export const ENV_SCHEMA = {
     fallback: () => '0',
     parse: intIn(0, 1000),
   },
+  PRODUCE_STALL_S: {
+    key: 'produceStallS',
+    apps: ['rate-api'],
+    expected: 'integer 5..3600 (s the producer may fail every send while Kafka answers, before liveness fails)',
+    fallback: () => '60',
+    parse: intIn(5, 3600),
+  },
+  SHUTDOWN_DRAIN_MS: {
+    key: 'shutdownDrainMs',
+    apps: ['rate-api'],
+    expected: 'integer 0..120000 (ms a replica keeps serving on SIGTERM, readiness red, before it closes)',
+    fallback: () => '0',
+    parse: intIn(0, 120000),
+  },
   SHUTDOWN_GRACE_MS: {
     key: 'shutdownGraceMs',
     apps: BOTH,
     expected: 'integer 0..120000 (ms to finish in-flight work on SIGTERM)',
     fallback: () => '10000',
     parse: intIn(0, 120000),
+  },
+  RATE_LIMIT_MAX: {
+    key: 'rateLimitMax',
+    apps: ['rate-api'],
+    expected: 'integer 0..1000000 (requests to /rate per client and window; 0 = no limit)',
+    fallback: () => '0',
+    parse: intIn(0, 1_000_000),
+  },
+  RATE_LIMIT_WINDOW_S: {
+    key: 'rateLimitWindowS',
+    apps: ['rate-api'],
+    expected: 'integer 1..86400 (seconds of the rate-limit window)',
+    fallback: () => '60',
+    parse: intIn(1, 86400),
+  },
+  TRUST_PROXY: {
+    key: 'trustProxy',
+    apps: ['rate-api'],
+    expected: 'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
+    fallback: () => '',
+    parse: (raw: string) => (raw === '' || raw.split(',').every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim())) ? raw : undefined),
+  },
+  CONSUMER_STALL_S: {
+    key: 'consumerStallS',
+    apps: ['rate-consumer'],
+    expected: 'integer 5..3600 (s without progress while lag > 0 before /health/live fails)',
+    fallback: () => '60',
+    parse: intIn(5, 3600),
+  },
+  IDEMPOTENCY_WINDOW_S: {
+    key: 'idempotencyWindowS',
+    apps: ['rate-consumer'],
+    expected: 'integer 0..2592000 (s during which an event id is applied at most once; 0 = off)',
+    fallback: () => '86400',
+    parse: intIn(0, 2592000),
+  },
+  DLQ_MAX_VALUE_BYTES: {
+    key: 'dlqMaxValueBytes',
+    apps: ['rate-consumer'],
+    expected: 'integer 1024..1000000 (bytes of a poison value copied to the dead-letter topic)',
+    fallback: () => '65536',
+    parse: intIn(1024, 1000000),
   },
 } satisfies Record<string, VariableSpec<keyof RateConfig>>;
 

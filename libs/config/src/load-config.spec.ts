@@ -28,7 +28,29 @@ describe('loadConfig', () => {
       kafkaBrokers: ['127.0.0.1:19092'],
       kafkaGroupId: 'rate-aggregator',
       kafkaDlqTopic: 'rates.dlq',
+      kafkaReplicationFactor: -1,
+      kafkaMinInsyncReplicas: -1,
+      produceStallS: 60,
+      shutdownDrainMs: 0,
+      consumerStallS: 60,
+      idempotencyWindowS: 86400,
+      dlqMaxValueBytes: 65536,
     });
+  });
+
+  it('takes a replication factor and min.insync.replicas, or -1 for the broker defaults', () => {
+    const config = loadConfig('rate-consumer', { ...REQUIRED, KAFKA_REPLICATION_FACTOR: '3', KAFKA_MIN_INSYNC_REPLICAS: '2' });
+    expect(config).toMatchObject({ kafkaReplicationFactor: 3, kafkaMinInsyncReplicas: 2 });
+    expect(loadConfig('rate-api', { ...REQUIRED, KAFKA_REPLICATION_FACTOR: '-1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toMatchObject({
+      kafkaReplicationFactor: -1,
+      kafkaMinInsyncReplicas: 2,
+    });
+  });
+
+  it('rejects a min.insync.replicas above the replication factor', () => {
+    expect(problems({ ...REQUIRED, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' })).toEqual([
+      'KAFKA_MIN_INSYNC_REPLICAS=2 is above KAFKA_REPLICATION_FACTOR=1 (no acks=all write could succeed)',
+    ]);
   });
 
   it('splits a broker list', () => {
@@ -51,10 +73,36 @@ describe('loadConfig', () => {
     ['RATE_MAX', '5.5'],
     ['LOG_LEVEL', 'verbose'],
     ['REPLICA_NAME', 'has space'],
+    ['KAFKA_REPLICATION_FACTOR', '0'],
+    ['KAFKA_REPLICATION_FACTOR', '-2'],
+    ['KAFKA_MIN_INSYNC_REPLICAS', '1.5'],
+    ['PRODUCE_STALL_S', '1'],
+    ['SHUTDOWN_DRAIN_MS', '-5'],
+    ['RATE_LIMIT_MAX', '-1'],
+    ['RATE_LIMIT_WINDOW_S', '0'],
+    ['TRUST_PROXY', 'proxy.local'],
+    ['CONSUMER_STALL_S', '2'],
+    ['IDEMPOTENCY_WINDOW_S', '-1'],
+    ['DLQ_MAX_VALUE_BYTES', '10'],
   ])('rejects %s=%s', (name, value) => {
-    const found = problems({ ...REQUIRED, [name]: value });
+    const app = (variablesOf('rate-api') as string[]).includes(name) ? 'rate-api' : 'rate-consumer';
+    const found = problems({ ...REQUIRED, [name]: value }, app);
     expect(found).toHaveLength(1);
     expect(found[0]).toContain(`${name}=${JSON.stringify(value)} is invalid (expected `);
+  });
+
+  it('takes an optional REDIS_PASSWORD', () => {
+    expect(loadConfig('rate-api', REQUIRED).redisPassword).toBe('');
+    expect(loadConfig('rate-consumer', { ...REQUIRED, REDIS_PASSWORD: 's3cr:t@x' }).redisPassword).toBe('s3cr:t@x');
+  });
+
+  it('never prints a rejected secret', () => {
+    const found = problems({ ...REQUIRED, REDIS_PASSWORD: 'hunter2\nx', REDIS_URL: 'http://user:hunter3@redis:6379' });
+    expect(found).toEqual([
+      'REDIS_URL="http://***@redis:6379" is invalid (expected redis://[user:password@]host:port[/db])',
+      expect.stringMatching(/^REDIS_PASSWORD="\*\*\*" is invalid/),
+    ]);
+    expect(found.join()).not.toMatch(/hunter/);
   });
 
   it('rejects RATE_MIN above RATE_MAX', () => {

@@ -27,7 +27,7 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
     }
     const value = spec.parse(raw);
     if (value === undefined) {
-      problems.push(`${name}=${JSON.stringify(raw)} is invalid (expected ${spec.expected})`);
+      problems.push(`${name}=${JSON.stringify(spec.redact ? spec.redact(raw) : raw)} is invalid (expected ${spec.expected})`);
       continue;
     }
     config[spec.key] = value;
@@ -35,8 +35,28 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   if (problems.length === 0 && (config.rateMin as number) > (config.rateMax as number)) {
     problems.push(`RATE_MIN=${String(config.rateMin)} is above RATE_MAX=${String(config.rateMax)}`);
   }
+  const replicationFactor = config.kafkaReplicationFactor as number;
+  const minInsync = config.kafkaMinInsyncReplicas as number;
+  if (problems.length === 0 && replicationFactor > 0 && minInsync > replicationFactor) {
+    problems.push(`KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is above KAFKA_REPLICATION_FACTOR=${replicationFactor} (no acks=all write could succeed)`);
+  }
+  if (problems.length === 0) problems.push(...kafkaAuthProblems(config as unknown as RateConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as unknown as RateConfig;
+}
+
+/** SASL needs a user and a password; a client certificate needs its key (and the other way round). */
+function kafkaAuthProblems(config: RateConfig): string[] {
+  const problems: string[] = [];
+  if (config.kafkaSaslMechanism !== null && (config.kafkaSaslUsername === '' || config.kafkaSaslPassword === '')) {
+    problems.push(`KAFKA_SASL_MECHANISM=${config.kafkaSaslMechanism} needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`);
+  }
+  if ((config.kafkaSslCertFile === '') !== (config.kafkaSslKeyFile === '')) {
+    problems.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS)');
+  }
+  const tlsFiles = config.kafkaSslCaFile !== '' || config.kafkaSslCertFile !== '';
+  if (tlsFiles && !config.kafkaSsl) problems.push('KAFKA_SSL_CA_FILE/KAFKA_SSL_CERT_FILE need KAFKA_SSL=true');
+  return problems;
 }
 
 /** Entry points call this: one readable line on stderr and exit 1, never a stack trace. */

@@ -1,2 +1,3 @@
 export * from './aggregate';
+export * from './event-id';
 export * from './rate-event';

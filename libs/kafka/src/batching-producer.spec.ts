@@ -1,4 +1,4 @@
-import { Producer, ProducerRecord } from 'kafkajs';
+import { ProducerRecord } from 'kafkajs';
 import { BatchingProducer, ProduceUnavailableError } from './batching-producer';
 
 /** A stand-in for kafkajs' producer whose acknowledgements the test releases by hand. */
@@ -25,7 +25,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 function setup(maxBatch = 100, timeoutMs = 10_000) {
   const fake = new FakeProducer();
   const batches: { size: number; ok: boolean }[] = [];
-  const producer = new BatchingProducer(fake as unknown as Producer, 'rates', maxBatch, timeoutMs, {
+  const producer = new BatchingProducer(fake, 'rates', maxBatch, timeoutMs, {
     batchSent: (size, _seconds, ok) => batches.push({ size, ok }),
   });
   return { fake, producer, batches };
@@ -113,7 +113,7 @@ describe('BatchingProducer', () => {
 describe('BatchingProducer with linger', () => {
   it('holds the first message of an idle producer for lingerMs to gather company', async () => {
     const fake = new FakeProducer();
-    const producer = new BatchingProducer(fake as unknown as Producer, 'rates', 100, 10_000, undefined, 30);
+    const producer = new BatchingProducer(fake, 'rates', 100, 10_000, undefined, 30);
     const sends = [producer.send({ value: '1' }), producer.send({ value: '2' })];
     expect(fake.sent).toHaveLength(0);
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -124,7 +124,7 @@ describe('BatchingProducer with linger', () => {
 
   it('sends at once when a full batch is waiting, and flush does not wait out the linger', async () => {
     const fake = new FakeProducer();
-    const producer = new BatchingProducer(fake as unknown as Producer, 'rates', 2, 10_000, undefined, 10_000);
+    const producer = new BatchingProducer(fake, 'rates', 2, 10_000, undefined, 10_000);
     const sends = [producer.send({ value: '1' }), producer.send({ value: '2' })];
     expect(fake.sent.map((r) => r.messages.length)).toEqual([2]);
     const third = producer.send({ value: '3' });

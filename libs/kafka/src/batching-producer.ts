@@ -1,4 +1,4 @@
-import { Message, Producer } from 'kafkajs';
+import { Message, ProducerRecord } from 'kafkajs';
 
 /** The event could not be acknowledged by Kafka in time: the caller answers 503, never 202. */
 export class ProduceUnavailableError extends Error {
@@ -6,6 +6,11 @@ export class ProduceUnavailableError extends Error {
     super(reason);
     this.name = 'ProduceUnavailableError';
   }
+}
+
+/** Where batches go: a kafkajs producer, or the ProducerLifecycle that replaces failed ones. */
+export interface BatchSender {
+  send(record: ProducerRecord): Promise<unknown>;
 }
 
 export interface BatchObserver {
@@ -33,7 +38,7 @@ export class BatchingProducer {
   private closed = false;
 
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: BatchSender,
     private readonly topic: string,
     private readonly maxBatch: number,
     private readonly timeoutMs: number,

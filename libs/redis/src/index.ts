@@ -4,3 +4,4 @@ export * from './redis-client';
 export * from './redis.constants';
 export * from './redis.indicator';
 export * from './redis.module';
+export * from './redis.metrics';

@@ -3,7 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import type { JsonLogger } from '@rate/observability';
 import { AggregateRepository } from './aggregate.repository';
-import { connectRedis, createRedis } from './redis-client';
+import { connectRedis, createRedis, RedisTarget } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisIndicator } from './redis.indicator';
 
@@ -21,14 +21,14 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(REDIS_LOGGER) private readonly logger: JsonLogger,
   ) {}
 
-  static forRoot(redisUrl: string, logger: JsonLogger): DynamicModule {
+  static forRoot(target: RedisTarget, logger: JsonLogger): DynamicModule {
     return {
       module: RedisModule,
       global: true,
       imports: [TerminusModule],
       providers: [
         { provide: REDIS_LOGGER, useValue: logger },
-        { provide: REDIS_CLIENT, useFactory: () => createRedis(redisUrl, (error) => logger.write('warn', 'Redis error', { error: error.message })) },
+        { provide: REDIS_CLIENT, useFactory: () => createRedis(target, (error) => logger.write('warn', 'Redis error', { error: error.message })) },
         { provide: AggregateRepository, useFactory: (redis: Redis) => new AggregateRepository(redis), inject: [REDIS_CLIENT] },
         RedisIndicator,
       ],

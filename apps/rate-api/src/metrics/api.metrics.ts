@@ -1,7 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
 
-/** The API's Prometheus registry: requests by route/status, latency, produce batches, in-flight. */
+/**
+ * The API's Prometheus registry: requests by route/status, latency, produce batches, in-flight,
+ * and whether its Kafka producer and Redis are usable.
+ */
 @Injectable()
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -13,8 +18,8 @@ export class ApiMetrics {
   });
   private readonly latency = new Histogram({
     name: 'rate_http_request_duration_seconds',
-    help: 'HTTP request latency by route and method',
-    labelNames: ['route', 'method'],
+    help: 'HTTP request latency by route, method and status',
+    labelNames: ['route', 'method', 'status'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
@@ -41,18 +46,47 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  private readonly retiredProducers = new Counter({
+    name: 'rate_producers_retired_total',
+    help: 'Kafka producers retired after a failed send (the next batch used a fresh producer id)',
+    registers: [this.registry],
+  });
+
+  private kafkaReady: () => boolean = () => false;
+
+  constructor(@Inject(REDIS_CLIENT) redis: Redis) {
     collectDefaultMetrics({ register: this.registry });
+    registerRedisMetrics(this.registry, redis);
+    const ready = () => this.kafkaReady();
+    new Gauge({
+      name: 'rate_kafka_ready',
+      help: "1 when this process's Kafka client is usable (readiness' Kafka check)",
+      registers: [this.registry],
+      collect() {
+        this.set(ready() ? 1 : 0);
+      },
+    });
+  }
+
+  /** The producer reports its readiness here (it depends on these metrics, not the other way round). */
+  watchKafka(ready: () => boolean): void {
+    this.kafkaReady = ready;
   }
 
   request(route: string, method: string, status: number, seconds: number): void {
-    this.requests.inc({ route, method, status: String(status) });
-    this.latency.observe({ route, method }, seconds);
+    const labels = { route, method, status: String(status) };
+    this.requests.inc(labels);
+    // By status too: a fast 503 and a slow 202 must not average into one "normal" latency.
+    this.latency.observe(labels, seconds);
   }
 
   batchSent(size: number, seconds: number, ok: boolean): void {
     this.batchSize.observe(size);
     this.batchLatency.observe(seconds);
     if (!ok) this.batchFailures.inc();
+  }
+
+  producerRetired(): void {
+    this.retiredProducers.inc();
   }
 }

@@ -1,4 +1,4 @@
-import { ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
+import { idempotencyKeyFrom, ratingFromBody, ratingFromQuery, subjectFromQuery } from './rate-input';
 
 const bounds = { rateMin: 1, rateMax: 10 };
 const body = (raw: string) => ratingFromBody(raw, JSON.parse(raw) as unknown, bounds);
@@ -77,5 +77,19 @@ describe('subjectFromQuery', () => {
     expect(subjectFromQuery({ subject: 'x:1' })).toEqual({ ok: true, value: 'x:1' });
     expect(subjectFromQuery({ subject: '../etc' }).ok).toBe(false);
     expect(subjectFromQuery({ rate: '1' }).ok).toBe(false);
+  });
+});
+
+describe('idempotencyKeyFrom', () => {
+  it('accepts no header, or a key of the subject charset up to 64 characters', () => {
+    expect(idempotencyKeyFrom(undefined)).toEqual({ ok: true, value: undefined });
+    expect(idempotencyKeyFrom('order-17:try.2_x')).toEqual({ ok: true, value: 'order-17:try.2_x' });
+    expect(idempotencyKeyFrom('k'.repeat(64))).toEqual({ ok: true, value: 'k'.repeat(64) });
+  });
+
+  it.each([[''], ['k'.repeat(65)], ['two words'], ['a, b'], [['a', 'b']]])('rejects %j with the expected form', (header) => {
+    const result = idempotencyKeyFrom(header);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.message).toMatch(/^Idempotency-Key header must match \^\[A-Za-z0-9\._:-\]\{1,64\}\$/);
   });
 });

@@ -1,4 +1,4 @@
-import { DEFAULT_SUBJECT, RateBounds, SUBJECT_PATTERN } from '@rate/contracts';
+import { DEFAULT_SUBJECT, IDEMPOTENCY_KEY_PATTERN, RateBounds, SUBJECT_PATTERN } from '@rate/contracts';
 
 export interface Rating {
   rate: number;
@@ -83,4 +83,13 @@ export function subjectFromQuery(query: Record<string, unknown>): InputResult<st
   const keys = checkQueryKeys(query, ['subject']);
   if (!keys.ok) return keys;
   return subjectFrom(query.subject);
+}
+
+/** The optional Idempotency-Key header of POST /rate (undefined when absent). */
+export function idempotencyKeyFrom(header: unknown): InputResult<string | undefined> {
+  if (header === undefined) return { ok: true, value: undefined };
+  if (typeof header !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(header)) {
+    return fail(`Idempotency-Key header must match ${IDEMPOTENCY_KEY_PATTERN.source} (given once), got ${JSON.stringify(header)}`);
+  }
+  return { ok: true, value: header };
 }

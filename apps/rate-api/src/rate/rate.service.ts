@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
-import { RateAggregate, RateEvent } from '@rate/contracts';
+import { eventIdForIdempotencyKey, RateAggregate, RateEvent } from '@rate/contracts';
 import { AggregateRepository } from '@rate/redis';
 import { RateProducer } from '../kafka/rate.producer';
 import { Rating } from './rate-input';
@@ -14,8 +14,9 @@ export class RateService {
     private readonly aggregates: AggregateRepository,
   ) {}
 
-  submit(rating: Rating): Promise<RateEvent> {
-    return this.producer.produce(rating);
+  /** With an Idempotency-Key, a retried request yields the same event id (the consumer applies it once). */
+  submit(rating: Rating, traceparent: string, idempotencyKey?: string): Promise<RateEvent> {
+    return this.producer.produce(rating, traceparent, idempotencyKey === undefined ? undefined : eventIdForIdempotencyKey(idempotencyKey));
   }
 
   read(subject: string): Promise<RateAggregate> {

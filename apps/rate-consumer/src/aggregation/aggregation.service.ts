@@ -1,71 +1,145 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Admin, Kafka } from 'kafkajs';
-import { RATE_CONFIG } from '@rate/config';
+import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
-import { decodeRateEvent } from '@rate/contracts';
-import { AggregatedRate, AggregateRepository } from '@rate/redis';
-import { BatchOutcome, PartitionRecords } from '../kafka/partition-batch';
+import { decodeRateEvent, RateEvent } from '@rate/contracts';
+import { JsonLogger, parseTraceparent } from '@rate/observability';
+import { AggregateRepository, BatchRecord, PartitionBatch } from '@rate/redis';
+import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from '../kafka/partition-batch';
 import { ConsumerMetrics } from '../metrics/consumer.metrics';
-import { KAFKA_CLIENT } from '../rate-consumer.constants';
 import { DeadLetter, DeadLetterProducer } from './dead-letter.producer';
+import { LogOffsets } from './log-offsets';
+import { backlog, LogBounds, planAssignment, planGap, recordMark } from './log-position';
 
-/** Decodes a partition batch, dead-letters the poison, applies the rest to Redis exactly once. */
+/**
+ * Decodes a partition batch, dead-letters the poison, applies the rest to Redis exactly once;
+ * decides where assigned partitions resume, and recognises a new (reset) log.
+ */
 @Injectable()
 export class AggregationService {
-  private readonly admin: Admin;
-
   constructor(
     @Inject(RATE_CONFIG) private readonly config: RateConfig,
-    @Inject(KAFKA_CLIENT) kafka: Kafka,
+    @Inject(JSON_LOGGER) private readonly logger: JsonLogger,
     private readonly aggregates: AggregateRepository,
+    private readonly logOffsets: LogOffsets,
     private readonly deadLetters: DeadLetterProducer,
     private readonly metrics: ConsumerMetrics,
-  ) {
-    this.admin = kafka.admin();
-  }
+  ) {}
 
   async apply(batch: PartitionRecords): Promise<BatchOutcome> {
     const started = process.hrtime.bigint();
-    const rates: AggregatedRate[] = [];
+    const records: BatchRecord[] = [];
     const poison: DeadLetter[] = [];
-    for (const record of batch.records) {
-      const decoded = decodeRateEvent(record.value, this.config);
-      if (decoded.ok) rates.push({ offset: record.offset, subject: decoded.event.subject, rate: decoded.event.rate });
-      else poison.push({ partition: batch.partition, offset: record.offset, key: record.key, value: record.value, reason: decoded.reason });
+    const traced: { offset: string; event: RateEvent; traceparent: string }[] = [];
+    for (const { offset, timestamp, key, value, traceparent } of batch.records) {
+      const decoded = decodeRateEvent(value, this.config);
+      if (decoded.ok) {
+        const { id, subject, rate } = decoded.event;
+        records.push({ offset, mark: recordMark(timestamp, id, value), rating: { id, subject, rate } });
+        if (traceparent) traced.push({ offset, event: decoded.event, traceparent });
+      } else {
+        records.push({ offset, mark: recordMark(timestamp, null, value), rating: null });
+        poison.push({ partition: batch.partition, offset, key, value, reason: decoded.reason });
+      }
     }
     if (poison.length > 0) {
       // Dead-letter only what Redis has not passed yet, so a redelivered batch is not copied twice.
       // Read only when there is poison: a clean batch costs one Redis round trip, the Lua call.
-      const stored = BigInt(await this.aggregates.storedOffset(batch.partition));
-      await this.deadLetters.send(poison.filter((p) => BigInt(p.offset) > stored));
+      const stored = (await this.aggregates.positions([batch.partition])).get(batch.partition)!.offset;
+      const letters = poison.filter((p) => BigInt(p.offset) > stored);
+      await this.deadLetters.send(letters);
+      this.metrics.deadLettered.inc(letters.length);
     }
 
-    const input = { partition: batch.partition, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, rates };
+    const input: PartitionBatch = {
+      partition: batch.partition,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      records,
+      idempotencyWindowS: this.config.idempotencyWindowS,
+    };
     let result = await this.aggregates.apply(input);
+    if (result.kind === 'reset') {
+      const log = await this.logOffsets.partition(batch.topic, batch.partition);
+      this.logReset(batch.partition, BigInt(result.storedOffset), log, 'the log holds another record at the stored offset');
+      return this.seek('reset', log.low);
+    }
     if (result.kind === 'gap') {
-      const next = BigInt(result.storedOffset) + 1n;
-      if (next >= (await this.lowWatermark(batch.topic, batch.partition))) {
-        this.metrics.seeks.inc();
-        return { kind: 'seek', offset: String(next) };
-      }
+      const plan = planGap(BigInt(result.storedOffset), await this.logOffsets.partition(batch.topic, batch.partition));
+      if (plan.kind === 'seek') return this.seek('gap', plan.offset);
       // What Redis misses was deleted by retention: nothing to refill it from, accept the gap.
       result = await this.aggregates.apply({ ...input, allowGap: true });
     }
-    if (result.kind !== 'applied') throw new Error('batch not applied after accepting the gap');
+    if (result.kind !== 'applied') throw new Error(`batch not applied after accepting the gap (${result.kind})`);
 
+    this.logTraced(batch.partition, traced);
     for (const p of poison) this.metrics.poison.inc({ reason: p.reason.split(' ').slice(0, 3).join(' ') });
     this.metrics.applied.inc(result.applied);
-    this.metrics.skipped.inc(rates.length - result.applied);
+    this.metrics.duplicates.inc(result.duplicates);
+    this.metrics.skipped.inc(records.length - poison.length - result.applied - result.duplicates);
     this.metrics.batchSize.observe(batch.records.length);
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n));
     return { kind: 'applied', applied: result.applied };
   }
 
-  private async lowWatermark(topic: string, partition: number): Promise<bigint> {
-    await this.admin.connect();
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    const low = offsets.find((o) => o.partition === partition)?.low ?? '0';
-    return BigInt(low);
+  /**
+   * One line per rating whose trace the caller sampled (W3C flag), debug lines for the rest: a
+   * rating can be followed end to end on demand without a log line per rating at full rate.
+   */
+  private logTraced(partition: number, traced: { offset: string; event: RateEvent; traceparent: string }[]): void {
+    for (const { offset, event, traceparent } of traced) {
+      const trace = parseTraceparent(traceparent);
+      if (!trace) continue;
+      this.logger.write(trace.sampled ? 'info' : 'debug', 'rating aggregated', { trace_id: trace.traceId, traceparent, id: event.id, subject: event.subject, partition, offset });
+    }
+  }
+
+  /** Where each newly assigned partition resumes: Redis' stored offset, or a new log's start. */
+  async resumePositions({ topic, partitions }: PartitionsAssigned): Promise<PartitionSeek[]> {
+    const [positions, logs] = await Promise.all([this.aggregates.positions(partitions), this.logOffsets.of(topic)]);
+    const seeks: PartitionSeek[] = [];
+    for (const partition of partitions) {
+      const stored = positions.get(partition)!.offset;
+      const log = logs.get(partition);
+      if (!log) throw new Error(`Kafka knows no partition ${partition} of ${topic}`);
+      const plan = planAssignment(stored, log);
+      if (plan.kind === 'reset') {
+        // Compare-and-reset: a position that moved meanwhile means this plan is stale.
+        if (!(await this.aggregates.resetPosition(partition, stored))) throw new Error(`partition ${partition} moved while being reset`);
+        this.logReset(partition, stored, log, 'the log ends before the stored offset');
+      }
+      this.metrics.seeks.inc({ cause: 'assignment' });
+      seeks.push({ partition, offset: String(plan.offset) });
+    }
+    return seeks;
+  }
+
+  /** Records in Kafka not yet applied in Redis, over the given partitions (all of the topic when null). */
+  async backlog(topic: string, partitions: number[] | null): Promise<number> {
+    const logs = await this.logOffsets.of(topic);
+    const wanted = partitions ?? [...logs.keys()];
+    const positions = await this.aggregates.positions(wanted);
+    let total = 0n;
+    for (const p of wanted) {
+      const log = logs.get(p);
+      if (log) total += backlog(positions.get(p)!.offset, log);
+    }
+    return Number(total);
+  }
+
+  private seek(cause: 'gap' | 'reset', offset: bigint): BatchOutcome {
+    this.metrics.seeks.inc({ cause });
+    return { kind: 'seek', offset: String(offset) };
+  }
+
+  private logReset(partition: number, stored: bigint, log: LogBounds, why: string): void {
+    this.metrics.logResets.inc({ partition: String(partition) });
+    this.logger.write('warn', 'Kafka log reset detected: counting this partition again from the start of its new log, aggregates kept', {
+      partition,
+      storedOffset: String(stored),
+      logStart: String(log.low),
+      logEnd: String(log.high),
+      why,
+    });
   }
 }

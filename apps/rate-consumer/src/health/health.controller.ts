@@ -3,6 +3,7 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorServ
 import { checkReadiness } from '@rate/observability';
 import { RedisIndicator } from '@rate/redis';
 import { ConsumerState } from '../kafka/consumer-state';
+import { ConsumerLiveness } from './consumer-liveness';
 
 @Controller('health')
 export class HealthController {
@@ -11,12 +12,19 @@ export class HealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly redisIndicator: RedisIndicator,
     private readonly state: ConsumerState,
+    private readonly liveness: ConsumerLiveness,
   ) {}
 
   @Get('live')
   @HealthCheck()
   live(): Promise<HealthCheckResult> {
-    return this.health.check([]);
+    return this.health.check([
+      async () => {
+        const problem = await this.liveness.problem();
+        const session = this.indicators.check('consumer');
+        return problem === null ? session.up() : session.down({ message: problem });
+      },
+    ]);
   }
 
   @Get('ready')

@@ -1,10 +1,10 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
-import { JsonLogger } from '@rate/observability';
-import { RATE_BATCH_PATTERN } from '../rate-consumer.constants';
+import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
+import { PARTITIONS_ASSIGNED_PATTERN, RATE_BATCH_PATTERN } from '../rate-consumer.constants';
 import { ConsumerState } from './consumer-state';
-import { BatchOutcome, PartitionRecords } from './partition-batch';
+import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from './partition-batch';
 
 export interface KafkaBatchOptions {
   kafka: Kafka;
@@ -12,6 +12,8 @@ export interface KafkaBatchOptions {
   topic: string;
   state: ConsumerState;
   logger: JsonLogger;
+  /** Delay between attempts of a failed handler (Redis down); tests shorten it. */
+  retryDelayMs?: number;
 }
 
 const RETRY_DELAY_MS = 500;
@@ -19,21 +21,42 @@ const SUBSCRIBE_ATTEMPTS = 60;
 const FETCH_WAIT_MS = 20;
 /** Redis holds the applied offsets; Kafka's commit only feeds lag monitoring, so once a second is enough. */
 const COMMIT_INTERVAL_MS = 1000;
+/** Backoff of this strategy's own restarts after a crash kafkajs does not restart from. */
+const RESTART_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Nest's built-in Kafka transport hands messages over one at a time (kafkajs eachMessage); this
  * strategy hands over a partition's whole batch, so it reaches Redis in one round trip. It owns
  * the Kafka side of exactly-once: resolve (and periodically commit) an offset only after the
- * handler applied the batch, or seek back when the handler says Redis is behind.
+ * handler applied the batch, seek where the handler says Redis stands — on every assignment,
+ * before the first fetch, and whenever Redis turns out to be behind a batch.
+ *
+ * Only the handler's own failures (Redis down) are retried here. Kafka's errors from commit and
+ * heartbeat (rebalance in progress, unknown member, not coordinator) propagate to kafkajs, which
+ * rejoins the group: swallowing them leaves a member that never rejoins.
  */
 export class KafkaBatchStrategy extends Server implements CustomTransportStrategy {
   private consumer: Consumer | null = null;
+  /** Bumped at every join: a resume planned for an older assignment must not touch the new one. */
+  private generation = 0;
+  private restarts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly options: KafkaBatchOptions) {
     super();
   }
 
   async listen(callback: () => void): Promise<void> {
+    for (const pattern of [RATE_BATCH_PATTERN, PARTITIONS_ASSIGNED_PATTERN]) {
+      if (!this.getHandlerByPattern(pattern)) throw new Error(`no handler for ${pattern}`);
+    }
+    await this.start();
+    callback();
+  }
+
+  private async start(): Promise<void> {
     const { kafka, groupId, topic, state } = this.options;
     // A short session lets the group drop a crashed member (or this one's pre-restart self after a
     // broker restart) in seconds instead of kafkajs' default 30 s, so partitions resume quickly.
@@ -52,15 +75,25 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
     this.consumer = consumer;
     consumer.on(consumer.events.CONNECT, () => (state.connected = true));
     consumer.on(consumer.events.DISCONNECT, () => (state.connected = false));
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      state.joined = true;
-      state.lastFetchAt = Date.now();
+    consumer.on(consumer.events.REBALANCING, () => {
+      state.joined = false;
+      this.generation++;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      const assignment = (event.payload as { memberAssignment: Record<string, number[]> }).memberAssignment;
+      this.onAssignment(consumer, assignment[topic] ?? []);
     });
     consumer.on(consumer.events.FETCH, () => (state.lastFetchAt = Date.now()));
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
       this.options.logger.write('error', 'consumer crashed', { error: error.message, restart });
-      if (!restart) state.crashed = error.message;
+      state.joined = false;
+      this.generation++;
+      if (restart) return;
+      // kafkajs gives up on errors it deems fatal (no group coordinator yet on a fresh broker,
+      // a topic deleted under it); this member tries again rather than idle until someone restarts it.
+      state.crashed = error.message;
+      this.scheduleRestart();
     });
     await consumer.connect();
     // Right after creation a topic's metadata may not have reached every broker yet.
@@ -70,7 +103,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
         break;
       } catch (error) {
         if (attempt >= SUBSCRIBE_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        await sleep(RETRY_DELAY_MS);
       }
     }
     await consumer.run({
@@ -80,47 +113,111 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.handleBatch(payload),
     });
-    callback();
+  }
+
+  private scheduleRestart(): void {
+    if (this.options.state.stopping || this.restartTimer) return;
+    const delay = RESTART_DELAYS_MS[Math.min(this.restarts, RESTART_DELAYS_MS.length - 1)];
+    this.restarts++;
+    this.options.logger.write('warn', 'restarting the Kafka consumer', { inMs: delay, attempt: this.restarts });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      void this.restart();
+    }, delay);
+  }
+
+  private async restart(): Promise<void> {
+    if (this.options.state.stopping) return;
+    await this.consumer?.disconnect().catch(() => undefined);
+    try {
+      await this.start();
+    } catch (error) {
+      this.options.logger.write('error', 'Kafka consumer restart failed', { error: (error as Error).message });
+      this.options.state.crashed = (error as Error).message;
+      this.scheduleRestart();
+    }
+  }
+
+  /**
+   * GROUP_JOIN is emitted before the first fetch of the new assignment: pause the partitions at
+   * once, ask the handler where Redis stands, seek there, then resume — so a quiet partition whose
+   * Redis lost writes is refilled now, not when its next record happens to arrive.
+   */
+  private onAssignment(consumer: Consumer, partitions: number[]): void {
+    const generation = ++this.generation;
+    this.restarts = 0;
+    this.options.state.joinedGroup(partitions);
+    if (partitions.length === 0) return;
+    const topicPartitions = [{ topic: this.options.topic, partitions }];
+    consumer.pause(topicPartitions);
+    void this.resumeFromRedis(consumer, generation, { topic: this.options.topic, partitions });
+  }
+
+  private async resumeFromRedis(consumer: Consumer, generation: number, assigned: PartitionsAssigned): Promise<void> {
+    const handler = this.getHandlerByPattern(PARTITIONS_ASSIGNED_PATTERN)!;
+    while (generation === this.generation && !this.options.state.stopping) {
+      try {
+        const seeks = await lastValueFrom(this.transformToObservable<PartitionSeek[]>(await handler(assigned)));
+        if (generation !== this.generation) return;
+        for (const { partition, offset } of seeks) consumer.seek({ topic: assigned.topic, partition, offset });
+        consumer.resume([{ topic: assigned.topic, partitions: assigned.partitions }]);
+        this.options.logger.write('info', 'assigned partitions resume where Redis stands', { seeks });
+        return;
+      } catch (error) {
+        this.options.logger.write('warn', 'cannot resume assigned partitions yet, retrying', { error: (error as Error).message });
+        await sleep(this.options.retryDelayMs ?? RETRY_DELAY_MS);
+      }
+    }
   }
 
   private async handleBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
-    const handler = this.getHandlerByPattern(RATE_BATCH_PATTERN);
-    if (!handler) throw new Error(`no handler for ${RATE_BATCH_PATTERN}`);
+    const handler = this.getHandlerByPattern(RATE_BATCH_PATTERN)!;
     const records: PartitionRecords = {
       topic: batch.topic,
       partition: batch.partition,
       firstOffset: batch.firstOffset() ?? batch.messages[0].offset,
       lastOffset: batch.lastOffset(),
       highWatermark: batch.highWatermark,
-      records: batch.messages.map((m) => ({ offset: m.offset, key: m.key, value: m.value })),
+      records: batch.messages.map((m) => ({
+        offset: m.offset,
+        timestamp: m.timestamp,
+        key: m.key,
+        value: m.value,
+        traceparent: m.headers?.[TRACEPARENT_HEADER]?.toString(),
+      })),
     };
-    // A failure (Redis down) retries the same batch here instead of crashing the consumer:
-    // nothing is committed, so nothing is skipped, and readiness shows Redis as the cause.
     for (;;) {
       if (!isRunning() || isStale()) return;
+      let outcome: BatchOutcome;
       try {
-        const outcome = await lastValueFrom(this.transformToObservable<BatchOutcome>(await handler(records)));
-        if (outcome.kind === 'seek') {
-          this.options.logger.write('warn', 'Redis is behind this batch, seeking back', { partition: batch.partition, offset: outcome.offset });
-          this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.offset });
-          return;
-        }
-        resolveOffset(records.lastOffset);
-        await commitOffsetsIfNecessary();
-        await heartbeat();
-        return;
+        outcome = await lastValueFrom(this.transformToObservable<BatchOutcome>(await handler(records)));
       } catch (error) {
+        // The handler's dependency failed (Redis down): retry the same batch. Nothing is
+        // resolved, so nothing is skipped; readiness names Redis as the cause.
         this.options.logger.write('warn', 'batch not applied, retrying', { partition: batch.partition, error: (error as Error).message });
-        await heartbeat().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        // Outside the try on purpose: a heartbeat that finds the group rebalancing must reach kafkajs.
+        await heartbeat();
+        await sleep(this.options.retryDelayMs ?? RETRY_DELAY_MS);
+        continue;
       }
+      this.options.state.progressed();
+      if (outcome.kind === 'seek') {
+        this.options.logger.write('warn', 'Redis is not where this batch starts, seeking', { partition: batch.partition, offset: outcome.offset });
+        this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.offset });
+        return;
+      }
+      resolveOffset(records.lastOffset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+      return;
     }
   }
 
   /** SIGTERM: stop fetching, let the batch in hand finish and commit, leave the group. */
   async close(): Promise<void> {
     this.options.state.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.consumer?.disconnect();
   }
 

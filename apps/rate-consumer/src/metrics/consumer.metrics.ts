@@ -1,5 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
+import { ConsumerState } from '../kafka/consumer-state';
 
 @Injectable()
 export class ConsumerMetrics {
@@ -14,15 +17,38 @@ export class ConsumerMetrics {
     help: 'Redelivered ratings skipped because Redis had already applied their offset',
     registers: [this.registry],
   });
+  readonly deadLettered = new Counter({
+    name: 'rate_consumer_dead_letters_total',
+    help: 'Records written to the dead-letter topic (a redelivered poison record is written once)',
+    registers: [this.registry],
+  });
   readonly poison = new Counter({
     name: 'rate_consumer_poison_total',
     help: 'Records that failed to decode, copied to the dead-letter topic',
     labelNames: ['reason'],
     registers: [this.registry],
   });
+  readonly duplicates = new Counter({
+    name: 'rate_consumer_events_duplicate_total',
+    help: 'Ratings skipped because their event id was already applied within IDEMPOTENCY_WINDOW_S',
+    registers: [this.registry],
+  });
+  readonly deadLettersDropped = new Counter({
+    name: 'rate_consumer_dead_letters_dropped_total',
+    help: 'Poison records the dead-letter topic refused or could not take in time; the offset advanced anyway',
+    labelNames: ['error'],
+    registers: [this.registry],
+  });
   readonly seeks = new Counter({
     name: 'rate_consumer_seeks_total',
-    help: 'Times Redis was behind a fetched batch and the consumer sought back',
+    help: 'Times a partition was sought to where Redis stands: on assignment, or when Redis was behind a batch',
+    labelNames: ['cause'],
+    registers: [this.registry],
+  });
+  readonly logResets = new Counter({
+    name: 'rate_consumer_log_resets_total',
+    help: 'Partitions whose Kafka log was found new (topic recreated, log lost): counted again from its start',
+    labelNames: ['partition'],
     registers: [this.registry],
   });
   readonly batchSeconds = new Histogram({
@@ -44,7 +70,16 @@ export class ConsumerMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(@Inject(REDIS_CLIENT) redis: Redis, state: ConsumerState) {
     collectDefaultMetrics({ register: this.registry });
+    registerRedisMetrics(this.registry, redis);
+    new Gauge({
+      name: 'rate_kafka_ready',
+      help: "1 when this process's Kafka consumer is usable (readiness' Kafka check)",
+      registers: [this.registry],
+      collect() {
+        this.set(state.problem() === null ? 1 : 0);
+      },
+    });
   }
 }

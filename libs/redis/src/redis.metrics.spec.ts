@@ -1,0 +1,34 @@
+import type Redis from 'ioredis';
+import { Registry } from 'prom-client';
+import { parseInfoMemory, registerRedisMetrics } from './redis.metrics';
+
+const INFO = '# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nmaxmemory:201326592\r\nmaxmemory_policy:noeviction\r\n';
+
+describe('Redis metrics', () => {
+  it('reads used_memory and maxmemory from INFO memory', () => {
+    expect(parseInfoMemory(INFO)).toEqual({ used: 1048576, max: 201326592 });
+    expect(parseInfoMemory('# Memory\r\n')).toBeNull();
+  });
+
+  it('exports readiness and memory from one INFO per scrape', async () => {
+    const registry = new Registry();
+    const info = jest.fn().mockResolvedValue(INFO);
+    registerRedisMetrics(registry, { info } as unknown as Redis);
+    const text = await registry.metrics();
+    expect(text).toContain('rate_redis_ready 1');
+    expect(text).toContain('rate_redis_memory_used_bytes 1048576');
+    expect(text).toContain('rate_redis_memory_max_bytes 201326592');
+    expect(info).toHaveBeenCalledTimes(1);
+  });
+
+  it('says 0 when Redis does not answer, and keeps no stale memory figure', async () => {
+    const registry = new Registry();
+    const info = jest.fn().mockResolvedValueOnce(INFO).mockRejectedValue(new Error('Connection is closed.'));
+    registerRedisMetrics(registry, { info } as unknown as Redis);
+    await registry.metrics();
+    const text = await registry.metrics();
+    expect(text).toContain('rate_redis_ready 0');
+    expect(text).not.toContain('1048576');
+    expect(info).toHaveBeenCalledTimes(2);
+  });
+});

@@ -1,0 +1,74 @@
+import { capacityFigure, judgeStep, JudgedStep, nextRate, Objective, StepMeasurement, sweepDone, sweepFigures, SweepFigures } from './capacity-definition';
+
+export interface SweepPlan {
+  objective: Objective;
+  /** Sustainable throughput: achieved within this fraction of the offered rate. */
+  tolerance: number;
+  startRate: number;
+  /** Geometric factor of the short locating ramp. */
+  locateFactor: number;
+  /** Geometric factor between the rates of the sweep (its resolution). */
+  sweepFactor: number;
+  /** The sweep starts at this fraction of the located capacity, to see it pass well below. */
+  sweepFrom: number;
+  maxRate: number;
+  /** Most steps per ramp or sweep, whatever happens. */
+  maxSteps: number;
+  /** Most steps a sweep extends below its first rate when even that one missed the objective. */
+  maxDownSteps: number;
+  /** A ramp or sweep ends after this many consecutive steps that failed both figures. */
+  stopAfter: number;
+}
+
+export type Measure<S extends StepMeasurement> = (rate: number) => Promise<S>;
+
+export interface SweepResult<S extends StepMeasurement> extends SweepFigures {
+  steps: JudgedStep<S>[];
+}
+
+async function judged<S extends StepMeasurement>(plan: SweepPlan, measure: Measure<S>, rate: number): Promise<JudgedStep<S>> {
+  const step = await measure(rate);
+  return { ...step, verdict: judgeStep(step, plan.objective, plan.tolerance) };
+}
+
+async function ramp<S extends StepMeasurement>(plan: SweepPlan, first: number, factor: number, measure: Measure<S>, steps: JudgedStep<S>[]): Promise<void> {
+  for (let rate = first; rate <= plan.maxRate && steps.length < plan.maxSteps; rate = nextRate(rate, factor)) {
+    steps.push(await judged(plan, measure, rate));
+    if (sweepDone(steps, plan.stopAfter)) return;
+  }
+}
+
+/**
+ * A short, coarse ramp that only places the sweep: it goes on past the first failure (a stall
+ * does not end it) until `stopAfter` steps in a row fail both figures. Returns where the
+ * objective was last met before that failing tail (or the start rate when it never was).
+ */
+export async function locate<S extends StepMeasurement>(plan: SweepPlan, measure: Measure<S>): Promise<{ estimate: number; steps: JudgedStep<S>[] }> {
+  const steps: JudgedStep<S>[] = [];
+  await ramp(plan, plan.startRate, plan.locateFactor, measure, steps);
+  const figure = capacityFigure(steps.map((s) => s.offered), steps.map((s) => s.verdict.meetsObjective));
+  return { estimate: figure.rps || plan.startRate, steps };
+}
+
+/** Where the sweep starts for a located capacity. */
+export function sweepStart(plan: SweepPlan, estimate: number): number {
+  return Math.max(1, Math.round(estimate * plan.sweepFrom));
+}
+
+/**
+ * One full sweep: every rate from `first` upwards on the geometric grid, held and judged, with
+ * no early stop at a failure — only once `stopAfter` rates in a row failed both figures. When even
+ * the first rate misses the objective, the sweep also extends downwards until a rate meets it.
+ */
+export async function sweep<S extends StepMeasurement>(plan: SweepPlan, first: number, measure: Measure<S>): Promise<SweepResult<S>> {
+  const steps: JudgedStep<S>[] = [];
+  await ramp(plan, first, plan.sweepFactor, measure, steps);
+  let lowest = steps[0];
+  for (let extra = 0; lowest && !lowest.verdict.meetsObjective && extra < plan.maxDownSteps; extra++) {
+    const rate = Math.floor(lowest.offered / plan.sweepFactor);
+    if (rate < 1 || rate >= lowest.offered) break;
+    lowest = await judged(plan, measure, rate);
+    steps.push(lowest);
+  }
+  return { steps, ...sweepFigures(steps) };
+}

@@ -1,0 +1,125 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { apiCpuLimitMillis } from '../stack/chart-values';
+import { down, runningRecord } from '../stack/stack';
+import { ROOT, stackConfig } from '../stack/stack-config';
+import { CpuProfile, profileWindow, WindowProfile } from './cpu-profile';
+import { CpuWindow } from './process-cpu';
+import { upPatiently } from './replica-run';
+import { cpuPerRequestMs } from './summary';
+import { vegetaDriver, writeTargets } from './vegeta';
+
+/** A stack of its own (run dir and ports), so profiling never touches a stack the user runs. */
+const PROFILE_ENV = {
+  RATE_RUN_DIR: join(ROOT, '.run', 'profile'),
+  RATE_NGINX_PORT: '58080',
+  RATE_API_BASE_PORT: '58081',
+  RATE_KAFKA_PORT: '59092',
+  RATE_REDIS_PORT: '56379',
+  RATE_CONSUMER_PORT: '59101',
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+
+function parse(argv: string[]) {
+  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30 };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i] ?? '';
+    if (flag === '--values') options.values = resolve(value());
+    else if (flag === '--rate') options.rate = Number(value());
+    else if (flag === '--seconds') options.seconds = Number(value());
+    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N)`);
+  }
+  if (!(options.rate > 0) || !(options.seconds > 0)) throw new Error('--rate and --seconds take positive numbers');
+  return options;
+}
+
+function frames(title: string, w: WindowProfile): string[] {
+  return [`### ${title}: JS thread busy ${w.busyPct} % of ${w.wallMs} ms`, '', '| self ms | % of wall | frame |', '|---|---|---|', ...w.top.map((f) => `| ${f.selfMs} | ${f.pctOfWall} | \`${f.frame}\` |`), ''];
+}
+
+/**
+ * npm run experiment -- --profile: one API replica (and the consumer) under `node --cpu-prof` on a
+ * stack of its own; CPU per component idle and at `rate` req/s, CPU per request above idle, and
+ * each window's top frames from the profiles. Writes reports/profile-<timestamp>/.
+ */
+export async function profileApi(argv: string[], log: (line: string) => void): Promise<void> {
+  const options = parse(argv);
+  const config = stackConfig({ ...process.env, ...PROFILE_ENV, RATE_VALUES_FILE: options.values });
+  const outDir = join(ROOT, 'reports', `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const profiles = join(outDir, 'profiles');
+  mkdirSync(profiles, { recursive: true });
+  const vegeta = join(config.toolsDir, 'bin', 'vegeta');
+  if (!existsSync(vegeta)) throw new Error(`${vegeta} is missing: run npm run tools:install`);
+  log(`profiling 1 API replica at ${apiCpuLimitMillis(options.values)}m: idle, then ${options.rate} rps, ${options.seconds} s each`);
+  let windows: { idle: [number, number]; load: [number, number] };
+  let cpu: { idle: Record<string, number>; load: Record<string, number> };
+  let apiPid = 0;
+  let consumerPid = 0;
+  try {
+    await upPatiently(config, { replicas: 1, appEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` }, log: (l) => log(l) });
+    const roots = new Map<string, number>();
+    for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
+      const record = runningRecord(config, name);
+      if (record) roots.set(name, record.pid);
+    }
+    apiPid = roots.get('api-1') ?? 0;
+    consumerPid = roots.get('consumer') ?? 0;
+    const targets = join(outDir, 'targets.http');
+    writeTargets(targets, `http://127.0.0.1:${config.nginxPort}`, Array.from({ length: 12 }, (_, i) => `profile-${i}`));
+    const drive = vegetaDriver(vegeta, targets);
+    log('warm-up');
+    await drive(options.rate, 5, 1, join(outDir, 'warmup'), () => undefined);
+    await sleep(5000);
+    const idleStart = nowUs();
+    const idleWindow = new CpuWindow(roots);
+    await sleep(options.seconds * 1000);
+    const idle = idleWindow.finish();
+    const idleEnd = nowUs();
+    log(`idle: ${JSON.stringify(idle)}`);
+    const loadStart = nowUs();
+    const loadWindow = new CpuWindow(roots);
+    const run = await drive(options.rate, options.seconds, 1, join(outDir, 'load'), () => undefined);
+    const load = loadWindow.finish();
+    const loadEnd = nowUs();
+    log(`${options.rate} rps (p99 ${run.stats.p99Ms} ms, errors ${run.stats.errorRate}): ${JSON.stringify(load)}`);
+    windows = { idle: [idleStart, idleEnd], load: [loadStart, loadEnd] };
+    cpu = { idle, load };
+  } finally {
+    // SIGTERM: node writes its .cpuprofile on the way out.
+    await down(config, true);
+  }
+  const profileOf = (pid: number): CpuProfile | null => {
+    const file = readdirSync(profiles).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'));
+    return file ? (JSON.parse(readFileSync(join(profiles, file), 'utf8')) as CpuProfile) : null;
+  };
+  const perRequest = cpuPerRequestMs(cpu.load, cpu.idle, options.rate);
+  const lines = [
+    `# CPU profile of one API replica — idle and at ${options.rate} rps`,
+    '',
+    `CPU (% of one core) idle: ${Object.entries(cpu.idle).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `CPU (% of one core) at ${options.rate} rps: ${Object.entries(cpu.load).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `CPU per request above idle: ${Object.entries(perRequest).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`,
+    '',
+    'The profiles run under `node --cpu-prof` (the sampling itself costs some CPU); the figures above are from /proc, profiler included.',
+    '',
+  ];
+  const result: Record<string, unknown> = { rate: options.rate, seconds: options.seconds, cpu, cpuPerRequestMs: perRequest };
+  for (const [name, pid] of [['api-1', apiPid], ['consumer', consumerPid]] as const) {
+    const p = profileOf(pid);
+    if (!p) {
+      lines.push(`No profile found for ${name} (pid ${pid}).`, '');
+      continue;
+    }
+    const idle = profileWindow(p, ...windows.idle);
+    const load = profileWindow(p, ...windows.load);
+    result[name] = { idle, load };
+    lines.push(`## ${name}`, '', ...frames('idle', idle), ...frames(`${options.rate} rps`, load));
+  }
+  writeFileSync(join(outDir, 'profile.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(outDir, 'profile.md'), lines.join('\n'));
+  console.log(lines.join('\n'));
+  log(`written ${outDir} (profile.md, profile.json, profiles/*.cpuprofile)`);
+}
