@@ -89,7 +89,9 @@ export function kwokNodes(count: number): object[] {
           type: 'kwok',
         },
       },
-      status: { allocatable: resources, capacity: resources, nodeInfo: { architecture: 'amd64', operatingSystem: 'linux' } },
+      // No nodeInfo: its schema requires every field a kubelet reports (machineID, bootID, …), and
+      // kwok's node-initialize Stage fills it in.
+      status: { allocatable: resources, capacity: resources },
     };
   });
 }
