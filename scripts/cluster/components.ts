@@ -78,6 +78,10 @@ export function kubeApiserver({ config, pki, admin }: ComponentContext): Compone
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       '--authorization-mode=Node,RBAC',
+      // As kubeadm and kind do: privileged pods are PodSecurity's to refuse, per namespace. Without
+      // this flag validation refuses them everywhere ("disallowed by cluster policy"), so a
+      // restricted namespace would prove nothing about privileged containers.
+      '--allow-privileged=true',
       // No kube-proxy or real endpoints for the kubernetes Service: nothing to reconcile.
       '--endpoint-reconciler-type=none',
       '--profiling=false',
