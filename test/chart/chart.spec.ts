@@ -132,6 +132,18 @@ describe('helm chart', () => {
     expect(render(undefined, 'replicas=2').some((o) => o.kind === 'PodDisruptionBudget')).toBe(true);
   });
 
+  it('deletes the Kafka and Redis claims on helm uninstall unless asked to keep them', () => {
+    // Found on a real control plane (npm run cluster:test): without a retention policy the claims
+    // outlive the release, and a later install of the same name silently reuses the old data.
+    const policy = (objects: K8sObject[], name: string) => find(objects, 'StatefulSet', name).spec.persistentVolumeClaimRetentionPolicy;
+    const defaults = render();
+    expect(policy(defaults, 'rate-kafka')).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    expect(policy(defaults, 'rate-redis')).toEqual({ whenDeleted: 'Delete', whenScaled: 'Retain' });
+    const kept = render(undefined, 'kafka.persistence.keepOnUninstall=true', 'redis.persistence.enabled=false');
+    expect(policy(kept, 'rate-kafka')).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+    expect(policy(kept, 'rate-redis')).toBeUndefined();
+  });
+
   it('advertises the in-chart Kafka by its Service DNS name, the address the apps use', () => {
     const objects = render();
     const service = find(objects, 'Service', 'rate-kafka');
