@@ -17,8 +17,10 @@ interface Manifest {
 
 let manifests: Manifest[] = [];
 
+// A stream of documents, not a v1 List: kubectl validates a List on the client (OpenAPI v2), so the
+// server's strict field validation would never be reached.
 const apply = (objects: object[], extra: string[] = []) =>
-  kubectlResult(config, ['apply', '--dry-run=server', '--validate=strict', '-n', NS, ...extra, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  kubectlResult(config, ['apply', '--dry-run=server', '--validate=strict', '-n', NS, ...extra, '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n---\n'));
 
 function apiDeployment(): Manifest {
   const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-api'));
@@ -39,6 +41,10 @@ describe('the control plane enforces admission and schemas', () => {
     manifests = parseAllDocuments(rendered)
       .map((d) => d.toJS() as Manifest | null)
       .filter((m): m is Manifest => m !== null);
+    // Admission looks the pod's ServiceAccount up: it must exist for real, not only in a dry run.
+    const accounts = manifests.filter((m) => m.kind === 'ServiceAccount');
+    expect(accounts).not.toEqual([]);
+    await ok(kubectlResult(config, ['apply', '-n', NS, '-f', '-'], accounts.map((o) => JSON.stringify(o)).join('\n---\n')));
   });
 
   it("admits the chart's API pod under the restricted profile", async () => {
