@@ -1,9 +1,10 @@
 import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
 import { consumerService } from '../../scripts/stack/services';
 import { auditedLoad, eventIdsSince, topicEnds } from './audited-load';
-import { eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
+import { eventually, postRate, TEST_APP_ENV, TEST_REPLICAS, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
 
-const replicaUrl = `http://127.0.0.1:${TEST_STACK_ENV.RATE_API_BASE_PORT}`;
+const replicaUrls = Array.from({ length: TEST_REPLICAS }, (_, i) => `http://127.0.0.1:${Number(TEST_STACK_ENV.RATE_API_BASE_PORT) + i}`);
+const replicaUrl = replicaUrls[0];
 /**
  * Longer than kafkajs gives a produce request (4 attempts of the 5 s request timeout, plus
  * backoff): the batch in flight fails on the client although the frozen broker will append it
@@ -65,5 +66,10 @@ describe('broker frozen longer than a produce request may take', () => {
     expect(lost.map((o) => o.subject)).toEqual([]);
     expect(tail.length).toBeGreaterThan(0);
     expect(tail.filter((o) => o.status !== 202)).toEqual([]);
+    // The idle replicas lived through the same freeze (their metadata requests timed out): each
+    // accepts again too, without a restart.
+    for (const url of replicaUrls.slice(1)) {
+      expect(await eventually(`${url} accepts after the freeze`, async () => (await postRate(4, uniqueSubject('freeze-idle'), url)).status, (s) => s === 202, 30_000)).toBe(202);
+    }
   });
 });

@@ -130,23 +130,37 @@ describe('ProducerLifecycle', () => {
     await second;
   });
 
-  it('answers unavailable at once while no producer can be connected, and keeps trying in the background with the same unused producer', async () => {
+  it('answers unavailable at once while no producer can be connected, and keeps trying in the background', async () => {
     const refused = new Error('ECONNREFUSED');
-    const { lifecycle, created, events } = setup([[refused, refused]]);
+    const { lifecycle, created, events } = setup([[refused], [refused]]);
     expect(await lifecycle.start()).toBe(false);
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
     expect(lifecycle.health).toMatchObject({ connected: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
     await new Promise((resolve) => setTimeout(resolve, 80));
-    // It never sent anything: connecting it again cannot reuse a sequence range.
-    expect(created).toHaveLength(1);
-    expect(created[0].connectAttempts).toBe(3);
+    expect(created.map((p) => p.connectAttempts)).toEqual([1, 1, 1]);
     expect(lifecycle.available).toBe(true);
     const sent = lifecycle.send(record('2'));
     await tick();
-    created[0].ack();
+    created[2].ack();
     await sent;
     expect(events.map((e) => e.type)).toEqual(['connect-failed', 'connect-failed', 'connected']);
+  });
+
+  it('gives up a producer whose connect failed: kafkajs leaves it answering "Broker not connected" for good', async () => {
+    // What a broker frozen during the handshake does to a kafkajs producer: its ApiVersions request
+    // times out, and every later connect of that same producer fails although the broker is back.
+    const wedged = [new Error('Request ApiVersions(key: 18, version: 2) timed out'), ...Array.from({ length: 50 }, () => new Error('Broker not connected'))];
+    const { lifecycle, created } = setup([wedged]);
+    expect(await lifecycle.start()).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(created.length).toBeGreaterThanOrEqual(2);
+    expect(created[0].disconnected).toBe(true);
+    expect(created[0].connectAttempts).toBe(1);
+    const sent = lifecycle.send(record('after the freeze'));
+    await tick();
+    created[created.length - 1].ack();
+    await expect(sent).resolves.toEqual([]);
   });
 
   it('keeps the start of a run of failures until a send succeeds again', async () => {

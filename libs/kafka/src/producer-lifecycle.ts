@@ -38,8 +38,6 @@ export interface ProducerLifecycleHealth {
  */
 export class ProducerLifecycle {
   private current: Producer | null = null;
-  /** Created but never connected (its connect failed): it sent nothing, so it may try again. */
-  private unconnected: Producer | null = null;
   private connecting: Promise<Producer> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private previous: Promise<unknown> = Promise.resolve();
@@ -86,7 +84,6 @@ export class ProducerLifecycle {
     const producer = this.current ?? (await this.connecting?.catch(() => null)) ?? null;
     this.current = null;
     await producer?.disconnect().catch(() => undefined);
-    await this.unconnected?.disconnect().catch(() => undefined);
   }
 
   private async sendNow(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -109,10 +106,14 @@ export class ProducerLifecycle {
     return Promise.reject(new ProduceUnavailableError(`no Kafka producer connected (${this.lastFailure ?? 'reconnecting'})`));
   }
 
+  /**
+   * Always a new producer: kafkajs (2.2.4) does not recover a producer whose connect failed half
+   * way (a broker frozen during the handshake leaves it failing with "Broker not connected" for
+   * good, although the broker is back), so a failed one is disconnected and never tried again.
+   */
   private connect(): Promise<Producer> {
-    const producer = this.unconnected ?? this.create();
-    const generation = this.unconnected ? this.generation : ++this.generation;
-    this.unconnected = null;
+    const producer = this.create();
+    const generation = ++this.generation;
     this.connecting = producer.connect().then(
       async () => {
         this.connecting = null;
@@ -126,7 +127,7 @@ export class ProducerLifecycle {
       },
       (error: unknown) => {
         this.connecting = null;
-        this.unconnected = producer;
+        void producer.disconnect().catch(() => undefined);
         const reason = `Kafka producer could not connect: ${reasonOf(error)}`;
         this.failed(reason);
         this.options.onEvent?.({ type: 'connect-failed', generation, reason });
