@@ -12,7 +12,7 @@
 #   images: Docker engine, containerd, runc, CNI plugins (Debian), a Debian rootfs (debootstrap),
 #           Node.js and npm (npm packages): what scripts/images/build.sh makes images of
 #   real:   cluster and images, plus a real node's kubelet, kube-proxy, CoreDNS, crictl and pause
-#           (scripts/cluster/build-node-tools.sh); cluster, images and real are not part of `all`
+#           (scripts/cluster/build-node-tools.sh); images and real are not part of `all`
 # A second run with everything present does nothing but say so.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +27,7 @@ die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "$1 is required ($2)"; }
 WANTED=("${@:-stack}")
 # `all` is what npm test needs; images and real (a Docker engine, a Debian rootfs, a kubelet) are asked for by name.
-want() { [[ " ${WANTED[*]} " == *" $1 "* || ( "$1" != real && "$1" != images && "$1" != cluster && " ${WANTED[*]} " == *" all "* ) ]]; }
+want() { [[ " ${WANTED[*]} " == *" $1 "* || ( "$1" != real && "$1" != images && " ${WANTED[*]} " == *" all "* ) ]]; }
 for group in "${WANTED[@]}"; do
   [[ "$group" =~ ^(stack|load|checks|cluster|images|real|all)$ ]] || die "unknown group '$group' (stack, load, checks, cluster, images, real, all)"
 done

@@ -15,9 +15,10 @@ interface HarEntry {
   response: { status: number };
 }
 
-function run(command: string, args: string[]): Promise<{ code: number | null; output: string }> {
+/** In cwd: schemathesis leaves its example database (.schemathesis/) in the working directory. */
+function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -59,7 +60,7 @@ describe('schemathesis fuzz of /openapi.json', () => {
       'har',
       '--report-har-path',
       har,
-    ]);
+    ], dir);
     const seconds = Math.round((Date.now() - started) / 1000);
     process.stdout.write(`[fuzz] schemathesis finished in ${seconds} s\n${result.output.split('\n').filter((l) => /generated|passed|failed|Test cases|SUMMARY/.test(l)).join('\n')}\n`);
     expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
