@@ -65,7 +65,9 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
   };
   const url = `http://127.0.0.1:${ports.nginx}`;
   try {
-    await waitFor('baseline', async () => (await httpStatus(`${url}/`)) === 404, 30_000, () => true);
+    // As long as the stack gives its own apps: under a 250m quota on a busy machine, loading
+    // Fastify alone took over 30 s (CI at load 13–18).
+    await waitFor('baseline', async () => (await httpStatus(`${url}/`)) === 404, 60_000, () => true);
   } catch (error) {
     await stop();
     throw error;

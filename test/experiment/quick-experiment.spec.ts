@@ -73,5 +73,5 @@ describe('npm run experiment -- --quick', () => {
       expect(summary.capacity_ratio_interval).toEqual([expect.any(Number), expect.any(Number)]);
     }
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
-  }, 900_000);
+  }, 1_500_000);
 });
