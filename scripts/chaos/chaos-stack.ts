@@ -1,0 +1,257 @@
+import { Admin, Kafka, logLevel } from 'kafkajs';
+import { apiCpuLimitMillis } from '../stack/chart-values';
+import { isRunning, ProcessRecord } from '../stack/process-control';
+import { httpStatus } from '../stack/readiness';
+import { brokerList, brokerName, consumerName, ServiceSpec, StackShape, topicDurability } from '../stack/services';
+import { down, ensureApi, ensureService, runningRecord, serviceSpecs, setUpstreams, StackState, stopService, up } from '../stack/stack';
+import { StackConfig } from '../stack/stack-config';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const TOPIC = 'rates';
+export const PARTITIONS = 6;
+
+/**
+ * The chaos run's handle on its stack: faults signal its processes, a supervisor plays
+ * Kubernetes (restarts what died or fails its liveness probe) except for what a fault holds down.
+ */
+export class ChaosStack {
+  private readonly held = new Set<string>();
+  private readonly busy = new Set<string>();
+  private supervisor: NodeJS.Timeout | null = null;
+  private supervising: Promise<void> = Promise.resolve();
+  /** what the supervisor did, drained by the runner into the current fault's notes */
+  readonly events: string[] = [];
+
+  constructor(
+    readonly config: StackConfig,
+    public shape: StackShape,
+    private readonly appEnv: NodeJS.ProcessEnv,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  get baseUrl(): string {
+    return `http://127.0.0.1:${this.config.nginxPort}`;
+  }
+
+  async start(): Promise<StackState> {
+    await down(this.config, true, this.log);
+    return up(this.config, { ...this.shape, appEnv: this.appEnv, log: this.log });
+  }
+
+  async stop(purge = false): Promise<void> {
+    this.stopSupervising();
+    await this.supervising;
+    await down(this.config, purge, this.log);
+  }
+
+  /** Scales the stack (e.g. the consumer group) the way stack:up does. */
+  async scale(shape: Partial<StackShape>): Promise<void> {
+    this.shape = { ...this.shape, ...shape };
+    await this.exclusive(['*'], () => up(this.config, { ...this.shape, appEnv: this.appEnv, log: this.log }));
+  }
+
+  specs(): ServiceSpec[] {
+    const s = serviceSpecs(this.config, this.shape, this.appEnv);
+    return [...s.brokers, s.redis, ...s.consumers, ...s.apis, s.nginx];
+  }
+
+  spec(name: string): ServiceSpec {
+    const found = this.specs().find((s) => s.name === name);
+    if (!found) throw new Error(`no service ${name} in this stack`);
+    return found;
+  }
+
+  record(name: string): ProcessRecord {
+    const record = runningRecord(this.config, name);
+    if (!record) throw new Error(`${name} is not running`);
+    return record;
+  }
+
+  /** Keeps the supervisor's hands off while a fault has the service down. */
+  hold(name: string): void {
+    this.held.add(name);
+  }
+
+  release(name: string): void {
+    this.held.delete(name);
+  }
+
+  signal(name: string, signal: NodeJS.Signals): void {
+    process.kill(this.record(name).pid, signal);
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(name: string): Promise<void> {
+    const record = this.record(name);
+    process.kill(record.pid, 'SIGKILL');
+    while (isRunning(record)) await sleep(20);
+  }
+
+  /** SIGTERM, wait for it to exit by itself (SIGKILL after the timeout). */
+  async terminate(name: string, timeoutMs = 30_000): Promise<string> {
+    return stopService(this.config, name, timeoutMs);
+  }
+
+  /** Starts (or heals) one service and waits until it is ready. */
+  async ensure(name: string): Promise<void> {
+    await this.exclusive([name], () => this.ensureUnlocked(name));
+  }
+
+  private async ensureUnlocked(name: string): Promise<void> {
+    const spec = this.spec(name);
+    if (name.startsWith('api-')) await ensureApi(this.config, spec, apiCpuLimitMillis(this.config.valuesFile), this.log);
+    else await ensureService(this.config, spec, this.log);
+  }
+
+  /** nginx routes to these API replicas only (a rollout's endpoint update). */
+  routeTo(apiNames: string[]): void {
+    setUpstreams(
+      this.config,
+      apiNames.map((n) => this.spec(n).port),
+      this.log,
+    );
+  }
+
+  apiNames(): string[] {
+    return Array.from({ length: this.shape.replicas }, (_, i) => `api-${i + 1}`);
+  }
+
+  consumerNames(): string[] {
+    return Array.from({ length: this.shape.consumers }, (_, i) => consumerName(i + 1));
+  }
+
+  brokerNames(): string[] {
+    return Array.from({ length: this.shape.brokers }, (_, i) => brokerName(i + 1));
+  }
+
+  /** Restarts every consumer (SIGTERM, then start): what an operator does with a stuck group. */
+  async restartConsumers(): Promise<void> {
+    for (const name of this.consumerNames()) {
+      await this.exclusive([name], async () => {
+        await this.terminate(name);
+        await this.ensureUnlocked(name);
+      });
+    }
+  }
+
+  /**
+   * Every second: start what is not running and restart what answers its liveness probe with
+   * anything but 200, like the kubelet; a held or busy service is left alone.
+   */
+  supervise(): void {
+    this.supervisor = setInterval(() => {
+      this.supervising = this.superviseOnce().catch((error: Error) => void this.events.push(`supervisor: ${error.message}`));
+    }, 1000);
+  }
+
+  stopSupervising(): void {
+    if (this.supervisor) clearInterval(this.supervisor);
+    this.supervisor = null;
+  }
+
+  private async superviseOnce(): Promise<void> {
+    await Promise.all(
+      this.specs().map(async (spec) => {
+        if (this.held.has(spec.name) || this.busy.has(spec.name) || this.busy.has('*')) return;
+        const record = runningRecord(this.config, spec.name);
+        let reason: string | null = null;
+        if (!record) reason = 'not running';
+        else if (spec.liveUrl) {
+          const live = await httpStatus(spec.liveUrl, 2000);
+          if (live !== null && live !== 200) reason = `/health/live answered ${live}`;
+        }
+        if (reason === null || this.held.has(spec.name) || this.busy.has(spec.name)) return;
+        this.events.push(`supervisor restarted ${spec.name} (${reason})`);
+        await this.exclusive([spec.name], () => this.ensureUnlocked(spec.name)).catch((error: Error) => {
+          this.events.push(`supervisor could not restart ${spec.name}: ${error.message}`);
+        });
+      }),
+    );
+  }
+
+  private async exclusive<T>(names: string[], action: () => Promise<T>): Promise<T> {
+    while (names.some((n) => this.busy.has(n)) || (names.includes('*') && this.busy.size > 0)) await sleep(50);
+    for (const n of names) this.busy.add(n);
+    try {
+      return await action();
+    } finally {
+      for (const n of names) this.busy.delete(n);
+    }
+  }
+
+  kafka(): Kafka {
+    return new Kafka({ clientId: 'rate-chaos', brokers: brokerList(this.config, this.shape.brokers).split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+  }
+
+  async withAdmin<T>(action: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      return await action(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** High watermark of each partition of the ratings topic. */
+  async topicEnds(): Promise<Map<number, bigint>> {
+    return this.withAdmin(async (admin) => new Map((await admin.fetchTopicOffsets(TOPIC)).map((o) => [o.partition, BigInt(o.high)])));
+  }
+
+  /** The partition that took the most records since `before`, and the broker leading it. */
+  async busiestPartitionLeader(before: Map<number, bigint>): Promise<{ partition: number; broker: string; records: bigint }> {
+    const after = await this.topicEnds();
+    let partition = 0;
+    let records = -1n;
+    for (const [p, high] of after) {
+      const delta = high - (before.get(p) ?? 0n);
+      if (delta > records) [partition, records] = [p, delta];
+    }
+    const metadata = await this.withAdmin((admin) => admin.fetchTopicMetadata({ topics: [TOPIC] }));
+    const leader = metadata.topics[0].partitions.find((p) => p.partitionId === partition)!.leader;
+    return { partition, broker: brokerName(leader), records };
+  }
+
+  /** Waits until every partition of the topic has all its replicas in sync again. */
+  async waitInSync(timeoutMs = 120_000): Promise<void> {
+    const { replicationFactor } = topicDurability(this.shape.brokers);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const synced = await this.withAdmin(async (admin) => {
+        const metadata = await admin.fetchTopicMetadata({ topics: [TOPIC, '__consumer_offsets'] });
+        return metadata.topics.every((t) => t.partitions.every((p) => p.isr.length >= replicationFactor));
+      }).catch(() => false);
+      if (synced) return;
+      if (Date.now() > deadline) throw new Error(`replicas not in sync after ${timeoutMs / 1000} s`);
+      await sleep(500);
+    }
+  }
+
+  /** Deletes the ratings topic and creates it again (same partitions and durability) as soon as Kafka lets it. */
+  async recreateTopic(): Promise<void> {
+    const { replicationFactor, minInsyncReplicas } = topicDurability(this.shape.brokers);
+    await this.withAdmin(async (admin) => {
+      await admin.deleteTopics({ topics: [TOPIC], timeout: 30_000 });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const created = await admin.createTopics({
+            waitForLeaders: true,
+            topics: [
+              {
+                topic: TOPIC,
+                numPartitions: PARTITIONS,
+                replicationFactor: this.shape.brokers === 1 ? -1 : replicationFactor,
+                configEntries: this.shape.brokers === 1 ? [] : [{ name: 'min.insync.replicas', value: String(minInsyncReplicas) }],
+              },
+            ],
+          });
+          if (created) return;
+        } catch (error) {
+          // "marked for deletion" / "already exists" while the deletion completes
+          if (attempt > 200) throw error;
+        }
+        await sleep(250);
+      }
+    });
+  }
+}
