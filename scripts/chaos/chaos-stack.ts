@@ -124,9 +124,9 @@ export class ChaosStack {
     return Array.from({ length: this.shape.brokers }, (_, i) => brokerName(i + 1));
   }
 
-  /** Restarts every consumer (SIGTERM, then start): what an operator does with a stuck group. */
-  async restartConsumers(): Promise<void> {
-    for (const name of this.consumerNames()) {
+  /** Restarts each of these services (SIGTERM, then start): what an operator does with a stuck one. */
+  async restart(names: string[]): Promise<void> {
+    for (const name of names) {
       await this.exclusive([name], async () => {
         await this.terminate(name);
         await this.ensureUnlocked(name);

@@ -121,22 +121,33 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   return { details, info };
 }
 
-/** Every fault starts from a stack that accepts ratings and has applied them (a probe rating, not audited). */
-async function steadyState(stack: ChaosStack, prefix: string, log: (line: string) => void): Promise<void> {
-  const deadline = Date.now() + 180_000;
-  for (let n = 0; ; n++) {
+/** Posts a probe rating (not audited) until one is accepted and counted, or the time is up. */
+async function probeAccepted(stack: ChaosStack, prefix: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let n = 0; Date.now() < deadline; n++) {
     const subject = `${prefix}-probe-${n}`;
-    const answer = await postRating(stack.baseUrl, subject, 1, undefined, 10_000);
-    if (answer.status === 202) {
+    if ((await postRating(stack.baseUrl, subject, 1, undefined, 10_000)).status === 202) {
       while (Date.now() < deadline) {
-        if ((await readCount(stack.baseUrl, subject)) === 1) return;
+        if ((await readCount(stack.baseUrl, subject)) === 1) return true;
         await sleep(250);
       }
     }
-    if (Date.now() > deadline) throw new Error('the stack did not accept and aggregate a probe rating within 180 s: cannot start the fault from a steady state');
-    if (n === 0) log('  waiting for the stack to accept and aggregate ratings before the fault');
     await sleep(1000);
   }
+  return false;
+}
+
+/**
+ * Every fault starts from a stack that accepts ratings and aggregates them. One a previous fault
+ * left broken is restarted (API replicas and consumers), as an operator would, and the fault's
+ * notes say so.
+ */
+async function steadyState(stack: ChaosStack, prefix: string, notes: string[], log: (line: string) => void): Promise<void> {
+  if (await probeAccepted(stack, prefix, 120_000)) return;
+  log('  the stack does not accept and aggregate ratings: restarting the API replicas and consumers (as an operator would)');
+  notes.push('before this fault the stack did not accept and aggregate a rating within 120 s: the harness restarted the API replicas and consumers');
+  await stack.restart([...stack.apiNames(), ...stack.consumerNames()]);
+  if (!(await probeAccepted(stack, prefix, 180_000))) throw new Error('the stack does not accept and aggregate ratings even after restarting the API replicas and consumers');
 }
 
 async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefix: string, log: (line: string) => void) {
@@ -151,7 +162,7 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   };
   stack.events.length = 0;
   await fault.prepare?.(ctx);
-  await steadyState(stack, prefix, log);
+  await steadyState(stack, prefix, notes, log);
   const phaseStart = Date.now();
   const tracker = new CatchUpTracker(PARTITIONS, async (subject) => {
     const count = await readCount(stack.baseUrl, subject, 2000);
@@ -190,8 +201,9 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   for (;;) {
     await sleep(250);
     const now = Date.now();
-    const recent = load.answeredSince(now - 2000 - profile.clientTimeoutMs).filter((a) => a.sentAt >= now - 2000 - profile.clientTimeoutMs);
-    const healthy = recent.length > 0 && recent.slice(-Math.max(5, profile.rate)).every((a) => a.status === 202);
+    // Healthy: the last second's worth of answers (at least 5) were all 202.
+    const last = load.answeredSince(faultEnd).slice(-Math.max(5, profile.rate));
+    const healthy = last.length >= 5 && last.every((a) => a.status === 202);
     if (now - faultEnd >= profile.tailS * 1000 && healthy) break;
     if (now - faultEnd >= profile.maxTailS * 1000) {
       notes.push(`the API still failed requests ${profile.maxTailS} s after the fault ended`);
@@ -199,6 +211,12 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     }
   }
   await load.stop();
+  const apiRecoveryS = apiRecoverySeconds(load.records, faultStart);
+  if (apiRecoveryS === null) {
+    log('  the API did not accept again: restarting the API replicas (as an operator would)');
+    notes.push('the API still failed when the load stopped: the harness then restarted the API replicas, as an operator would');
+    await stack.restart(stack.apiNames());
+  }
   const loadEnd = Date.now();
   log(`  load stopped (${load.records.length} requests); waiting for the consumer to catch up`);
   while (!tracker.drained() && Date.now() - loadEnd < profile.catchUpTimeoutS * 1000) await sleep(250);
@@ -213,7 +231,7 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     notes.push(`the consumer did not make every accepted rating visible within ${profile.catchUpTimeoutS} s after the load stopped (${missing.size} missing): counted as lost`);
     // An operator would now restart the group; so does the harness, so the next fault starts healthy.
     log('  consumer did not catch up: restarting the consumers (as an operator would)');
-    await stack.restartConsumers();
+    await stack.restart(stack.consumerNames());
     notes.push('the harness then restarted the consumers, as an operator would, before the next fault');
   }
   const classified = classify(records, { counts, missingAtDeadline: drained ? undefined : missing });
@@ -222,7 +240,7 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   const retried = records.filter((r) => r.attempts.length > 1).length;
   if (retried > 0) notes.push(`${retried} requests retried with their Idempotency-Key (${records.reduce((n, r) => n + r.attempts.length, 0)} attempts)`);
   const detail: FaultDetail = {
-    row: faultRow(fault.name, classified, apiRecoverySeconds(records, faultStart), tracker.catchUpSeconds(faultEnd)),
+    row: faultRow(fault.name, classified, apiRecoveryS, tracker.catchUpSeconds(faultEnd)),
     zeroFailures: fault.zeroFailures ?? false,
     durationS: (Date.now() - phaseStart) / 1000,
     notes,

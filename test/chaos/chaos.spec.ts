@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { rowProblems } from '../../scripts/chaos/audit';
+import { FaultDetail } from '../../scripts/chaos/chaos-types';
+import { FAULTS } from '../../scripts/chaos/faults';
+import { PROFILES } from '../../scripts/chaos/profiles';
+import { consoleTable } from '../../scripts/chaos/report';
+import { runChaos } from '../../scripts/chaos/run-chaos';
+import { ROOT } from '../../scripts/stack/stack-config';
+
+/** Its own run dir and ports: the integration stacks (18080…, 28080…) may run beside it. */
+const STACK_ENV = {
+  RATE_RUN_DIR: join(ROOT, '.run', 'test-chaos'),
+  RATE_NGINX_PORT: '58080',
+  RATE_API_BASE_PORT: '58081',
+  RATE_KAFKA_PORT: '59092',
+  RATE_REDIS_PORT: '56379',
+  RATE_CONSUMER_PORT: '59101',
+};
+
+/**
+ * Every fault of issue 8, shorter than npm run chaos, on one 1-broker and one 3-broker stack
+ * (each reused across its faults), every request audited by its own subject.
+ */
+describe('chaos: each fault of issue 8 under open load, every request audited', () => {
+  const details = new Map<string, FaultDetail>();
+
+  beforeAll(async () => {
+    const result = await runChaos({
+      profile: PROFILES.test,
+      faults: FAULTS,
+      stackEnv: STACK_ENV,
+      // A consumer that stops making progress must fail its liveness probe well within the catch-up deadline.
+      appEnv: { CONSUMER_STALL_S: '20' },
+      command: 'jest --selectProjects chaos',
+      log: (line) => process.stdout.write(`[chaos] ${line}\n`),
+      keepData: false,
+    });
+    for (const detail of result.details) details.set(detail.row.name, detail);
+    process.stdout.write(`\n${consoleTable(result.details)}\n\n`);
+  }, 3_600_000);
+
+  it.each(FAULTS.map((f) => [f.name, f] as const))('%s: no rating lost or counted twice', (name, fault) => {
+    const detail = details.get(name);
+    expect(detail).toBeDefined();
+    // Load really ran and the fault really bit or was survived: something was accepted.
+    expect(detail!.row.requests).toBeGreaterThan(0);
+    expect(detail!.row.accepted).toBeGreaterThan(0);
+    expect({ fault: name, problems: rowProblems(detail!.row, fault.zeroFailures ?? false), notes: detail!.notes }).toEqual({
+      fault: name,
+      problems: [],
+      notes: detail!.notes,
+    });
+    expect(detail!.row.consumer_catch_up_s).not.toBeNull();
+  });
+});
