@@ -28,7 +28,7 @@ describe('chaos arguments', () => {
 
   it('covers every fault of issue 8, each with a unique slug', () => {
     expect(new Set(FAULTS.map((f) => f.slug)).size).toBe(FAULTS.length);
-    expect(FAULTS.map((f) => f.slug)).toEqual(['freeze', 'outage', 'blip', 'leader', 'brokers-rolling', 'consumer-kill', 'consumer-scale', 'redis', 'api-rolling', 'topic-reset', 'retry-503']);
+    expect(FAULTS.map((f) => f.slug)).toEqual(['freeze', 'outage', 'blip', 'leader', 'brokers-rolling', 'consumer-kill', 'consumer-scale', 'redis', 'api-rolling', 'retry-503', 'topic-reset']);
     expect(FAULTS.filter((f) => f.zeroFailures).map((f) => f.slug)).toEqual(['api-rolling']);
   });
 

@@ -37,6 +37,8 @@ export interface FaultDetail {
   notes: string[];
   /** A few examples of each problem, for the report. */
   examples: { lost: string[]; duplicated: string[]; writtenDespiteError: string[] };
+  /** Why the fault could not be run (the stack could not be brought to a steady state); the run fails. */
+  error?: string;
   /** Failed answers by status (0 = no answer), e.g. {"503": 12, "502": 1}. */
   failures: Record<string, number>;
 }

@@ -65,6 +65,7 @@ async function busiestLeader(ctx: FaultContext): Promise<string> {
   return broker;
 }
 
+/** In this order; the topic reset last, as a consumer that mishandles it counts nothing afterwards. */
 export const FAULTS: Fault[] = [
   {
     slug: 'freeze',
@@ -182,15 +183,6 @@ export const FAULTS: Fault[] = [
     },
   },
   {
-    slug: 'topic-reset',
-    name: 'topic deleted and recreated',
-    stack: 'cluster',
-    async inject(ctx) {
-      await ctx.stack.recreateTopic();
-      ctx.note('topic `rates` deleted and created again (same partitions, RF, min ISR): its log starts again at offset 0');
-    },
-  },
-  {
     slug: 'retry-503',
     name: 'client retries each 503 with its Idempotency-Key',
     stack: 'cluster',
@@ -200,6 +192,15 @@ export const FAULTS: Fault[] = [
       ctx.started();
       ctx.note(`${broker} frozen ${ctx.profile.retryFreezeS} s (> produce timeout): answers 503 whose writes may still land`);
       await frozen(ctx, broker, ctx.profile.retryFreezeS);
+    },
+  },
+  {
+    slug: 'topic-reset',
+    name: 'topic deleted and recreated',
+    stack: 'cluster',
+    async inject(ctx) {
+      await ctx.stack.recreateTopic();
+      ctx.note('topic `rates` deleted and created again (same partitions, RF, min ISR): its log starts again at offset 0');
     },
   },
 ];

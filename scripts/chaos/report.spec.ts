@@ -33,6 +33,7 @@ describe('chaos report', () => {
     expect(failed([detail('a', { duplicated: 3 })])).toBe(true);
     expect(failed([detail('rolling', { failed: 1 }, true)])).toBe(true);
     expect(failed([detail('rolling', { failed: 0, accepted: 100 }, true)])).toBe(false);
+    expect(failed([{ ...detail('skipped', { requests: 0, accepted: 0, failed: 0 }), error: 'stack broken' }])).toBe(true);
   });
 
   it('prints a table with a verdict per fault', () => {

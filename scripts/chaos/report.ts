@@ -47,13 +47,17 @@ const COLUMNS: [string, (d: FaultDetail) => string][] = [
   ['verdict', (d) => verdict(d)],
 ];
 
+function problemsOf(detail: FaultDetail): string[] {
+  return [...(detail.error ? ['not run'] : []), ...rowProblems(detail.row, detail.zeroFailures)];
+}
+
 export function verdict(detail: FaultDetail): string {
-  const problems = rowProblems(detail.row, detail.zeroFailures);
+  const problems = problemsOf(detail);
   return problems.length === 0 ? 'ok' : `FAIL: ${problems.join(', ')}`;
 }
 
 export function failed(details: FaultDetail[]): boolean {
-  return details.some((d) => rowProblems(d.row, d.zeroFailures).length > 0);
+  return details.some((d) => problemsOf(d).length > 0);
 }
 
 /** The table as aligned plain text for the terminal. */
@@ -90,6 +94,7 @@ export function renderMarkdown(details: FaultDetail[], info: RunInfo): string {
   ];
   for (const d of details) {
     lines.push(`### ${d.row.name}`, '', `- phase: ${d.durationS.toFixed(0)} s; verdict: ${verdict(d)}`);
+    if (d.error) lines.push(`- not run: ${d.error}`);
     const failures = Object.entries(d.failures);
     if (failures.length > 0) lines.push(`- failed answers: ${failures.map(([status, n]) => `${status} × ${n}`).join(', ')}`);
     for (const note of d.notes) lines.push(`- ${note}`);

@@ -73,10 +73,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     stack.supervise();
     const stackDetails: { fault: Fault; detail: FaultDetail; records: RequestRecord[]; missing: Set<string> }[] = [];
     try {
+      let broken: string | null = null;
       for (const fault of faults) {
         const index = options.faults.indexOf(fault) + 1;
         log(`[${index}/${options.faults.length}] ${fault.name}`);
-        const phase = await runPhase(stack, fault, profile, `chaos-${runId}-${fault.slug}`, log);
+        if (broken !== null) {
+          log(`[${index}/${options.faults.length}] ${fault.name}: not run (${broken})`);
+          details.push(notRun(fault, `not run: an earlier fault left the stack broken (${broken})`));
+          continue;
+        }
+        const phase = await runPhase(stack, fault, profile, `chaos-${runId}-${fault.slug}`, log).catch((error: Error) => error);
+        if (phase instanceof Error) {
+          broken = phase.message;
+          log(`[${index}/${options.faults.length}] ${fault.name}: not run (${broken})`);
+          details.push(notRun(fault, broken));
+          continue;
+        }
         details.push(phase.detail);
         stackDetails.push({ fault, ...phase });
         const { row } = phase.detail;
@@ -119,6 +131,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     rate: profile.rate,
   };
   return { details, info };
+}
+
+function notRun(fault: Fault, reason: string): FaultDetail {
+  return {
+    row: faultRow(fault.name, { requests: 0, accepted: 0, failed: 0, lost: [], duplicated: [], writtenDespiteError: [] }, null, null),
+    zeroFailures: fault.zeroFailures ?? false,
+    durationS: 0,
+    notes: [],
+    examples: { lost: [], duplicated: [], writtenDespiteError: [] },
+    failures: {},
+    error: reason,
+  };
 }
 
 /** Posts a probe rating (not audited) until one is accepted and counted, or the time is up. */

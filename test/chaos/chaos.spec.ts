@@ -42,6 +42,7 @@ describe('chaos: each fault of issue 8 under open load, every request audited', 
   it.each(FAULTS.map((f) => [f.name, f] as const))('%s: no rating lost or counted twice', (name, fault) => {
     const detail = details.get(name);
     expect(detail).toBeDefined();
+    expect(detail!.error).toBeUndefined();
     // Load really ran and the fault really bit or was survived: something was accepted.
     expect(detail!.row.requests).toBeGreaterThan(0);
     expect(detail!.row.accepted).toBeGreaterThan(0);
