@@ -105,11 +105,8 @@ export class ChaosStack {
 
   /** nginx routes to these API replicas only (a rollout's endpoint update). */
   routeTo(apiNames: string[]): void {
-    setUpstreams(
-      this.config,
-      apiNames.map((n) => this.spec(n).port),
-      this.log,
-    );
+    const ports = apiNames.map((n) => this.spec(n).port);
+    setUpstreams(this.config, ports, this.log);
   }
 
   apiNames(): string[] {
