@@ -2,19 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../stack/stack-config';
 import { parseChaosArgs } from './chaos-args';
+import { CHAOS_STACK_ENV } from './chaos-ports';
 import { selectFaults } from './faults';
 import { consoleTable, failed, renderMarkdown, summary } from './report';
 import { runChaos } from './run-chaos';
-
-/** Its own run dir and ports, so a user's stack (8080…) and the tests' stacks keep running beside it. */
-export const CHAOS_STACK_ENV = {
-  RATE_RUN_DIR: join(ROOT, '.run', 'chaos'),
-  RATE_NGINX_PORT: '48080',
-  RATE_API_BASE_PORT: '48081',
-  RATE_KAFKA_PORT: '49092',
-  RATE_REDIS_PORT: '46379',
-  RATE_CONSUMER_PORT: '49101',
-};
 
 async function main(): Promise<void> {
   const args = parseChaosArgs(process.argv.slice(2));

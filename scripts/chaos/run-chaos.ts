@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackConfig } from '../stack/stack-config';
 import { StackShape } from '../stack/services';
+import { StackState } from '../stack/stack';
 import { readCount, readCounts } from './aggregate-reader';
 import { accepted, apiRecoverySeconds, classify, failuresByStatus, faultRow } from './audit';
 import { CatchUpTracker } from './catch-up';
@@ -67,9 +68,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const shape = SHAPES[kind];
     const stack = new ChaosStack(config, shape, options.appEnv ?? {}, (line) => log(`  [stack] ${line}`));
     log(`starting the ${kind === 'single' ? '1-broker' : '3-broker'} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers) in ${config.runDir}`);
-    const state = await stack.start();
+    const launch = await startStack(stack, log);
+    if ('error' in launch) {
+      // Its faults are rows that say why they did not run; the other stack's faults still run.
+      for (const fault of faults) details.push(notRun(fault, `not run: the ${kind} stack did not start (${launch.error})`));
+      stacks.push(`${kind}: did not start (${launch.error})`);
+      continue;
+    }
+    const { state } = launch;
     cgroups = state.cgroups ? `${state.cpuLimitMillis}m per API replica (cgroup quota)` : `none (${state.cgroupProblem})`;
-    stacks.push(`${kind}: ${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers, nginx :${config.nginxPort}`);
+    stacks.push(`${kind}: ${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers, nginx :${config.nginxPort}${launch.retried ? ` (started at the second attempt; the first: ${launch.retried})` : ''}`);
     stack.supervise();
     const stackDetails: { fault: Fault; detail: FaultDetail; records: RequestRecord[]; missing: Set<string> }[] = [];
     try {
@@ -131,6 +139,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     rate: profile.rate,
   };
   return { details, info };
+}
+
+/**
+ * Starts a clean stack; a start that fails (a JVM that did not come up on a loaded machine) is
+ * stopped — nothing of it is left running — and tried once more.
+ */
+async function startStack(stack: ChaosStack, log: (line: string) => void): Promise<{ state: StackState; retried: string | null } | { error: string }> {
+  let retried: string | null = null;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return { state: await stack.start(), retried };
+    } catch (error) {
+      const message = (error as Error).message;
+      log(`  the stack did not start: ${message}`);
+      await stack.stop(false).catch((stopError: Error) => log(`  stopping it failed too: ${stopError.message}`));
+      if (attempt === 2) return { error: message };
+      retried = message;
+      log('  starting it again');
+    }
+  }
 }
 
 function notRun(fault: Fault, reason: string): FaultDetail {

@@ -1,21 +1,10 @@
-import { join } from 'node:path';
 import { rowProblems } from '../../scripts/chaos/audit';
+import { CHAOS_TEST_STACK_ENV } from '../../scripts/chaos/chaos-ports';
 import { FaultDetail } from '../../scripts/chaos/chaos-types';
 import { FAULTS } from '../../scripts/chaos/faults';
 import { PROFILES } from '../../scripts/chaos/profiles';
 import { consoleTable } from '../../scripts/chaos/report';
 import { runChaos } from '../../scripts/chaos/run-chaos';
-import { ROOT } from '../../scripts/stack/stack-config';
-
-/** Its own run dir and ports: the integration stacks (18080…, 28080…) may run beside it. */
-const STACK_ENV = {
-  RATE_RUN_DIR: join(ROOT, '.run', 'test-chaos'),
-  RATE_NGINX_PORT: '58080',
-  RATE_API_BASE_PORT: '58081',
-  RATE_KAFKA_PORT: '59092',
-  RATE_REDIS_PORT: '56379',
-  RATE_CONSUMER_PORT: '59101',
-};
 
 /**
  * Every fault of issue 8, shorter than npm run chaos, on one 1-broker and one 3-broker stack
@@ -28,7 +17,7 @@ describe('chaos: each fault of issue 8 under open load, every request audited', 
     const result = await runChaos({
       profile: PROFILES.test,
       faults: FAULTS,
-      stackEnv: STACK_ENV,
+      stackEnv: CHAOS_TEST_STACK_ENV,
       // A consumer that stops making progress must fail its liveness probe well within the catch-up deadline.
       appEnv: { CONSUMER_STALL_S: '20' },
       command: 'jest --selectProjects chaos',
