@@ -1,9 +1,12 @@
-import { Admin, Kafka, logLevel } from 'kafkajs';
+import Redis from 'ioredis';
+import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { offsetKey } from '../../libs/redis/src/aggregate-keys';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { isRunning, ProcessRecord } from '../stack/process-control';
 import { httpStatus } from '../stack/readiness';
 import { brokerList, brokerName, consumerName, ServiceSpec, StackShape, topicDurability } from '../stack/services';
 import { down, ensureApi, ensureService, runningRecord, serviceSpecs, setUpstreams, StackState, stopService, up } from '../stack/stack';
+import { redisUrl } from '../stack/redis-conf';
 import { StackConfig } from '../stack/stack-config';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -221,6 +224,47 @@ export class ChaosStack {
       if (synced) return;
       if (Date.now() > deadline) throw new Error(`replicas not in sync after ${timeoutMs / 1000} s`);
       await sleep(500);
+    }
+  }
+
+  /** The last offset Redis applied of each partition (-1: none), as the consumer's batch script stores it. */
+  async appliedOffsets(): Promise<Map<number, bigint>> {
+    const redis = new Redis(redisUrl(this.config), { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    try {
+      await redis.connect();
+      const values = await redis.mget(Array.from({ length: PARTITIONS }, (_, p) => offsetKey(p)));
+      return new Map(values.map((v, p) => [p, v === null ? -1n : BigInt(v)]));
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  /**
+   * Stops Kafka from acknowledging any write to the topic (min.insync.replicas above its
+   * replication factor: every produce with acks=all is refused before it is appended), or lifts it.
+   */
+  async fenceWrites(fenced: boolean): Promise<void> {
+    const { replicationFactor, minInsyncReplicas } = topicDurability(this.shape.brokers);
+    const value = fenced ? replicationFactor + 1 : minInsyncReplicas;
+    await this.withAdmin((admin) =>
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configEntries: [{ name: 'min.insync.replicas', value: String(value) }] }] }),
+    );
+  }
+
+  /**
+   * Waits until Redis applied every record of the topic (its log no longer grows once writes are
+   * fenced), or throws after the timeout.
+   */
+  async waitApplied(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const [ends, applied] = await Promise.all([this.topicEnds(), this.appliedOffsets()]);
+      const behind = [...ends].filter(([p, high]) => (applied.get(p) ?? -1n) < high - 1n);
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new Error(`the consumer did not apply the topic's end within ${timeoutMs / 1000} s (behind: ${behind.map(([p, high]) => `p${p} ${applied.get(p)}/${high - 1n}`).join(', ')})`);
+      }
+      await sleep(200);
     }
   }
 

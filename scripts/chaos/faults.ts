@@ -199,6 +199,19 @@ export const FAULTS: Fault[] = [
     name: 'topic deleted and recreated',
     stack: 'cluster',
     async inject(ctx) {
+      // Deleting a topic destroys what it holds: a rating acknowledged a moment before and not
+      // consumed yet would go with it — the operator's loss, which no consumer can prevent. So
+      // Kafka first stops acknowledging writes (the API answers 503 meanwhile) until Redis holds
+      // everything the old log acknowledged; then every 202 must be counted.
+      const fenced = Date.now();
+      await ctx.stack.fenceWrites(true);
+      try {
+        await ctx.stack.waitApplied();
+      } catch (error) {
+        await ctx.stack.fenceWrites(false);
+        throw error;
+      }
+      ctx.note(`writes fenced (min.insync.replicas above RF) until Redis had applied the whole old log: ${((Date.now() - fenced) / 1000).toFixed(1)} s`);
       await ctx.stack.recreateTopic();
       ctx.note('topic `rates` deleted and created again (same partitions, RF, min ISR): its log starts again at offset 0');
     },

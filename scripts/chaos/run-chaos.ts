@@ -3,6 +3,7 @@ import { cpus, loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackConfig } from '../stack/stack-config';
+import { apiShutdownDrainMs } from '../stack/chart-values';
 import { StackShape } from '../stack/services';
 import { StackState } from '../stack/stack';
 import { readCount, readCounts } from './aggregate-reader';
@@ -66,7 +67,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (faults.length === 0) continue;
     const config = stackConfig({ ...process.env, ...options.stackEnv, RATE_RUN_DIR: join(options.stackEnv.RATE_RUN_DIR, kind) });
     const shape = SHAPES[kind];
-    const stack = new ChaosStack(config, shape, options.appEnv ?? {}, (line) => log(`  [stack] ${line}`));
+    // The API drains on SIGTERM as the chart deploys it: the rolling update is Kubernetes' rollout.
+    const appEnv = { SHUTDOWN_DRAIN_MS: String(apiShutdownDrainMs(config.valuesFile)), ...options.appEnv };
+    const stack = new ChaosStack(config, shape, appEnv, (line) => log(`  [stack] ${line}`));
     log(`starting the ${kind === 'single' ? '1-broker' : '3-broker'} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers) in ${config.runDir}`);
     const launch = await startStack(stack, log);
     if ('error' in launch) {
