@@ -1,4 +1,4 @@
-import { apiRecoverySeconds, classify, failuresByStatus, faultRow, rowProblems } from './audit';
+import { apiRecoverySeconds, classify, failuresByStatus, faultRow, rowProblems, warmupProblem } from './audit';
 import { RequestRecord } from './chaos-types';
 
 const at = (sentAt: number, status: number, error?: string) => ({ sentAt, answeredAt: sentAt + 5, status, ...(error ? { error } : {}) });
@@ -85,5 +85,19 @@ describe('chaos audit', () => {
     expect(rowProblems(row, false)).toEqual([]);
     expect(rowProblems(row, true)).toEqual(['1 failed (must be 0)']);
     expect(rowProblems({ ...row, lost: 2, duplicated: 1 }, false)).toEqual(['2 lost', '1 duplicated']);
+  });
+});
+
+describe('warm-up check', () => {
+  const answer = (latencyMs: number, status = 202) => ({ sentAt: 1000, answeredAt: 1000 + latencyMs, status });
+
+  it('is quiet when every warm-up answer was a fast 202', () => {
+    expect(warmupProblem([answer(20), answer(50), answer(900)])).toBeNull();
+  });
+
+  it('says so when the stack was saturated before the fault', () => {
+    expect(warmupProblem([answer(1500), answer(2500), answer(20)])).toMatch(/saturated before the fault: warm-up median latency 1\.50 s, 0 of 3/);
+    expect(warmupProblem([answer(20), answer(20, 503)])).toMatch(/1 of 2 answers not 202/);
+    expect(warmupProblem([])).toMatch(/no answer at all/);
   });
 });

@@ -95,3 +95,17 @@ export function rowProblems(row: FaultRow, zeroFailures: boolean): string[] {
   if (zeroFailures && row.failed > 0) problems.push(`${row.failed} failed (must be 0)`);
   return problems;
 }
+
+/**
+ * Whether the stack already struggled before the fault (on a machine shared with other work, or a
+ * rate above its capacity): then failures during the fault are not the fault's alone. Returns a
+ * note for the report, or null when the warm-up was healthy (every answer 202, median < 1 s).
+ */
+export function warmupProblem(warmup: readonly Attempt[]): string | null {
+  if (warmup.length === 0) return 'no answer at all during the warm-up: the stack was saturated before the fault';
+  const latencies = warmup.map((a) => a.answeredAt - a.sentAt).sort((a, b) => a - b);
+  const median = latencies[Math.floor(latencies.length / 2)];
+  const failed = warmup.filter((a) => a.status !== 202).length;
+  if (failed === 0 && median < 1000) return null;
+  return `the stack was saturated before the fault: warm-up median latency ${(median / 1000).toFixed(2)} s, ${failed} of ${warmup.length} answers not 202 — failures in this row are not the fault's alone`;
+}

@@ -268,12 +268,19 @@ export class ChaosStack {
     }
   }
 
-  /** Deletes the ratings topic and creates it again (same partitions and durability) as soon as Kafka lets it. */
-  async recreateTopic(): Promise<void> {
+  /**
+   * Deletes the ratings topic and creates it again (same partitions and durability) as soon as
+   * Kafka lets it — unless an API replica, whose producer checks the topic when it reconnects,
+   * recreated it first. Returns who created the new topic.
+   */
+  async recreateTopic(timeoutMs = 60_000): Promise<string> {
     const { replicationFactor, minInsyncReplicas } = topicDurability(this.shape.brokers);
-    await this.withAdmin(async (admin) => {
+    const oldEnds = await this.topicEnds();
+    return this.withAdmin(async (admin) => {
       await admin.deleteTopics({ topics: [TOPIC], timeout: 30_000 });
-      for (let attempt = 0; ; attempt++) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        let problem: string;
         try {
           const created = await admin.createTopics({
             waitForLeaders: true,
@@ -286,13 +293,29 @@ export class ChaosStack {
               },
             ],
           });
-          if (created) return;
+          if (created) return 'the harness';
+          // "Already exists": someone else's new topic, or (briefly) the old one still going.
+          if (await this.isNewTopic(oldEnds)) return 'an API replica (it checks the topic when its producer reconnects)';
+          problem = 'the old topic still exists';
         } catch (error) {
-          // "marked for deletion" / "already exists" while the deletion completes
-          if (attempt > 200) throw error;
+          problem = (error as Error).message;
         }
+        if (Date.now() > deadline) throw new Error(`topic ${TOPIC} not recreated within ${timeoutMs / 1000} s: ${problem}`);
         await sleep(250);
       }
     });
+  }
+
+  /** Whether the topic now is a new log: every partition led and shorter than the deleted one was. */
+  private async isNewTopic(oldEnds: Map<number, bigint>): Promise<boolean> {
+    try {
+      const metadata = await this.withAdmin((admin) => admin.fetchTopicMetadata({ topics: [TOPIC] }));
+      const partitions = metadata.topics[0]?.partitions ?? [];
+      if (partitions.length !== PARTITIONS || partitions.some((p) => p.leader < 0)) return false;
+      const ends = await this.topicEnds();
+      return [...ends].every(([p, high]) => high < (oldEnds.get(p) ?? 0n) || (high === 0n && (oldEnds.get(p) ?? 0n) === 0n));
+    } catch {
+      return false;
+    }
   }
 }

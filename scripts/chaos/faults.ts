@@ -212,8 +212,8 @@ export const FAULTS: Fault[] = [
         throw error;
       }
       ctx.note(`writes fenced (min.insync.replicas above RF) until Redis had applied the whole old log: ${((Date.now() - fenced) / 1000).toFixed(1)} s`);
-      await ctx.stack.recreateTopic();
-      ctx.note('topic `rates` deleted and created again (same partitions, RF, min ISR): its log starts again at offset 0');
+      const creator = await ctx.stack.recreateTopic();
+      ctx.note(`topic \`rates\` deleted and created again by ${creator} (same partitions, RF, min ISR): its log starts again at offset 0`);
     },
   },
 ];

@@ -7,7 +7,7 @@ import { apiShutdownDrainMs } from '../stack/chart-values';
 import { StackShape } from '../stack/services';
 import { StackState } from '../stack/stack';
 import { readCount, readCounts } from './aggregate-reader';
-import { accepted, apiRecoverySeconds, classify, failuresByStatus, faultRow } from './audit';
+import { accepted, apiRecoverySeconds, classify, failuresByStatus, faultRow, warmupProblem } from './audit';
 import { CatchUpTracker } from './catch-up';
 import { ChaosStack, PARTITIONS } from './chaos-stack';
 import { FaultDetail, RequestRecord } from './chaos-types';
@@ -242,8 +242,14 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   })();
 
   load.start();
+  const loadStart = Date.now();
   await sleep(profile.warmupS * 1000);
   faultStart = Date.now();
+  const saturated = warmupProblem(load.answeredSince(loadStart).filter((a) => a.answeredAt <= faultStart));
+  if (saturated) {
+    notes.push(saturated);
+    log(`  ${saturated}`);
+  }
   try {
     await fault.inject(ctx);
   } catch (error) {
