@@ -1,4 +1,4 @@
-import { apiRecoverySeconds, classify, failuresByStatus, faultRow, rowProblems, warmupProblem } from './audit';
+import { apiRecoverySeconds, classify, excuseDestroyed, failuresByStatus, faultRow, rowProblems, warmupProblem } from './audit';
 import { RequestRecord } from './chaos-types';
 
 const at = (sentAt: number, status: number, error?: string) => ({ sentAt, answeredAt: sentAt + 5, status, ...(error ? { error } : {}) });
@@ -99,5 +99,24 @@ describe('warm-up check', () => {
     expect(warmupProblem([answer(1500), answer(2500), answer(20)])).toMatch(/saturated before the fault: warm-up median latency 1\.50 s, 0 of 3/);
     expect(warmupProblem([answer(20), answer(20, 503)])).toMatch(/1 of 2 answers not 202/);
     expect(warmupProblem([])).toMatch(/no answer at all/);
+  });
+});
+
+describe('ratings the fault itself destroyed', () => {
+  const records = [
+    request('before', at(100, 202)),
+    request('inside', at(1000, 202)),
+    request('after', at(5000, 202)),
+  ];
+  const classified = { requests: 3, accepted: 3, failed: 0, lost: ['before', 'inside', 'after'], duplicated: [], writtenDespiteError: [] };
+
+  it('excuses only a 202 answered inside the window, for a request sent before its end', () => {
+    const { classified: rest, destroyed } = excuseDestroyed(classified, records, { from: 500, to: 2000, why: 'topic deleted' });
+    expect(destroyed).toEqual(['inside']);
+    expect(rest.lost).toEqual(['before', 'after']);
+  });
+
+  it('excuses nothing without a window', () => {
+    expect(excuseDestroyed(classified, records, null)).toEqual({ classified, destroyed: [] });
   });
 });

@@ -109,3 +109,24 @@ export function warmupProblem(warmup: readonly Attempt[]): string | null {
   if (failed === 0 && median < 1000) return null;
   return `the stack was saturated before the fault: warm-up median latency ${(median / 1000).toFixed(2)} s, ${failed} of ${warmup.length} answers not 202 — failures in this row are not the fault's alone`;
 }
+
+/** A span in which an acknowledged rating may be destroyed by the fault itself (a deleted topic). */
+export interface DestroyWindow {
+  from: number;
+  to: number;
+  why: string;
+}
+
+/**
+ * Takes out of `lost` the ratings acknowledged inside the window — a 202 answered after `from`
+ * for a request sent before `to` — and returns them apart: the fault destroyed them (deleting a
+ * topic deletes what it holds), the product could not count them. A loss outside it stays a loss.
+ */
+export function excuseDestroyed(classified: Classified, records: readonly RequestRecord[], window: DestroyWindow | null): { classified: Classified; destroyed: string[] } {
+  if (window === null) return { classified, destroyed: [] };
+  const inWindow = new Set(
+    records.filter((r) => r.attempts.some((a) => a.status === 202 && a.answeredAt >= window.from && a.sentAt <= window.to)).map((r) => r.subject),
+  );
+  const destroyed = classified.lost.filter((s) => inWindow.has(s));
+  return { classified: { ...classified, lost: classified.lost.filter((s) => !inWindow.has(s)) }, destroyed };
+}

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
+import { Admin, Kafka, logLevel } from 'kafkajs';
 import { offsetKey } from '../../libs/redis/src/aggregate-keys';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { isRunning, ProcessRecord } from '../stack/process-control';
@@ -240,31 +240,21 @@ export class ChaosStack {
   }
 
   /**
-   * Stops Kafka from acknowledging any write to the topic (min.insync.replicas above its
-   * replication factor: every produce with acks=all is refused before it is appended), or lifts it.
+   * Waits until Redis is seen holding every record of the topic (under load: a moment when the
+   * consumer had caught up), or throws after the timeout. Returns when that check started: every
+   * rating acknowledged before it was applied.
    */
-  async fenceWrites(fenced: boolean): Promise<void> {
-    const { replicationFactor, minInsyncReplicas } = topicDurability(this.shape.brokers);
-    const value = fenced ? replicationFactor + 1 : minInsyncReplicas;
-    await this.withAdmin((admin) =>
-      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: TOPIC, configEntries: [{ name: 'min.insync.replicas', value: String(value) }] }] }),
-    );
-  }
-
-  /**
-   * Waits until Redis applied every record of the topic (its log no longer grows once writes are
-   * fenced), or throws after the timeout.
-   */
-  async waitApplied(timeoutMs = 60_000): Promise<void> {
+  async waitApplied(timeoutMs = 60_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      const checkedAt = Date.now();
       const [ends, applied] = await Promise.all([this.topicEnds(), this.appliedOffsets()]);
       const behind = [...ends].filter(([p, high]) => (applied.get(p) ?? -1n) < high - 1n);
-      if (behind.length === 0) return;
+      if (behind.length === 0) return checkedAt;
       if (Date.now() > deadline) {
         throw new Error(`the consumer did not apply the topic's end within ${timeoutMs / 1000} s (behind: ${behind.map(([p, high]) => `p${p} ${applied.get(p)}/${high - 1n}`).join(', ')})`);
       }
-      await sleep(200);
+      await sleep(50);
     }
   }
 

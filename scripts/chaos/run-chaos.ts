@@ -7,7 +7,7 @@ import { apiShutdownDrainMs } from '../stack/chart-values';
 import { StackShape } from '../stack/services';
 import { StackState } from '../stack/stack';
 import { readCount, readCounts } from './aggregate-reader';
-import { accepted, apiRecoverySeconds, classify, failuresByStatus, faultRow, warmupProblem } from './audit';
+import { accepted, apiRecoverySeconds, classify, DestroyWindow, excuseDestroyed, failuresByStatus, faultRow, warmupProblem } from './audit';
 import { CatchUpTracker } from './catch-up';
 import { ChaosStack, PARTITIONS } from './chaos-stack';
 import { FaultDetail, RequestRecord } from './chaos-types';
@@ -82,7 +82,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     cgroups = state.cgroups ? `${state.cpuLimitMillis}m per API replica (cgroup quota)` : `none (${state.cgroupProblem})`;
     stacks.push(`${kind}: ${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers, nginx :${config.nginxPort}${launch.retried ? ` (started at the second attempt; the first: ${launch.retried})` : ''}`);
     stack.supervise();
-    const stackDetails: { fault: Fault; detail: FaultDetail; records: RequestRecord[]; missing: Set<string> }[] = [];
+    const stackDetails: { fault: Fault; detail: FaultDetail; records: RequestRecord[]; missing: Set<string>; window: DestroyWindow | null }[] = [];
     try {
       let broken: string | null = null;
       for (const fault of faults) {
@@ -111,7 +111,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log(`final audit of the ${kind} stack's ${stackDetails.reduce((n, p) => n + p.records.length, 0)} requests`);
       for (const phase of stackDetails) {
         const counts = await readCounts(stack.baseUrl, phase.records.map((r) => r.subject));
-        const final = classify(phase.records, { counts, missingAtDeadline: phase.missing });
+        const { classified: final } = excuseDestroyed(classify(phase.records, { counts, missingAtDeadline: phase.missing }), phase.records, phase.window);
         const before = phase.detail.row;
         const after = faultRow(before.name, final, before.api_recovery_s, before.consumer_catch_up_s);
         if (after.duplicated !== before.duplicated || after.lost !== before.lost || after.written_despite_error !== before.written_despite_error) {
@@ -208,12 +208,14 @@ async function steadyState(stack: ChaosStack, prefix: string, notes: string[], l
 async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefix: string, log: (line: string) => void) {
   const notes: string[] = [];
   let faultStart = 0;
+  let window: DestroyWindow | null = null;
   const ctx: FaultContext = {
     stack,
     profile,
     note: (line) => notes.push(line),
     log,
     started: () => (faultStart = Date.now()),
+    destroyWindow: (w) => (window = w),
   };
   stack.events.length = 0;
   await fault.prepare?.(ctx);
@@ -295,7 +297,14 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     await stack.restart(stack.consumerNames());
     notes.push('the harness then restarted the consumers, as an operator would, before the next fault');
   }
-  const classified = classify(records, { counts, missingAtDeadline: drained ? undefined : missing });
+  const audited = excuseDestroyed(classify(records, { counts, missingAtDeadline: drained ? undefined : missing }), records, window);
+  const classified = audited.classified;
+  if (window !== null) {
+    const w: DestroyWindow = window;
+    notes.push(
+      `${audited.destroyed.length} rating(s) ${w.why} (${((w.to - w.from) / 1000).toFixed(1)} s) were not counted: destroyed with the topic, not lost by the product${audited.destroyed.length > 0 ? ` (${audited.destroyed.slice(0, 5).join(', ')})` : ''}`,
+    );
+  }
   notes.push(...stack.events.splice(0));
   if (load.dropped > 0) notes.push(`${load.dropped} requests not sent: the generator had too many in flight`);
   const retried = records.filter((r) => r.attempts.length > 1).length;
@@ -309,5 +318,5 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     failures: failuresByStatus(records),
   };
   await fault.restore?.(ctx);
-  return { detail, records, missing: drained ? new Set<string>() : missing };
+  return { detail, records, missing: drained ? new Set<string>() : missing, window };
 }
