@@ -1,7 +1,7 @@
 // Unit specs beside the code (fakes allowed); chart specs on manifests rendered by the real helm;
 // integration specs against the real Kafka, Redis, nginx and app processes that
 // test/integration/global-setup.ts starts; the chart on a real Kubernetes control plane; the app
-// images under docker; the quick experiment end to end on a stack of its own.
+// images under docker; the chaos faults and the quick experiment end to end on stacks of their own.
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   // The k6 scripts' shared logic is plain ES-module JavaScript (k6 runs it as is).
@@ -56,6 +56,14 @@ module.exports = {
       transform,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/images/**/*.spec.ts'],
+    },
+    {
+      // npm run chaos's faults, shorter, on stacks of its own (test/chaos/chaos.spec.ts).
+      displayName: 'chaos',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'],
     },
     {
       displayName: 'experiment',

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCpuLimitMillis, DEFAULT_REDIS_MAXMEMORY, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
+import { apiCpuLimitMillis, apiShutdownDrainMs, DEFAULT_REDIS_MAXMEMORY, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
 import { ROOT } from './stack-config';
 
 describe('chart values', () => {
@@ -44,5 +44,16 @@ describe('chart values', () => {
     expect(redisMaxmemory(join(dir, 'with.yaml'))).toBe('64mb');
     expect(redisMaxmemory(join(dir, 'without.yaml'))).toBe(DEFAULT_REDIS_MAXMEMORY);
     expect(() => parseRedisMemory(redisMaxmemory(join(ROOT, 'charts', 'rate', 'values.yaml')))).not.toThrow();
+  });
+
+  it("takes the API's SHUTDOWN_DRAIN_MS from the values (0, the app's default, without it)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-values-'));
+    writeFileSync(join(dir, 'with.yaml'), 'config:\n  shutdownDrainMs: 1500\n');
+    writeFileSync(join(dir, 'without.yaml'), 'replicas: 1\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'config:\n  shutdownDrainMs: soon\n');
+    expect(apiShutdownDrainMs(join(dir, 'with.yaml'))).toBe(1500);
+    expect(apiShutdownDrainMs(join(dir, 'without.yaml'))).toBe(0);
+    expect(() => apiShutdownDrainMs(join(dir, 'bad.yaml'))).toThrow(/config\.shutdownDrainMs/);
+    expect(apiShutdownDrainMs(join(ROOT, 'charts', 'rate', 'values.yaml'))).toBeGreaterThan(0);
   });
 });

@@ -40,3 +40,14 @@ export function redisMaxmemory(valuesFile: string): string {
   parseRedisMemory(maxmemory);
   return String(maxmemory).trim();
 }
+
+/**
+ * config.shutdownDrainMs of the chart values: how long an API pod keeps serving after SIGTERM while
+ * the balancer drops it. Stacks that play a rollout (npm run chaos) run the API with it.
+ */
+export function apiShutdownDrainMs(valuesFile: string): number {
+  const values = parse(readFileSync(valuesFile, 'utf8')) as { config?: { shutdownDrainMs?: unknown } } | null;
+  const drain = values?.config?.shutdownDrainMs ?? 0;
+  if (!Number.isInteger(drain) || (drain as number) < 0) throw new Error(`config.shutdownDrainMs=${JSON.stringify(drain)} is not a number of milliseconds`);
+  return drain as number;
+}

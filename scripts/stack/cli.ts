@@ -1,44 +1,28 @@
 import { down, readState, status, up } from './stack';
+import { parseStackArgs, USAGE } from './stack-args';
 import { stackConfig } from './stack-config';
 
-const USAGE = `usage: npm run stack:up -- [--replicas N]
-       npm run stack:down -- [--purge]
-       npm run stack:status`;
-
-function parseArgs(argv: string[]): { command: string; replicas?: number; purge: boolean } {
-  const [command, ...rest] = argv;
-  let replicas: number | undefined;
-  let purge = false;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (arg === '--replicas' || arg.startsWith('--replicas=')) {
-      const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : rest[++i];
-      if (!/^[1-9]\d*$/.test(raw ?? '')) throw new Error(`--replicas takes a positive integer, got ${JSON.stringify(raw ?? '')}`);
-      replicas = Number(raw);
-    } else if (arg === '--purge') {
-      purge = true;
-    } else {
-      throw new Error(`unknown option ${arg}\n${USAGE}`);
-    }
-  }
-  return { command, replicas, purge };
-}
-
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = parseStackArgs(process.argv.slice(2));
   const config = stackConfig();
   const log = (line: string) => console.log(`[stack] ${line}`);
   switch (args.command) {
     case 'up': {
       const previous = readState(config);
       const before = await status(config);
-      const replicas = args.replicas ?? previous?.replicas ?? 3;
-      const alreadyUp = before.length > 0 && before.every((s) => s.health === 'ready') && previous?.replicas === replicas;
-      if (alreadyUp) log(`already running with ${replicas} API replica(s); nothing to start`);
-      const state = await up(config, { replicas, log });
+      const shape = {
+        replicas: args.replicas ?? previous?.replicas ?? 3,
+        brokers: args.brokers ?? previous?.brokers ?? 1,
+        consumers: args.consumers ?? previous?.consumers ?? 1,
+      };
+      const sameShape = previous?.replicas === shape.replicas && previous.brokers === shape.brokers && previous.consumers === shape.consumers;
+      const alreadyUp = before.length > 0 && before.every((s) => s.health === 'ready') && sameShape;
+      if (alreadyUp) log(`already running with ${shape.replicas} API replica(s); nothing to start`);
+      const state = await up(config, { ...shape, log });
       printStatus(await status(config));
       const cpu = state.cgroups ? `${state.cpuLimitMillis}m CPU each (cgroup quota, from ${state.valuesFile})` : 'NO CPU limit';
       log(`ready: http://127.0.0.1:${config.nginxPort}/rate with ${state.replicas} API replica(s), ${cpu}`);
+      log(`Kafka: ${state.brokers} broker(s), ${state.consumers} consumer(s) in the group`);
       break;
     }
     case 'down':
@@ -57,8 +41,8 @@ async function main(): Promise<void> {
 }
 
 function printStatus(rows: { name: string; pid: number | null; port: number; health: string }[]): void {
-  console.log(`${'SERVICE'.padEnd(10)} ${'PID'.padEnd(8)} ${'PORT'.padEnd(6)} HEALTH`);
-  for (const r of rows) console.log(`${r.name.padEnd(10)} ${String(r.pid ?? '-').padEnd(8)} ${String(r.port).padEnd(6)} ${r.health}`);
+  console.log(`${'SERVICE'.padEnd(11)} ${'PID'.padEnd(8)} ${'PORT'.padEnd(6)} HEALTH`);
+  for (const r of rows) console.log(`${r.name.padEnd(11)} ${String(r.pid ?? '-').padEnd(8)} ${String(r.port).padEnd(6)} ${r.health}`);
 }
 
 main().catch((error: Error) => {
