@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
+import { Kafka, KafkaConfig, Producer } from 'kafkajs';
 import { RateConfig } from '@rate/config';
 import { JsonLogger, kafkaLogLevel } from '@rate/observability';
+import { PartitionAudit } from './partition-audit';
 import { applyRequestQueueIdleFix } from './request-queue-idle-fix';
 
 type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
@@ -58,13 +59,17 @@ export function createKafka(config: RateConfig, logger: JsonLogger, clientId: st
  * a subject's key lands on the same partition whichever client wrote it. kafkajs warns that bounded
  * retries may invalidate the idempotence guarantee: they do for a producer that keeps sending after
  * a failed request (its sequence numbers were rolled back), so give it to a ProducerLifecycle,
- * which retires a producer at its first failed send.
+ * which retires a producer at its first failed send. Its sends are audited (PartitionAudit): one
+ * that kafkajs resolved without producing every partition fails.
  */
 export function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const audit = new PartitionAudit();
+  return audit.guard(
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: audit.createPartitioner,
+    }),
+  );
 }
