@@ -180,7 +180,7 @@ export class ChaosStack {
   }
 
   kafka(): Kafka {
-    return new Kafka({ clientId: 'rate-chaos', brokers: brokerList(this.config, this.shape.brokers).split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+    return new Kafka({ clientId: 'rate-chaos', brokers: brokerList(this.config, this.shape.brokers).split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 }, connectionTimeout: 10_000, requestTimeout: 60_000 });
   }
 
   async withAdmin<T>(action: (admin: Admin) => Promise<T>): Promise<T> {

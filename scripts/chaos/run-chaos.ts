@@ -252,10 +252,12 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     notes.push(saturated);
     log(`  ${saturated}`);
   }
+  // A fault that was not injected proves nothing: the row fails ("not run"), whatever its counts.
+  let injectionError: string | undefined;
   try {
     await fault.inject(ctx);
   } catch (error) {
-    notes.push(`the fault's injection failed: ${(error as Error).message}`);
+    injectionError = `the fault's injection failed: ${(error as Error).message}`;
     log(`  fault injection failed: ${(error as Error).message}`);
   }
   const faultEnd = Date.now();
@@ -316,6 +318,7 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
     notes,
     examples: { lost: classified.lost.slice(0, 5), duplicated: classified.duplicated.slice(0, 5), writtenDespiteError: classified.writtenDespiteError.slice(0, 5) },
     failures: failuresByStatus(records),
+    ...(injectionError ? { error: injectionError } : {}),
   };
   await fault.restore?.(ctx);
   return { detail, records, missing: drained ? new Set<string>() : missing, window };
