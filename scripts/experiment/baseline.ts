@@ -33,7 +33,9 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
   const ports = baselinePorts(config);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
   const quota = createCpuQuota(config.id, BASELINE_REPLICA, cpuMillis);
-  const pid = (name: string) => join(dir, `${name}.pid`);
+  // Not <dir>/nginx.pid: nginx writes its own pid there (the rendered `pid` directive), over our
+  // process record, and the baseline's nginx could then not be stopped (one outlived its run here).
+  const pid = (name: string) => join(dir, `${name}.process.json`);
   const replica = startProcess({
     command: process.execPath,
     args: [join(ROOT, 'dist', 'scripts', 'bench', 'hello-fastify.js')],

@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { down } from '../../scripts/stack/stack';
 import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
+import { portOpen } from '../../scripts/stack/readiness';
+import { baselinePorts } from '../../scripts/experiment/baseline';
 
 /**
  * npm run experiment -- --quick, end to end on its own stack (own run dir and ports): every file
@@ -73,5 +75,8 @@ describe('npm run experiment -- --quick', () => {
       expect(summary.capacity_ratio_interval).toEqual([expect.any(Number), expect.any(Number)]);
     }
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
+    // The baseline's nginx and replica are stopped with the run (its nginx once outlived it).
+    const baseline = baselinePorts(stackConfig(ENV));
+    expect({ nginx: await portOpen(baseline.nginx), replica: await portOpen(baseline.replica) }).toEqual({ nginx: false, replica: false });
   }, 1_500_000);
 });
