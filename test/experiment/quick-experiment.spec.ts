@@ -10,14 +10,16 @@ import { baselinePorts } from '../../scripts/experiment/baseline';
  * npm run experiment -- --quick, end to end on its own stack (own run dir and ports): every file
  * of the report is produced and integrity is exact. No speed is asserted — the machine is shared.
  */
+// Below Linux's ephemeral range (32768–60999): the load generator's outgoing connections took
+// 38082 and 38083 from the 3-replica stack in two runs of this spec (EADDRINUSE).
 const ENV = {
   ...process.env,
   RATE_RUN_DIR: join(ROOT, '.run', 'test-experiment'),
-  RATE_NGINX_PORT: '38080',
-  RATE_API_BASE_PORT: '38081',
-  RATE_KAFKA_PORT: '49192',
-  RATE_REDIS_PORT: '46479',
-  RATE_CONSUMER_PORT: '39101',
+  RATE_NGINX_PORT: '21080',
+  RATE_API_BASE_PORT: '21081',
+  RATE_KAFKA_PORT: '21092',
+  RATE_REDIS_PORT: '21379',
+  RATE_CONSUMER_PORT: '21101',
 };
 
 describe('npm run experiment -- --quick', () => {
