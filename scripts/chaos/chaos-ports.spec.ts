@@ -19,7 +19,7 @@ describe('chaos stacks listen outside the ephemeral port range', () => {
     const taken = [
       listeningPorts(chaosConfig({}), SHAPE),
       listeningPorts(chaosConfig({ RATE_NGINX_PORT: '18080', RATE_API_BASE_PORT: '18081', RATE_KAFKA_PORT: '29092', RATE_REDIS_PORT: '26379', RATE_CONSUMER_PORT: '19101' }), SHAPE),
-      listeningPorts(chaosConfig({ RATE_NGINX_PORT: '28080', RATE_API_BASE_PORT: '28081', RATE_KAFKA_PORT: '39092', RATE_REDIS_PORT: '36379', RATE_CONSUMER_PORT: '29101' }), SHAPE),
+      listeningPorts(chaosConfig({ RATE_NGINX_PORT: '28080', RATE_API_BASE_PORT: '28081', RATE_KAFKA_PORT: '27092', RATE_REDIS_PORT: '27379', RATE_CONSUMER_PORT: '29101' }), SHAPE),
     ].flat();
     const chaos = listeningPorts(chaosConfig(CHAOS_STACK_ENV), SHAPE);
     const test = listeningPorts(chaosConfig(CHAOS_TEST_STACK_ENV), SHAPE);

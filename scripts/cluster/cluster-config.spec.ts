@@ -3,7 +3,7 @@ import { clusterConfig, DEFAULT_PORTS } from './cluster-config';
 describe('clusterConfig', () => {
   it('defaults to ports that none of the local or test stacks use', () => {
     const stackPorts = [8080, ...Array.from({ length: 9 }, (_, i) => 8081 + i), 19092, 19093, 19094, 19095, 19096, 19097, 16379];
-    const testStackPorts = [18080, 21080, 28080, 21092, 29092, 39092, 21379, 26379, 36379, 19101, 21101, 29101];
+    const testStackPorts = [18080, 21080, 28080, 21092, 29092, 27092, 21379, 26379, 27379, 19101, 21101, 29101];
     const consumerPorts = Array.from({ length: 9 }, (_, i) => 9101 + i);
     const taken = new Set([...stackPorts, ...testStackPorts, ...consumerPorts]);
     for (const port of Object.values(DEFAULT_PORTS)) expect(taken.has(port)).toBe(false);

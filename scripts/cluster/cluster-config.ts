@@ -4,7 +4,7 @@ import { readVersions, ROOT } from '../stack/stack-config';
 /**
  * Where the offline control plane lives and listens. Every port is overridable so a test cluster
  * runs beside a user's, and none of the defaults touches the local stack (8080-8089, 19092-19097,
- * 16379, 9101-9109) or the test stacks (18080/21080/28080, 21092/29092/39092, 21379/26379/36379,
+ * 16379, 9101-9109) or the test stacks (18080/21080/28080, 21092/29092/27092, 21379/26379/27379,
  * 19101/29101).
  */
 export interface ClusterConfig {

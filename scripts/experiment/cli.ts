@@ -18,7 +18,7 @@ import { vegetaDriver } from './vegeta';
 
 const USAGE = `usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--no-baseline] [--target local|k8s] [--base-url http://localhost]
        npm run experiment -- --render reports/<timestamp>   (rebuild the report from runs.json and meta.json)
-       npm run experiment -- --profile [--values FILE]      (CPU profiles of an idle API replica and one at 100 rps)
+       npm run experiment -- --profile [--values FILE] [--rate 100] [--seconds 30] [--no-cpu-prof]   (CPU of an idle API replica and one under load, with profiles)
        npm run experiment -- --study reports/<a> reports/<b> ...   (the CPU-limit study: ratio against quota)`;
 
 function parseArgs(argv: string[]) {

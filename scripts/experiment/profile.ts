@@ -9,28 +9,32 @@ import { upPatiently } from './replica-run';
 import { cpuPerRequestMs } from './summary';
 import { vegetaDriver, writeTargets } from './vegeta';
 
-/** A stack of its own (run dir and ports), so profiling never touches a stack the user runs. */
+/**
+ * A stack of its own (run dir and ports below the ephemeral range), so profiling never touches a
+ * stack the user runs.
+ */
 const PROFILE_ENV = {
   RATE_RUN_DIR: join(ROOT, '.run', 'profile'),
-  RATE_NGINX_PORT: '58080',
-  RATE_API_BASE_PORT: '58081',
-  RATE_KAFKA_PORT: '59092',
-  RATE_REDIS_PORT: '56379',
-  RATE_CONSUMER_PORT: '59101',
+  RATE_NGINX_PORT: '23080',
+  RATE_API_BASE_PORT: '23081',
+  RATE_KAFKA_PORT: '23092',
+  RATE_REDIS_PORT: '23379',
+  RATE_CONSUMER_PORT: '23101',
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function parse(argv: string[]) {
-  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30 };
+  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30, cpuProf: true };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? '';
     if (flag === '--values') options.values = resolve(value());
     else if (flag === '--rate') options.rate = Number(value());
     else if (flag === '--seconds') options.seconds = Number(value());
-    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N)`);
+    else if (flag === '--no-cpu-prof') options.cpuProf = false;
+    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N, --no-cpu-prof)`);
   }
   if (!(options.rate > 0) || !(options.seconds > 0)) throw new Error('--rate and --seconds take positive numbers');
   return options;
@@ -59,7 +63,8 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   let apiPid = 0;
   let consumerPid = 0;
   try {
-    await upPatiently(config, { replicas: 1, appEnv: { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` }, log: (l) => log(l) });
+    const appEnv: Record<string, string> = options.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` } : {};
+    await upPatiently(config, { replicas: 1, appEnv, log: (l) => log(l) });
     const roots = new Map<string, number>();
     for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
       const record = runningRecord(config, name);
@@ -103,11 +108,13 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
     `CPU (% of one core) at ${options.rate} rps: ${Object.entries(cpu.load).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `CPU per request above idle: ${Object.entries(perRequest).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`,
     '',
-    'The profiles run under `node --cpu-prof` (the sampling itself costs some CPU); the figures above are from /proc, profiler included.',
+    options.cpuProf
+      ? 'The profiles run under `node --cpu-prof` (the sampling itself costs some CPU); the figures above are from /proc, profiler included (`--no-cpu-prof` measures without it).'
+      : 'Measured without the profiler (`--no-cpu-prof`).',
     '',
   ];
   const result: Record<string, unknown> = { rate: options.rate, seconds: options.seconds, cpu, cpuPerRequestMs: perRequest };
-  for (const [name, pid] of [['api-1', apiPid], ['consumer', consumerPid]] as const) {
+  for (const [name, pid] of options.cpuProf ? ([['api-1', apiPid], ['consumer', consumerPid]] as const) : []) {
     const p = profileOf(pid);
     if (!p) {
       lines.push(`No profile found for ${name} (pid ${pid}).`, '');

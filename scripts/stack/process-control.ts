@@ -65,8 +65,11 @@ export function startProcess(options: StartOptions): ProcessRecord {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** SIGTERM the process group, SIGKILL after the timeout; forget the record. Returns how it ended. */
-export async function stopProcess(pidFile: string, timeoutMs: number): Promise<'stopped' | 'killed' | 'not running'> {
+/**
+ * SIGTERM the process group, SIGKILL after the timeout — or as soon as `hopeless` says a clean
+ * stop cannot finish any more; forget the record. Returns how it ended.
+ */
+export async function stopProcess(pidFile: string, timeoutMs: number, hopeless: () => boolean = () => false): Promise<'stopped' | 'killed' | 'not running'> {
   const record = readRecord(pidFile);
   if (!isRunning(record)) {
     rmSync(pidFile, { force: true });
@@ -74,11 +77,12 @@ export async function stopProcess(pidFile: string, timeoutMs: number): Promise<'
   }
   signal(record.pid, 'SIGTERM');
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
     if (!isRunning(record)) {
       rmSync(pidFile, { force: true });
       return 'stopped';
     }
+    if (Date.now() >= deadline || hopeless()) break;
     await sleep(100);
   }
   signal(record.pid, 'SIGKILL');

@@ -1,4 +1,10 @@
-import { healAction, instanceIndex, validateShape } from './stack';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startProcess } from './process-control';
+import { StackConfig } from './stack-config';
+import { down, healAction, instanceIndex, validateShape } from './stack';
+
 
 describe('stack supervision', () => {
   it('starts what is not running, restarts what says it is not live, leaves the rest', () => {
@@ -24,5 +30,25 @@ describe('stack supervision', () => {
     [{ replicas: 3, brokers: 3, consumers: 7 }, '--consumers must be an integer from 1 to 6, got 7'],
   ])('rejects %p', (shape, message) => {
     expect(() => validateShape(shape)).toThrow(message);
+  });
+
+  describe('down, on a 3-broker cluster', () => {
+    let runDir: string;
+    beforeEach(() => (runDir = mkdtempSync(join(tmpdir(), 'rate-stack-down-'))));
+    afterEach(() => rmSync(runDir, { recursive: true, force: true }));
+
+    // Real processes standing in for brokers: two stop on SIGTERM; the third, like the last broker
+    // of a combined KRaft quorum whose peers are gone, never finishes its controlled shutdown.
+    it('stops the brokers together and kills the last one standing after a short grace, saying why', async () => {
+      const config = { runDir, id: `unit-${process.pid}` } as StackConfig;
+      const start = (name: string, script: string) =>
+        startProcess({ command: '/bin/sh', args: ['-c', script], env: process.env, cwd: runDir, logFile: join(runDir, 'logs', `${name}.log`), pidFile: join(runDir, 'pids', `${name}.pid`) });
+      start('kafka', 'exec sleep 300');
+      start('kafka-2', 'exec sleep 300');
+      start('kafka-3', "trap '' TERM; while :; do sleep 0.1; done");
+      const lines: string[] = [];
+      await down(config, false, (line) => lines.push(line));
+      expect(lines.sort()).toEqual(['kafka-2: stopped', 'kafka-3: killed (the last broker: no controller quorum left for its controlled shutdown)', 'kafka: stopped']);
+    }, 60_000);
   });
 });

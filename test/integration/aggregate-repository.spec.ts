@@ -66,6 +66,17 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     expect(await repository.apply({ ...ahead, allowGap: true })).toEqual({ kind: 'applied', storedOffset: '11', applied: 2, duplicates: 0 });
   });
 
+  it('does not skip a batch wholly behind the stored offset as applied: it reports where Redis stands', async () => {
+    // kafkajs answers OFFSET_OUT_OF_RANGE by reading from the log start: on a recreated, shorter
+    // log a running consumer gets offsets Redis already passed — ratings never applied.
+    const s = uniqueSubject('lua');
+    await repository.apply(batch(ratings(s, 0, [1, 1, 1, 1, 1, 1])));
+    const behind = batch(ratings(s, 0, [9, 9], 'log-b'));
+    expect(await repository.apply(behind)).toEqual({ kind: 'behind', storedOffset: '5' });
+    expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('6');
+    expect(await redis.get(offsetKey(partition))).toBe('5');
+  });
+
   it('treats a partition Redis never saw as starting before offset 0', async () => {
     const s = uniqueSubject('lua');
     expect((await repository.positions([partition])).get(partition)).toEqual({ offset: -1n, mark: null });

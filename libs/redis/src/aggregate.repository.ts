@@ -26,7 +26,8 @@ export interface PartitionBatch {
 export type ApplyResult =
   | { kind: 'applied'; storedOffset: string; applied: number; duplicates: number }
   | { kind: 'gap'; storedOffset: string }
-  | { kind: 'reset'; storedOffset: string };
+  | { kind: 'reset'; storedOffset: string }
+  | { kind: 'behind'; storedOffset: string };
 
 /** Where Redis says a partition stands: -1 when nothing of it was applied. */
 export interface StoredPosition {
@@ -83,6 +84,7 @@ export class AggregateRepository {
     const storedOffset = String(stored);
     if (status === 0) return { kind: 'gap', storedOffset };
     if (status === 2) return { kind: 'reset', storedOffset };
+    if (status === 3) return { kind: 'behind', storedOffset };
     return { kind: 'applied', storedOffset, applied, duplicates };
   }
 

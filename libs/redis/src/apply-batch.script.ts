@@ -10,13 +10,17 @@
  *
  * Returns {status, storedOffset, applied, duplicates}:
  * - status 1: applied. Records at or below the stored offset are skipped (a batch redelivered
- *   after a crash between this script and the Kafka commit is never counted twice), and an event
+ *   after a crash between this script and the Kafka commit is never counted twice; it holds the
+ *   stored offset, since the consumer resumes there), and an event
  *   whose id key exists is a duplicate (applied once within the window, SET NX EX).
  * - status 0: gap. The batch starts past storedOffset + 1 (Redis lost writes the Kafka commit
  *   already covers); nothing touched, the consumer seeks back.
  * - status 2: reset. The batch holds the stored offset but another record than the one applied
  *   there: the log was deleted and recreated (or lost). The offset and mark are dropped (the
  *   aggregates are kept), so the new log is counted from its start; the consumer seeks there.
+ * - status 3: behind. The batch ends before the stored offset; nothing touched. The consumer is
+ *   not reading where Redis stands (kafkajs moved it to the log start after OFFSET_OUT_OF_RANGE:
+ *   a new, shorter log): skipping such a batch as applied would drop ratings never counted.
  *
  * Offsets stay strings where they are stored: Lua numbers print as 1e+14 from 10^14 on.
  */
@@ -41,7 +45,10 @@ end
 if first > stored + 1 and ARGV[3] ~= '1' then
   return {0, stored, 0, 0}
 end
-if last <= stored then
+if last < stored then
+  return {3, stored, 0, 0}
+end
+if last == stored then
   return {1, stored, 0, 0}
 end
 local window = ARGV[4]

@@ -141,6 +141,32 @@ describe('AggregationService', () => {
     });
   });
 
+  describe('a batch wholly behind what Redis holds', () => {
+    it('from a new log that ends before the stored offset: reset, counted, read again from the new log start', async () => {
+      logs.set(3, bounds(0, 12));
+      aggregates.positions.set(3, { offset: 40n, mark: 'old' });
+      aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
+      expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'seek', offset: '0' });
+      expect(aggregates.resets).toEqual([[3, 40n]]);
+      expect(await metric(metrics, 'rate_consumer_log_resets_total', { partition: '3' })).toBe(1);
+    });
+
+    it('from a log that reaches past the stored offset: seek there, where the mark tells old log from new', async () => {
+      logs.set(3, bounds(0, 60));
+      aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
+      expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'seek', offset: '40' });
+      expect(aggregates.resets).toEqual([]);
+      expect(await metric(metrics, 'rate_consumer_log_resets_total')).toBe(0);
+    });
+
+    it('fails (the batch is retried) when the position moved while being reset', async () => {
+      logs.set(3, bounds(0, 12));
+      aggregates.resetSucceeds = false;
+      aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
+      await expect(service.apply(batch([rating('a', 1)]))).rejects.toThrow('partition 3 moved while being reset');
+    });
+  });
+
   describe('an assignment', () => {
     it('resumes each partition where Redis stands: the stored offset, or the log start', async () => {
       aggregates.positions.set(0, { offset: 7n, mark: 'm' });

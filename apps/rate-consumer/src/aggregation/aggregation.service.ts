@@ -63,6 +63,7 @@ export class AggregationService {
       this.logReset(batch.partition, BigInt(result.storedOffset), log, 'the log holds another record at the stored offset');
       return this.seek('reset', log.low);
     }
+    if (result.kind === 'behind') return this.catchUp(batch, BigInt(result.storedOffset));
     if (result.kind === 'gap') {
       const plan = planGap(BigInt(result.storedOffset), await this.logOffsets.partition(batch.topic, batch.partition));
       if (plan.kind === 'seek') return this.seek('gap', plan.offset);
@@ -94,6 +95,18 @@ export class AggregationService {
     }
   }
 
+  /**
+   * A batch wholly behind Redis: a log that ends at or before the stored offset is a new log
+   * (reset it, read it from its start); otherwise seek to the stored offset, whose record's mark
+   * tells the old log (resume) from a new, longer one (reset).
+   */
+  private async catchUp(batch: PartitionRecords, stored: bigint): Promise<BatchOutcome> {
+    const log = await this.logOffsets.partition(batch.topic, batch.partition);
+    const plan = planAssignment(stored, log);
+    if (plan.kind === 'reset') await this.resetPosition(batch.partition, stored, log);
+    return this.seek(plan.kind === 'reset' ? 'reset' : 'behind', plan.offset);
+  }
+
   /** Where each newly assigned partition resumes: Redis' stored offset, or a new log's start. */
   async resumePositions({ topic, partitions }: PartitionsAssigned): Promise<PartitionSeek[]> {
     const [positions, logs] = await Promise.all([this.aggregates.positions(partitions), this.logOffsets.of(topic)]);
@@ -103,11 +116,7 @@ export class AggregationService {
       const log = logs.get(partition);
       if (!log) throw new Error(`Kafka knows no partition ${partition} of ${topic}`);
       const plan = planAssignment(stored, log);
-      if (plan.kind === 'reset') {
-        // Compare-and-reset: a position that moved meanwhile means this plan is stale.
-        if (!(await this.aggregates.resetPosition(partition, stored))) throw new Error(`partition ${partition} moved while being reset`);
-        this.logReset(partition, stored, log, 'the log ends before the stored offset');
-      }
+      if (plan.kind === 'reset') await this.resetPosition(partition, stored, log);
       this.metrics.seeks.inc({ cause: 'assignment' });
       seeks.push({ partition, offset: String(plan.offset) });
     }
@@ -127,7 +136,13 @@ export class AggregationService {
     return Number(total);
   }
 
-  private seek(cause: 'gap' | 'reset', offset: bigint): BatchOutcome {
+  /** Compare-and-reset: a position that moved meanwhile means this plan is stale. */
+  private async resetPosition(partition: number, stored: bigint, log: LogBounds): Promise<void> {
+    if (!(await this.aggregates.resetPosition(partition, stored))) throw new Error(`partition ${partition} moved while being reset`);
+    this.logReset(partition, stored, log, 'the log ends before the stored offset');
+  }
+
+  private seek(cause: 'gap' | 'reset' | 'behind', offset: bigint): BatchOutcome {
     this.metrics.seeks.inc({ cause });
     return { kind: 'seek', offset: String(offset) };
   }

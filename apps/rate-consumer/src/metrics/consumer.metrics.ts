@@ -41,7 +41,7 @@ export class ConsumerMetrics {
   });
   readonly seeks = new Counter({
     name: 'rate_consumer_seeks_total',
-    help: 'Times a partition was sought to where Redis stands: on assignment, or when Redis was behind a batch',
+    help: 'Times a partition was sought to where Redis stands: on assignment (cause assignment), Redis behind a batch (gap), a batch behind Redis (behind), a new log (reset)',
     labelNames: ['cause'],
     registers: [this.registry],
   });
