@@ -63,8 +63,8 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   let apiPid = 0;
   let consumerPid = 0;
   try {
-    const appEnv: Record<string, string> = options.cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}` } : {};
-    await upPatiently(config, { replicas: 1, appEnv, log: (l) => log(l) });
+    const nodeFlags = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+    await upPatiently(config, { replicas: 1, nodeFlags, log: (l) => log(l) });
     const roots = new Map<string, number>();
     for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
       const record = runningRecord(config, name);

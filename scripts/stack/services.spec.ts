@@ -78,4 +78,14 @@ describe('stack services', () => {
     ]);
     expect(specs[1].liveUrl).toBe('http://127.0.0.1:9102/health/live');
   });
+
+  it('passes node flags (NODE_OPTIONS refuses --cpu-prof) before the entry point of both apps', () => {
+    const flags = ['--cpu-prof', '--cpu-prof-dir=/tmp/p'];
+    for (const spec of [apiService(config, 1, {}, 1, flags), consumerService(config, {}, 1, 1, flags)]) {
+      const { command, args } = spec.launch();
+      expect(command).toBe(process.execPath);
+      expect(args).toEqual([...flags, expect.stringMatching(/dist\/apps\/rate-(api|consumer)\/src\/main\.js$/)]);
+    }
+    expect(apiService(config, 1, {}).launch().args).toHaveLength(1);
+  });
 });

@@ -243,7 +243,7 @@ export function appMain(app: 'rate-api' | 'rate-consumer'): string {
   return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 }
 
-function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'rate-consumer', port: number, brokers: number, env: NodeJS.ProcessEnv): ServiceSpec {
+function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'rate-consumer', port: number, brokers: number, env: NodeJS.ProcessEnv, nodeFlags: string[]): ServiceSpec {
   const healthUrl = `http://127.0.0.1:${port}/health/ready`;
   return {
     name,
@@ -252,23 +252,23 @@ function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'ra
     liveUrl: `http://127.0.0.1:${port}/health/live`,
     readyTimeoutMs: 60_000,
     stopTimeoutMs: 20_000,
-    launch: () => ({ command: process.execPath, args: [appMain(app)], env: appEnv(config, brokers, env) }),
+    launch: () => ({ command: process.execPath, args: [...nodeFlags, appMain(app)], env: appEnv(config, brokers, env) }),
     ready: async () => (await httpStatus(healthUrl)) === 200,
   };
 }
 
 /** Consumer i (1-based) of the group, health on consumerPort + i - 1. */
-export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv, index = 1, brokers = 1): ServiceSpec {
+export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv, index = 1, brokers = 1, nodeFlags: string[] = []): ServiceSpec {
   const port = config.consumerPort + index - 1;
   const env = { ...extraEnv, HEALTH_PORT: String(port), REPLICA_NAME: `consumer-${index}` };
-  return nodeAppService(config, consumerName(index), 'rate-consumer', port, brokers, env);
+  return nodeAppService(config, consumerName(index), 'rate-consumer', port, brokers, env, nodeFlags);
 }
 
-export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv, brokers = 1): ServiceSpec {
+export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv, brokers = 1, nodeFlags: string[] = []): ServiceSpec {
   const port = config.apiBasePort + index - 1;
   // nginx (on loopback) replaces X-Forwarded-For with the client's address: trust it for the rate limit's key.
   const env = { TRUST_PROXY: '127.0.0.1', ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` };
-  return nodeAppService(config, `api-${index}`, 'rate-api', port, brokers, env);
+  return nodeAppService(config, `api-${index}`, 'rate-api', port, brokers, env, nodeFlags);
 }
 
 export function nginxService(config: StackConfig): ServiceSpec {

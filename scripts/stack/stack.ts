@@ -27,6 +27,8 @@ export interface UpOptions {
   consumers?: number;
   /** Extra environment for the API and consumer processes (names from the config schema). */
   appEnv?: NodeJS.ProcessEnv;
+  /** Node flags for the API and consumer processes (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeFlags?: string[];
   log?: (line: string) => void;
 }
 
@@ -155,12 +157,12 @@ export async function stopService(config: StackConfig, name: string, timeoutMs =
   return stopProcess(pidFile(config, name), timeoutMs, hopeless);
 }
 
-export function serviceSpecs(config: StackConfig, shape: StackShape, appEnv: NodeJS.ProcessEnv = {}) {
+export function serviceSpecs(config: StackConfig, shape: StackShape, appEnv: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []) {
   return {
     brokers: Array.from({ length: shape.brokers }, (_, i) => kafkaService(config, i + 1, shape.brokers)),
     redis: redisService(config),
-    consumers: Array.from({ length: shape.consumers }, (_, i) => consumerService(config, appEnv, i + 1, shape.brokers)),
-    apis: Array.from({ length: shape.replicas }, (_, i) => apiService(config, i + 1, appEnv, shape.brokers)),
+    consumers: Array.from({ length: shape.consumers }, (_, i) => consumerService(config, appEnv, i + 1, shape.brokers, nodeFlags)),
+    apis: Array.from({ length: shape.replicas }, (_, i) => apiService(config, i + 1, appEnv, shape.brokers, nodeFlags)),
     nginx: nginxService(config),
   };
 }
@@ -226,7 +228,7 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
   validateShape(shape);
   mkdirSync(config.runDir, { recursive: true });
   checkBrokerCount(config, shape.brokers);
-  const specs = serviceSpecs(config, shape, options.appEnv);
+  const specs = serviceSpecs(config, shape, options.appEnv, options.nodeFlags);
   const cpuLimitMillis = apiCpuLimitMillis(config.valuesFile);
   const state: StackState = { ...shape, cpuLimitMillis, cgroups: true, cgroupProblem: null, valuesFile: config.valuesFile };
   // Recorded before anything starts, so a failed start is still stopped and purged as what it is.

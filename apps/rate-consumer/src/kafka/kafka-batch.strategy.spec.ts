@@ -172,6 +172,30 @@ describe('KafkaBatchStrategy', () => {
       expect(payload.resolveOffset).not.toHaveBeenCalled();
     });
 
+    it('lingers 20 ms after a small batch (the next one carries what arrived meanwhile), not after a large one', async () => {
+      jest.useFakeTimers();
+      let done = false;
+      const small = current().eachBatch!(batchPayload()).then(() => (done = true));
+      await jest.advanceTimersByTimeAsync(19);
+      expect(done).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await small;
+      expect(done).toBe(true);
+
+      const messages = Array.from({ length: 64 }, (_, i) => ({ offset: String(i), timestamp: '1000', key: null, value: Buffer.from('x') }));
+      let largeDone = false;
+      const large = batchPayload({ batch: { ...batchPayload().batch, messages, firstOffset: () => '0', lastOffset: () => '63' } });
+      void current().eachBatch!(large).then(() => (largeDone = true));
+      await jest.advanceTimersByTimeAsync(0);
+      expect(largeDone).toBe(true);
+    });
+
+    it('asks Kafka for any record at once, waits at most 1 s on an empty fetch, and applies partitions side by side', () => {
+      const kafka = (strategy as unknown as { options: { kafka: { consumer: jest.Mock } } }).options.kafka;
+      expect(kafka.consumer.mock.calls[0][0]).toMatchObject({ minBytes: 1, maxWaitTimeInMs: 1000 });
+      expect(current().run.mock.calls[0][0]).toMatchObject({ partitionsConsumedConcurrently: 6, eachBatchAutoResolve: false });
+    });
+
     it('counts a handled batch as progress for liveness', async () => {
       state.lastProgressAt = 0;
       await current().eachBatch!(batchPayload());

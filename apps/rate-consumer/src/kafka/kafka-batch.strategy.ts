@@ -18,7 +18,20 @@ export interface KafkaBatchOptions {
 
 const RETRY_DELAY_MS = 500;
 const SUBSCRIBE_ATTEMPTS = 60;
-const FETCH_WAIT_MS = 20;
+/**
+ * The broker answers a fetch as soon as one record is there (minBytes 1), so this wait only bounds
+ * an empty fetch: an idle member asks once a second, not fifty times (its CPU and the broker's).
+ */
+const FETCH_WAIT_MS = 1000;
+/**
+ * After a small batch the partition's worker lingers before the next fetch, so that under load
+ * the next batch carries what arrived meanwhile: a fetch, a Lua call and a commit per rating would
+ * cost the consumer and the broker more than the ratings. Freshness pays up to this linger.
+ */
+const LINGER_MS = 20;
+const LINGER_BELOW_RECORDS = 64;
+/** Batches of different partitions are applied side by side (their Redis keys never overlap), so lingers overlap too. */
+const PARTITIONS_CONCURRENTLY = 6;
 /** Redis holds the applied offsets; Kafka's commit only feeds lag monitoring, so once a second is enough. */
 const COMMIT_INTERVAL_MS = 1000;
 /** Backoff of this strategy's own restarts after a crash kafkajs does not restart from. */
@@ -67,9 +80,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       sessionTimeout: 10_000,
       rebalanceTimeout: 15_000,
       heartbeatInterval: 1_000,
-      // Let a fetch wait briefly for more records: at moderate rates a fetch per record would
-      // cost a Kafka request, a Lua call and a commit per rating. Freshness pays up to this wait.
-      minBytes: 64 * 1024,
+      minBytes: 1,
       maxWaitTimeInMs: FETCH_WAIT_MS,
     });
     this.consumer = consumer;
@@ -111,6 +122,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       autoCommit: true,
       autoCommitInterval: COMMIT_INTERVAL_MS,
       eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: PARTITIONS_CONCURRENTLY,
       eachBatch: (payload) => this.handleBatch(payload),
     });
   }
@@ -210,6 +222,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       resolveOffset(records.lastOffset);
       await commitOffsetsIfNecessary();
       await heartbeat();
+      if (records.records.length < LINGER_BELOW_RECORDS && !this.options.state.stopping) await sleep(LINGER_MS);
       return;
     }
   }
