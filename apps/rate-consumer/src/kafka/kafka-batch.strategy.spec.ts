@@ -196,6 +196,13 @@ describe('KafkaBatchStrategy', () => {
       expect(current().run.mock.calls[0][0]).toMatchObject({ partitionsConsumedConcurrently: 6, eachBatchAutoResolve: false });
     });
 
+    it('looks its handlers up once, not per batch (Nest parses the pattern at every lookup)', async () => {
+      const lookup = jest.spyOn(strategy, 'getHandlerByPattern');
+      for (let i = 0; i < 3; i++) await current().eachBatch!(batchPayload({ batch: { ...batchPayload().batch, messages: Array.from({ length: 64 }, (_, o) => ({ offset: String(o), timestamp: '1', key: null, value: Buffer.from('x') })) } }));
+      expect(applyBatch).toHaveBeenCalledTimes(3);
+      expect(lookup).not.toHaveBeenCalled();
+    });
+
     it('counts a handled batch as progress for liveness', async () => {
       state.lastProgressAt = 0;
       await current().eachBatch!(batchPayload());

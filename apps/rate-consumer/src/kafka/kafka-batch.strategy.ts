@@ -1,4 +1,4 @@
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
@@ -56,15 +56,20 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
   private generation = 0;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
+  /** Looked up once: Nest's lookup JSON.parses the pattern and throws on a plain string, per call. */
+  private handlers: { batch: MessageHandler; assigned: MessageHandler } | null = null;
 
   constructor(private readonly options: KafkaBatchOptions) {
     super();
   }
 
   async listen(callback: () => void): Promise<void> {
-    for (const pattern of [RATE_BATCH_PATTERN, PARTITIONS_ASSIGNED_PATTERN]) {
-      if (!this.getHandlerByPattern(pattern)) throw new Error(`no handler for ${pattern}`);
-    }
+    const [batch, assigned] = [RATE_BATCH_PATTERN, PARTITIONS_ASSIGNED_PATTERN].map((pattern) => {
+      const handler = this.getHandlerByPattern(pattern);
+      if (!handler) throw new Error(`no handler for ${pattern}`);
+      return handler;
+    });
+    this.handlers = { batch, assigned };
     await this.start();
     callback();
   }
@@ -166,7 +171,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
   }
 
   private async resumeFromRedis(consumer: Consumer, generation: number, assigned: PartitionsAssigned): Promise<void> {
-    const handler = this.getHandlerByPattern(PARTITIONS_ASSIGNED_PATTERN)!;
+    const handler = this.handlers!.assigned;
     while (generation === this.generation && !this.options.state.stopping) {
       try {
         const seeks = await lastValueFrom(this.transformToObservable<PartitionSeek[]>(await handler(assigned)));
@@ -184,7 +189,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
 
   private async handleBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
-    const handler = this.getHandlerByPattern(RATE_BATCH_PATTERN)!;
+    const handler = this.handlers!.batch;
     const records: PartitionRecords = {
       topic: batch.topic,
       partition: batch.partition,
