@@ -50,6 +50,17 @@ module.exports = {
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
     },
     {
+      // The chart on a real node (containerd, kubelet, kube-proxy, CoreDNS) that
+      // test/real/global-setup.ts starts, where the machine can run one (root, cgroups, br_netfilter).
+      displayName: 'real',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      testMatch: ['<rootDir>/test/real/**/*.spec.ts'],
+      globalSetup: '<rootDir>/test/real/global-setup.ts',
+      globalTeardown: '<rootDir>/test/real/global-teardown.ts',
+    },
+    {
       // The app images from the Dockerfile, run under docker with the chart's pod settings.
       displayName: 'images',
       testEnvironment: 'node',

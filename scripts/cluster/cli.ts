@@ -1,18 +1,21 @@
 import { clusterConfig } from './cluster-config';
 import { down, status, up } from './control-plane';
+import { prepareRealNode, REAL_NODE } from './real-node';
 
-const USAGE = `usage: npm run cluster:up
+const USAGE = `usage: npm run cluster:up -- [--real]
        npm run cluster:down -- [--purge]
        npm run cluster:status`;
 
-function parseArgs(argv: string[]): { command: string; purge: boolean } {
+function parseArgs(argv: string[]): { command: string; purge: boolean; real: boolean } {
   const [command, ...rest] = argv;
   let purge = false;
+  let real = false;
   for (const arg of rest) {
     if (arg === '--purge' && command === 'down') purge = true;
+    else if (arg === '--real' && command === 'up') real = true;
     else throw new Error(`unknown option ${arg}\n${USAGE}`);
   }
-  return { command, purge };
+  return { command, purge, real };
 }
 
 async function main(): Promise<void> {
@@ -22,7 +25,9 @@ async function main(): Promise<void> {
   switch (args.command) {
     case 'up': {
       const started = Date.now();
-      await up(config, { log });
+      if (args.real) prepareRealNode();
+      // A real node replaces the fake ones: the chart's pods must land where containers run.
+      await up(args.real ? { ...config, nodes: 0 } : config, { log, extraComponents: args.real ? REAL_NODE : [] });
       printStatus(await status(config));
       log(`up in ${((Date.now() - started) / 1000).toFixed(1)} s; export KUBECONFIG=${config.runDir}/kubeconfig`);
       break;

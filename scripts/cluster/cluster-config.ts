@@ -20,6 +20,12 @@ export interface ClusterConfig {
   controllerManagerPort: number;
   schedulerPort: number;
   kwokPort: number;
+  /** A real node's (cluster:up --real) kubelet API, on the node address (real-node.ts NODE_IP). */
+  kubeletPort: number;
+  kubeletHealthzPort: number;
+  kubeProxyHealthzPort: number;
+  kubeProxyMetricsPort: number;
+  corednsHealthPort: number;
   /** Fake (kwok) nodes, each in its own zone so topology spreading has something to spread over. */
   nodes: number;
 }
@@ -31,6 +37,11 @@ export const DEFAULT_PORTS = {
   controllerManagerPort: 16444,
   schedulerPort: 16445,
   kwokPort: 16446,
+  kubeletPort: 16447,
+  kubeletHealthzPort: 16448,
+  kubeProxyHealthzPort: 16449,
+  kubeProxyMetricsPort: 16450,
+  corednsHealthPort: 16451,
 } as const;
 
 const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
@@ -40,6 +51,11 @@ const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
   controllerManagerPort: 'RATE_CLUSTER_CONTROLLER_MANAGER_PORT',
   schedulerPort: 'RATE_CLUSTER_SCHEDULER_PORT',
   kwokPort: 'RATE_CLUSTER_KWOK_PORT',
+  kubeletPort: 'RATE_CLUSTER_KUBELET_PORT',
+  kubeletHealthzPort: 'RATE_CLUSTER_KUBELET_HEALTHZ_PORT',
+  kubeProxyHealthzPort: 'RATE_CLUSTER_KUBE_PROXY_HEALTHZ_PORT',
+  kubeProxyMetricsPort: 'RATE_CLUSTER_KUBE_PROXY_METRICS_PORT',
+  corednsHealthPort: 'RATE_CLUSTER_COREDNS_HEALTH_PORT',
 };
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {

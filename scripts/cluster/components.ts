@@ -20,6 +20,10 @@ export interface ComponentSpec {
   port: number | null;
   ready: () => Promise<boolean>;
   startTimeoutMs: number;
+  /** Run before the process starts (not when it is already running): its files, its network. */
+  prepare?: () => Promise<void>;
+  /** Run once it is ready, at every cluster:up (idempotent): e.g. loading images into containerd. */
+  afterReady?: (log: (line: string) => void) => Promise<void>;
 }
 
 /** Context handed to component factories, the built-in ones and extra ones alike. */
@@ -78,11 +82,16 @@ export function kubeApiserver({ config, pki, admin }: ComponentContext): Compone
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
       '--authorization-mode=Node,RBAC',
+      // How it authenticates to a real node's kubelet (logs, exec, port-forward).
+      `--kubelet-client-certificate=${pki.clientCert('apiserver-kubelet-client')}`,
+      `--kubelet-client-key=${pki.clientKey('apiserver-kubelet-client')}`,
+      '--kubelet-preferred-address-types=InternalIP',
       // As kubeadm and kind do: privileged pods are PodSecurity's to refuse, per namespace. Without
       // this flag validation refuses them everywhere ("disallowed by cluster policy"), so a
       // restricted namespace would prove nothing about privileged containers.
       '--allow-privileged=true',
-      // No kube-proxy or real endpoints for the kubernetes Service: nothing to reconcile.
+      // The API server listens on loopback only, which no pod can reach: the kubernetes Service
+      // gets no endpoints (pods of this chart never call the API).
       '--endpoint-reconciler-type=none',
       '--profiling=false',
       '--v=0',
@@ -197,5 +206,7 @@ export function volumeProvisioner({ config, pki, server }: ComponentContext): Co
   };
 }
 
-/** The control plane in start order. Extra (node) components follow these. */
+/** The control plane in start order (kwok only with fake nodes). Extra (node) components follow these. */
 export const CONTROL_PLANE = [etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, volumeProvisioner];
+
+export const controlPlane = (config: ClusterConfig) => CONTROL_PLANE.filter((factory) => factory !== kwok || config.nodes > 0);

@@ -5,9 +5,10 @@ import { promisify } from 'node:util';
 import { isRunning, readRecord, removeIfExists, startProcess, stopProcess } from '../stack/process-control';
 import { waitFor } from '../stack/readiness';
 import { ClusterConfig, clusterPaths } from './cluster-config';
-import { ComponentContext, ComponentSpec, CONTROL_PLANE, KWOK_NODE_ANNOTATION } from './components';
+import { ComponentContext, ComponentSpec, controlPlane, KWOK_NODE_ANNOTATION } from './components';
 import { KubeClient } from './kube-client';
 import { CLIENTS, ensurePki, renderKubeconfig } from './pki';
+import { cleanupNode, nodePaths, REAL_NODE, removePods } from './real-node';
 import { defaultStorageClass } from './volume-provisioner';
 
 const run = promisify(execFile);
@@ -119,7 +120,7 @@ async function applyBootstrapObjects(config: ClusterConfig, log: (line: string) 
   await kubectl(config, ['wait', '--for=condition=Established', '--timeout=60s', ...crds.flatMap((f) => ['-f', f])]);
   const objects = { apiVersion: 'v1', kind: 'List', items: [defaultStorageClass(), ...kwokNodes(config.nodes)] };
   await kubectl(config, ['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', '-f', '-'], JSON.stringify(objects));
-  log(`installed ${crds.length} CRDs, the default StorageClass and ${config.nodes} kwok node(s)`);
+  log(`installed ${crds.length} CRDs, the default StorageClass${config.nodes > 0 ? ` and ${config.nodes} kwok node(s)` : ''}`);
 }
 
 async function startComponent(config: ClusterConfig, spec: ComponentSpec, log: (line: string) => void): Promise<void> {
@@ -127,6 +128,7 @@ async function startComponent(config: ClusterConfig, spec: ComponentSpec, log: (
   let record = readRecord(file);
   if (!isRunning(record)) {
     const started = Date.now();
+    await spec.prepare?.();
     record = startProcess({ command: spec.command, args: spec.args, env: { ...process.env, ...spec.env }, logFile: logFile(config, spec.name), pidFile: file, cwd: config.runDir });
     await waitFor(spec.name, spec.ready, spec.startTimeoutMs, () => isRunning(record)).catch((error: Error) => {
       throw new Error(`${error.message}; see ${logFile(config, spec.name)}`);
@@ -135,6 +137,7 @@ async function startComponent(config: ClusterConfig, spec: ComponentSpec, log: (
   } else if (!(await spec.ready())) {
     await waitFor(spec.name, spec.ready, spec.startTimeoutMs, () => isRunning(record));
   }
+  await spec.afterReady?.(log);
 }
 
 /**
@@ -147,7 +150,7 @@ export async function up(config: ClusterConfig, options: UpOptions = {}): Promis
   const paths = clusterPaths(config);
   for (const dir of [config.runDir, paths.pids, paths.logs, paths.volumes]) mkdirSync(dir, { recursive: true });
   const ctx = context(config);
-  const specs = [...CONTROL_PLANE, ...(options.extraComponents ?? [])].map((factory) => factory(ctx));
+  const specs = [...controlPlane(config), ...(options.extraComponents ?? [])].map((factory) => factory(ctx));
   const state: ClusterState = { components: specs.map((s) => s.name), ports: Object.fromEntries(specs.map((s) => [s.name, s.port])) };
   writeFileSync(paths.state, JSON.stringify(state, null, 2));
   const apiserverIndex = specs.findIndex((s) => s.name === 'kube-apiserver');
@@ -155,6 +158,8 @@ export async function up(config: ClusterConfig, options: UpOptions = {}): Promis
     await startComponent(config, spec, log);
     if (i === apiserverIndex) await applyBootstrapObjects(config, log);
   }
+  // A kubelet is ready before its Node is registered, and `wait --all` refuses an empty list.
+  await waitFor('a registered node', async () => (await ctx.admin.get<{ items: unknown[] }>('/api/v1/nodes')).items.length > 0, 60_000, () => true);
   await kubectl(config, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=60s']);
   await waitFor('the default ServiceAccount', async () => (await ctx.admin.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, () => true);
   log(`ready: KUBECONFIG=${paths.kubeconfig} (${clusterServer(config)})`);
@@ -178,10 +183,15 @@ function knownComponents(config: ClusterConfig): string[] {
 
 /** Stops every process cluster:up started, newest first, by pid; --purge also deletes the cluster's data. */
 export async function down(config: ClusterConfig, purge: boolean, log: (line: string) => void = () => undefined): Promise<void> {
+  const realNode = existsSync(nodePaths(config).dir);
   for (const name of knownComponents(config).reverse()) {
+    // The kubelet stopped first, so the pods can go while containerd still runs.
+    if (name === 'containerd' && isRunning(readRecord(pidFile(config, name)))) await removePods(config, log);
     const result = await stopProcess(pidFile(config, name), 20_000);
     if (result !== 'not running') log(`${name} ${result}`);
   }
+  const left = realNode ? await cleanupNode(config, log) : [];
+  if (purge && left.length > 0) throw new Error(`not deleting ${config.runDir}: ${left.join('; ')}`);
   if (purge) removeIfExists(config.runDir);
 }
 
@@ -190,7 +200,8 @@ export async function status(config: ClusterConfig): Promise<ComponentStatus[]> 
   const names = knownComponents(config);
   if (names.length === 0) return [];
   const ctx = existsSync(clusterPaths(config).pki) ? context(config) : null;
-  const specs = new Map(ctx ? CONTROL_PLANE.map((factory) => factory(ctx)).map((s) => [s.name, s] as const) : []);
+  const factories = [...controlPlane(config), ...(existsSync(nodePaths(config).dir) ? REAL_NODE : [])];
+  const specs = new Map(ctx ? factories.map((factory) => factory(ctx)).map((s) => [s.name, s] as const) : []);
   return Promise.all(
     names.map(async (name) => {
       const record = readRecord(pidFile(config, name));

@@ -9,15 +9,22 @@ export interface ClientIdentity {
   organization?: string;
 }
 
+/** The real node's name (cluster:up --real): its kubelet's identity carries it. */
+export const REAL_NODE_NAME = 'rate-node';
+
 /**
- * The identities cluster:up issues. The controller-manager and scheduler get their own users so
- * RBAC's bootstrap roles apply to them as in a real cluster; the admin (kubectl, helm, kwok, the
- * volume provisioner) is in system:masters.
+ * The identities cluster:up issues. The controller-manager, scheduler, kube-proxy and the real
+ * node's kubelet get their own users so RBAC's bootstrap roles and the Node authorizer apply to
+ * them as in a real cluster; the admin (kubectl, helm, kwok, CoreDNS, the volume provisioner) and
+ * the API server's client identity towards kubelets are in system:masters.
  */
 export const CLIENTS: ClientIdentity[] = [
   { name: 'admin', commonName: 'rate-admin', organization: 'system:masters' },
   { name: 'kube-controller-manager', commonName: 'system:kube-controller-manager' },
   { name: 'kube-scheduler', commonName: 'system:kube-scheduler' },
+  { name: 'kube-proxy', commonName: 'system:kube-proxy' },
+  { name: 'kubelet', commonName: `system:node:${REAL_NODE_NAME}`, organization: 'system:nodes' },
+  { name: 'apiserver-kubelet-client', commonName: 'kube-apiserver-kubelet-client', organization: 'system:masters' },
 ];
 
 /** Names the API server's certificate answers to (loopback and the in-cluster Service). */

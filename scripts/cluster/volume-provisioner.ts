@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from './kube-client';
 import { pkiPaths } from './pki';
@@ -100,8 +100,12 @@ async function reconcile(client: KubeClient, volumesDir: string, log: (line: str
   const classes = (await client.get<{ items: StorageClass[] }>('/apis/storage.k8s.io/v1/storageclasses')).items;
   const claims = (await client.get<{ items: Claim[] }>('/api/v1/persistentvolumeclaims')).items;
   for (const claim of claims) {
-    const volume = volumeFor(claim, classes, volumesDir) as { metadata: { name: string } } | null;
+    const volume = volumeFor(claim, classes, volumesDir) as { metadata: { name: string }; spec: { hostPath: { path: string } } } | null;
     if (!volume) continue;
+    // Made here, writable by all as local-path-provisioner does: a hostPath volume gets no fsGroup
+    // ownership, and the chart's pods run as non-root users (a kubelet would create it root's 0755).
+    mkdirSync(volume.spec.hostPath.path, { recursive: true });
+    chmodSync(volume.spec.hostPath.path, 0o777);
     const res = await client.request('POST', '/api/v1/persistentvolumes', volume);
     if (res.status === 201) log(`provisioned ${volume.metadata.name} for ${claim.metadata.namespace}/${claim.metadata.name}`);
     else if (res.status !== 409) log(`could not provision ${claim.metadata.namespace}/${claim.metadata.name}: ${res.status} ${JSON.stringify(res.body)}`);

@@ -6,6 +6,8 @@
 #     rate-local/kafka:<KAFKA_VERSION>     JRE + broker jars   → chart value kafka.image
 #     rate-local/redis:<suite>             redis-server        → chart value redis.image
 #     rate-local/curl:<suite>              curl + sh           → chart value tests.image
+#     rate-local/pause:<KUBERNETES_VERSION> the pause binary   → the real node's pod sandbox image
+#                                                                (when build-node-tools.sh built it)
 #   App images (every run; Docker's layer cache makes an unchanged rebuild quick), tagged as the
 #   chart's default image values: rate-api:<tag>, rate-consumer:<tag>.
 # Inputs come from scripts/install-tools.sh images; the Docker engine from docker-engine.sh up.
@@ -100,13 +102,29 @@ rm -rf "$kafka_context"
 base_image "rate-local/redis:$DEBIAN_SUITE" "$BASES/redis.Dockerfile" - ""
 base_image "rate-local/curl:$DEBIAN_SUITE" "$BASES/curl.Dockerfile" - ""
 
+# The real node's pod sandbox image: the pause binary build-node-tools.sh compiled, alone.
+PAUSE="$ROOT/.tools/bin/pause"
+if [[ -x "$PAUSE" ]]; then
+  pause_image="rate-local/pause:$KUBERNETES_VERSION"
+  inputs="$(fingerprint "$PAUSE")"
+  if [[ "$(inputs_of "$pause_image")" != "$inputs" ]]; then
+    say "importing $pause_image"
+    tar --owner=0 --group=0 -C "$(dirname "$PAUSE")" -cf - pause \
+      | docker import --change "LABEL rate.inputs=$inputs" --change 'ENTRYPOINT ["/pause"]' - "$pause_image" >/dev/null
+  fi
+fi
+
 if [[ "${1:-}" == --bases-only ]]; then exit 0; fi
 
-# The chart's default image values name the app images.
+# The chart's default image values name the app images (an empty tag is the chart's appVersion).
 read -r api_image consumer_image < <(node -e '
-  const { image } = require("yaml").parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`${image.api.repository}:${image.api.tag} ${image.consumer.repository}:${image.consumer.tag}`);
-' "$ROOT/charts/rate/values.yaml")
+  const { parse } = require("yaml");
+  const { readFileSync } = require("fs");
+  const { image } = parse(readFileSync(process.argv[1] + "/values.yaml", "utf8"));
+  const { appVersion } = parse(readFileSync(process.argv[1] + "/Chart.yaml", "utf8"));
+  const ref = (i) => `${i.repository}:${i.tag || appVersion}`;
+  console.log(`${ref(image.api)} ${ref(image.consumer)}`);
+' "$ROOT/charts/rate")
 for target in rate-api rate-consumer; do
   tag="$api_image"; [[ "$target" == rate-consumer ]] && tag="$consumer_image"
   start=$(date +%s)

@@ -1,0 +1,9 @@
+import { down } from '../../scripts/cluster/control-plane';
+import { realNodeUnsupported } from '../../scripts/cluster/real-node';
+import { realTestCluster } from './real-cluster';
+
+// Removes every pod, mount, rule and process the setup made (by pid) and the test cluster's data.
+export default async function globalTeardown(): Promise<void> {
+  if (realNodeUnsupported()) return;
+  await down(realTestCluster(), true, (line) => process.stdout.write(`[real] ${line}\n`));
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { realNodeUnsupported } from '../../scripts/cluster/real-node';
+import { REAL_NODE_NAME } from '../../scripts/cluster/pki';
+import { ROOT } from '../../scripts/stack/stack-config';
+import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
+import { realTestCluster } from './real-cluster';
+
+/**
+ * The chart on a real node: the images built from the project's Dockerfile run as pods under
+ * containerd with the chart's own security contexts (the namespace enforces the restricted Pod
+ * Security Standard), reach Kafka and Redis by Service DNS (CoreDNS), and a rating goes in through
+ * the API Service's ClusterIP (kube-proxy) and comes out aggregated.
+ */
+const config = realTestCluster();
+const NAMESPACE = 'rate';
+const RUN = randomUUID().slice(0, 8);
+const unsupported = realNodeUnsupported();
+
+interface Answer {
+  status: number;
+  replica: string | null;
+  body: string;
+}
+
+/** One request on a connection of its own, so kube-proxy picks a backend for each. */
+function call(method: 'GET' | 'POST', url: string): Promise<Answer> {
+  return new Promise((resolve) => {
+    const req = request(url, { method, agent: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, replica: (res.headers['x-replica'] as string | undefined) ?? null, body }));
+      res.on('error', (error) => resolve({ status: 0, replica: null, body: error.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve({ status: 0, replica: null, body: error.message }));
+    req.end();
+  });
+}
+
+const kubectlJson = async <T>(args: string[]): Promise<T> => JSON.parse(await ok(kubectlResult(config, [...args, '-n', NAMESPACE, '-o', 'json']))) as T;
+
+interface PodList {
+  items: {
+    metadata: { name: string; deletionTimestamp?: string };
+    spec: { nodeName?: string };
+    status: { phase: string; conditions?: { type: string; status: string }[] };
+  }[];
+}
+
+const ready = (pod: PodList['items'][number]) => !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const apiPods = () => kubectlJson<PodList>(['get', 'pods', '-l', 'app.kubernetes.io/component=api']);
+
+async function apiUrl(): Promise<string> {
+  const service = await kubectlJson<{ spec: { clusterIP: string; ports: { port: number }[] } }>(['get', 'service', 'rate-api']);
+  return `http://${service.spec.clusterIP}:${service.spec.ports[0].port}`;
+}
+
+interface Aggregate {
+  count: number;
+  sum: number;
+}
+
+/** Every accepted rating (subject → rate) must be in the aggregate exactly once. */
+async function expectAggregated(base: string, accepted: Map<string, number>): Promise<void> {
+  const wrong = new Map<string, string>();
+  await eventually(
+    `${accepted.size} accepted ratings aggregated exactly once`,
+    async () => {
+      wrong.clear();
+      for (const [subject, rate] of accepted) {
+        const answer = await call('GET', `${base}/rate?subject=${subject}`);
+        const aggregate = answer.status === 200 ? (JSON.parse(answer.body) as Aggregate) : null;
+        if (!aggregate || aggregate.count !== 1 || aggregate.sum !== rate) wrong.set(subject, `${answer.status} ${answer.body}`);
+      }
+      return wrong.size === 0;
+    },
+    async () => `${wrong.size} wrong, e.g. ${[...wrong.entries()].slice(0, 3).map(([s, a]) => `${s}: ${a}`).join('; ')}`,
+    120_000,
+  );
+}
+
+const describeReal = unsupported ? describe.skip : describe;
+if (unsupported) console.warn(`real pods skipped: ${unsupported}`);
+
+describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported})` : ''}`, () => {
+  jest.setTimeout(900_000);
+  let base = '';
+
+  it('helm install --set replicas=3 --wait starts every pod on the kubelet, under the restricted Pod Security Standard', async () => {
+    await restrictedNamespace(config, NAMESPACE);
+    const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, '-f', join(ROOT, 'k8s', 'local-images-values.yaml'), '--set', 'replicas=3', '--wait', '--timeout', '10m']);
+    if (install.code !== 0) {
+      const pods = await kubectlResult(config, ['get', 'pods', '-n', NAMESPACE, '-o', 'wide']);
+      const events = await kubectlResult(config, ['get', 'events', '-n', NAMESPACE, '--sort-by=.lastTimestamp']);
+      throw new Error(`helm install failed: ${install.stderr}\n${pods.stdout}\n${events.stdout.split('\n').slice(-30).join('\n')}`);
+    }
+    const pods = (await kubectlJson<PodList>(['get', 'pods'])).items;
+    expect(pods.filter((p) => p.metadata.name.startsWith('rate-api-') && ready(p))).toHaveLength(3);
+    for (const component of ['rate-consumer-', 'rate-kafka-0', 'rate-redis-0']) expect(pods.some((p) => p.metadata.name.startsWith(component) && ready(p))).toBe(true);
+    expect(new Set(pods.map((p) => p.spec.nodeName))).toEqual(new Set([REAL_NODE_NAME]));
+    base = await apiUrl();
+  });
+
+  it('takes ratings through the API Service (kube-proxy), from all 3 replicas, and aggregates each exactly once', async () => {
+    expect(base).not.toBe('');
+    const accepted = new Map<string, number>();
+    const replicas = new Set<string>();
+    for (let i = 0; i < 60; i++) {
+      const subject = `real-${RUN}-a${i}`;
+      const rate = 1 + (i % 5);
+      const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`);
+      expect({ subject, status: answer.status, body: answer.body }).toMatchObject({ status: 202 });
+      accepted.set(subject, rate);
+      if (answer.replica) replicas.add(answer.replica);
+    }
+    expect(replicas.size).toBe(3);
+    await expectAggregated(base, accepted);
+  });
+
+  it('passes helm test (the chart test pod, for real)', async () => {
+    const result = await helm(config, ['test', 'rate', '-n', NAMESPACE, '--timeout', '5m']);
+    expect({ code: result.code, out: result.stdout + result.stderr }).toMatchObject({ code: 0 });
+    expect(result.stdout).toMatch(/Phase:\s+Succeeded/);
+  });
+
+  it('replaces a killed API pod without losing an accepted rating', async () => {
+    const before = (await apiPods()).items.filter(ready).map((p) => p.metadata.name);
+    expect(before).toHaveLength(3);
+    const victim = before[0];
+    const accepted = new Map<string, number>();
+    const refused: string[] = [];
+    let replaced = false;
+    let sent = 0;
+    const load = (async () => {
+      // Until the replacement is Ready and a few seconds more: every request has its own subject.
+      for (let extra = 0; extra < 40; ) {
+        const subject = `real-${RUN}-k${sent}`;
+        const rate = 1 + (sent % 5);
+        sent++;
+        const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`);
+        if (answer.status === 202) accepted.set(subject, rate);
+        else refused.push(`${subject}: ${answer.status} ${answer.body.slice(0, 80)}`);
+        if (replaced) extra++;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await ok(kubectlResult(config, ['delete', 'pod', victim, '-n', NAMESPACE, '--grace-period=0', '--force']));
+    await eventually(
+      `a replacement for ${victim}`,
+      async () => {
+        const now = (await apiPods()).items.filter(ready).map((p) => p.metadata.name);
+        return now.length === 3 && !now.includes(victim);
+      },
+      async () => JSON.stringify((await apiPods()).items.map((p) => [p.metadata.name, p.status.phase, ready(p)])),
+      300_000,
+    ).finally(() => (replaced = true));
+    await load;
+    console.log(`killed ${victim}: ${sent} requests, ${accepted.size} accepted, ${refused.length} refused${refused.length ? ` (e.g. ${refused.slice(0, 3).join('; ')})` : ''}`);
+    expect(accepted.size).toBeGreaterThan(sent / 2);
+    await expectAggregated(base, accepted);
+  });
+});
