@@ -92,7 +92,7 @@ export function realNodeUnsupported(): string | null {
   return null;
 }
 
-function writeConfigs(ctx: ComponentContext): void {
+export function writeNodeConfigs(ctx: ComponentContext): void {
   const { config, pki } = ctx;
   const paths = nodePaths(config);
   // A unix socket path has room for 107 bytes; containerd adds ".ttrpc" to its own.
@@ -303,7 +303,7 @@ export function containerd(ctx: ComponentContext): ComponentSpec {
     args: ['--config', paths.containerdConfig],
     port: null,
     prepare: async () => {
-      writeConfigs(ctx);
+      writeNodeConfigs(ctx);
       await prepareNetwork(ctx.config);
     },
     ready: () => quiet('ctr', ['--address', paths.socket, 'version']),
