@@ -10,6 +10,9 @@ const transform = {
 
 // The libs' tsconfig path aliases (@rate/config → libs/config/src …), as tsc-alias rewrites them in dist/.
 const moduleNameMapper = { '^@rate/([a-z]+)$': '<rootDir>/libs/$1/src' };
+// Run state and tools are never modules: a real node's containerd keeps whole image trees
+// (package.json files included) under .run/, which Jest's module map would otherwise crawl.
+const modulePathIgnorePatterns = ['<rootDir>/.run/', '<rootDir>/.tools/', '<rootDir>/reports/'];
 
 module.exports = {
   // Integration tests wait for real services (a Kafka restart takes seconds); unit tests never get near it.
@@ -20,6 +23,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/{apps,libs,scripts,loadtest}/**/*.spec.ts'],
     },
     {
@@ -27,6 +31,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/chart/**/*.spec.ts'],
     },
     {
@@ -34,6 +39,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/integration/global-setup.ts',
       globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
@@ -45,6 +51,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/cluster/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/cluster/global-setup.ts',
       globalTeardown: '<rootDir>/test/cluster/global-teardown.ts',
@@ -56,6 +63,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/real/**/*.spec.ts'],
       globalSetup: '<rootDir>/test/real/global-setup.ts',
       globalTeardown: '<rootDir>/test/real/global-teardown.ts',
@@ -66,6 +74,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/images/**/*.spec.ts'],
     },
     {
@@ -74,6 +83,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'],
     },
     {
@@ -81,6 +91,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
+      modulePathIgnorePatterns,
       testMatch: ['<rootDir>/test/experiment/**/*.spec.ts'],
     },
   ],

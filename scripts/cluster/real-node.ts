@@ -373,7 +373,7 @@ export async function removePods(config: ClusterConfig, log: (line: string) => v
 }
 
 /** Shims of this node's containerd left behind (containerd died before the pods were removed). */
-function strayShims(config: ClusterConfig): number[] {
+export function strayShims(config: ClusterConfig): number[] {
   const socket = nodePaths(config).socket;
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
@@ -389,7 +389,7 @@ function strayShims(config: ClusterConfig): number[] {
 }
 
 /** Mount points under the node's directory, deepest first. */
-function nodeMounts(config: ClusterConfig): string[] {
+export function nodeMounts(config: ClusterConfig): string[] {
   const dir = nodePaths(config).dir;
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
@@ -418,10 +418,24 @@ function removeCgroups(): number {
   return removed;
 }
 
-/** Removes the iptables rules of this node: kube-proxy's chains and the FORWARD rules prepareNetwork added. */
+/**
+ * Removes the iptables rules of this node: kube-proxy's (its own --cleanup), any KUBE-* chain left
+ * by it or the kubelet (e.g. KUBE-FIREWALL, which the kubelet makes even without its utility
+ * chains), in IPv4 and IPv6, and the FORWARD rules prepareNetwork added. Only one real node runs
+ * per machine, so every KUBE-* chain here is this node's.
+ */
 async function removeRules(config: ClusterConfig): Promise<void> {
   const kubeProxy = clusterPaths(config).bin('kube-proxy');
   if (existsSync(kubeProxy)) await quiet(kubeProxy, ['--cleanup', `--config=${nodePaths(config).kubeProxyConfig}`]);
+  for (const family of ['iptables', 'ip6tables'])
+    for (const table of ['filter', 'nat', 'mangle']) {
+      const dump = (await sh(`${family}-save`, ['-t', table]).catch(() => '')).split('\n');
+      // A jump into a KUBE-* chain from a chain that is not one; iptables-save quotes as a shell does.
+      for (const rule of dump.filter((line) => /^-A (?!KUBE-)\S+ .*-j KUBE-/.test(line))) await quiet('sh', ['-c', `${family} -t ${table} -D ${rule.slice(3)}`]);
+      const chains = dump.filter((line) => line.startsWith(':KUBE-')).map((line) => line.slice(1).split(' ')[0]);
+      for (const chain of chains) await quiet(family, ['-t', table, '-F', chain]);
+      for (const chain of chains) await quiet(family, ['-t', table, '-X', chain]);
+    }
   for (const direction of ['-s', '-d'])
     while (await quiet('iptables', ['-D', 'FORWARD', direction, POD_SUBNET, '-m', 'comment', '--comment', RULE_COMMENT, '-j', 'ACCEPT']));
 }

@@ -1,7 +1,12 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { realNodeUnsupported } from '../../scripts/cluster/real-node';
+import { clusterPaths } from '../../scripts/cluster/cluster-config';
+import { down } from '../../scripts/cluster/control-plane';
+import { BRIDGE, nodeMounts, nodePaths, realNodeUnsupported, strayShims } from '../../scripts/cluster/real-node';
+import { isRunning, readRecord } from '../../scripts/stack/process-control';
 import { REAL_NODE_NAME } from '../../scripts/cluster/pki';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
@@ -17,6 +22,9 @@ const config = realTestCluster();
 const NAMESPACE = 'rate';
 const RUN = randomUUID().slice(0, 8);
 const unsupported = realNodeUnsupported();
+const podNetns = () => (existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((name) => name.startsWith('cni-')) : []);
+/** Network namespaces of pods before any pod of this suite ran (the node is up, no pod yet). */
+const netnsBefore = podNetns();
 
 interface Answer {
   status: number;
@@ -126,16 +134,16 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     expect(result.stdout).toMatch(/Phase:\s+Succeeded/);
   });
 
-  it('replaces a killed API pod without losing an accepted rating', async () => {
+  it('restarts an API container killed with SIGKILL and replaces a force-deleted API pod, losing no accepted rating', async () => {
     const before = (await apiPods()).items.filter(ready).map((p) => p.metadata.name);
     expect(before).toHaveLength(3);
-    const victim = before[0];
+    const [killed, deleted] = before;
     const accepted = new Map<string, number>();
     const refused: string[] = [];
-    let replaced = false;
+    let recovered = false;
     let sent = 0;
     const load = (async () => {
-      // Until the replacement is Ready and a few seconds more: every request has its own subject.
+      // Until the killed container is back, the deleted pod replaced, and a few seconds more.
       for (let extra = 0; extra < 40; ) {
         const subject = `real-${RUN}-k${sent}`;
         const rate = 1 + (sent % 5);
@@ -143,24 +151,48 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
         const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`);
         if (answer.status === 202) accepted.set(subject, rate);
         else refused.push(`${subject}: ${answer.status} ${answer.body.slice(0, 80)}`);
-        if (replaced) extra++;
+        if (recovered) extra++;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     await new Promise((resolve) => setTimeout(resolve, 3000));
-    await ok(kubectlResult(config, ['delete', 'pod', victim, '-n', NAMESPACE, '--grace-period=0', '--force']));
+    // SIGKILL the API process itself, as the kernel's OOM killer would: no drain, sockets reset.
+    const crictl = [clusterPaths(config).bin('crictl'), '--runtime-endpoint', `unix://${nodePaths(config).socket}`] as const;
+    const container = execFileSync(crictl[0], [...crictl.slice(1), 'ps', '--quiet', '--label', `io.kubernetes.pod.name=${killed}`], { encoding: 'utf8' }).trim();
+    const pid = (JSON.parse(execFileSync(crictl[0], [...crictl.slice(1), 'inspect', '--output', 'json', container], { encoding: 'utf8' })) as { info: { pid: number } }).info.pid;
+    process.kill(pid, 'SIGKILL');
+    await ok(kubectlResult(config, ['delete', 'pod', deleted, '-n', NAMESPACE, '--grace-period=0', '--force']));
+    const restarts = async () =>
+      (await kubectlJson<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', killed])).status.containerStatuses[0].restartCount;
     await eventually(
-      `a replacement for ${victim}`,
+      `${killed} restarted and a replacement for ${deleted}`,
       async () => {
         const now = (await apiPods()).items.filter(ready).map((p) => p.metadata.name);
-        return now.length === 3 && !now.includes(victim);
+        return now.length === 3 && now.includes(killed) && !now.includes(deleted) && (await restarts()) >= 1;
       },
       async () => JSON.stringify((await apiPods()).items.map((p) => [p.metadata.name, p.status.phase, ready(p)])),
       300_000,
-    ).finally(() => (replaced = true));
+    ).finally(() => (recovered = true));
     await load;
-    console.log(`killed ${victim}: ${sent} requests, ${accepted.size} accepted, ${refused.length} refused${refused.length ? ` (e.g. ${refused.slice(0, 3).join('; ')})` : ''}`);
+    console.log(`SIGKILLed ${killed} (pid ${pid}), deleted ${deleted}: ${sent} requests, ${accepted.size} accepted, ${refused.length} refused${refused.length ? ` (e.g. ${refused.slice(0, 3).join('; ')})` : ''}`);
     expect(accepted.size).toBeGreaterThan(sent / 2);
     await expectAggregated(base, accepted);
+  });
+
+  it('cluster:down leaves no process, container, mount, network namespace, cgroup, iptables rule or bridge behind', async () => {
+    await down(config, false, () => undefined);
+    const pids = clusterPaths(config).pids;
+    const running = readdirSync(pids).filter((file) => isRunning(readRecord(join(pids, file))));
+    const rules = ['iptables-save', 'ip6tables-save'].flatMap((save) => execFileSync(save, { encoding: 'utf8' }).split('\n').filter((l) => /KUBE-|rate-real-node/.test(l)));
+    const bridge = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${BRIDGE}:`);
+    expect({
+      running,
+      shims: strayShims(config),
+      mounts: nodeMounts(config),
+      netns: podNetns().filter((name) => !netnsBefore.includes(name)),
+      cgroups: existsSync('/sys/fs/cgroup/cpu/kubepods') || existsSync('/sys/fs/cgroup/memory/kubepods'),
+      rules,
+      bridge,
+    }).toEqual({ running: [], shims: [], mounts: [], netns: [], cgroups: false, rules: [], bridge: false });
   });
 });
