@@ -2,7 +2,7 @@
 # Builds what a real node of the offline cluster needs (cluster:up -- --real), into .tools/:
 #   kubelet and kube-proxy (k8s.io/kubernetes, the control plane's version and wrapper module),
 #   CoreDNS (cluster DNS) and crictl (CRI client; cluster:down removes pod sandboxes with it),
-#   both with go install, and the pause binary of the pod sandbox image, compiled from the
+#   both with go install, Traefik (the ingress controller: Ingress and Gateway API), and the pause binary of the pod sandbox image, compiled from the
 #   k8s.io/kubernetes module's own build/pause source. Called by scripts/install-tools.sh
 #   (group `real`, after group `cluster` prepared the wrapper module); idempotent.
 set -euo pipefail
@@ -65,6 +65,31 @@ go_install() {
 go_install coredns "$COREDNS_MODULE" "$COREDNS_VERSION"
 go_install crictl "$CRICTL_MODULE" "$CRICTL_VERSION"
 
+# --- Traefik (the node's ingress controller) --------------------------------------------------------
+# Its go.mod replaces modules, which `go install module@version` refuses: a wrapper module takes
+# its requirements and replaces and builds the command from the module cache.
+if ! built traefik "$TRAEFIK_VERSION"; then
+  wrapper="$BUILD/traefik-$TRAEFIK_VERSION"
+  if [[ ! -f "$wrapper/.ready" ]]; then
+    src="$(go mod download -json "$TRAEFIK_MODULE@$TRAEFIK_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+    [[ -f "$src/go.mod" ]] || die "could not download $TRAEFIK_MODULE@$TRAEFIK_VERSION"
+    rm -rf "$wrapper"; mkdir -p "$wrapper"
+    cp "$src/go.mod" "$src/go.sum" "$wrapper/"
+    chmod u+w "$wrapper/go.mod" "$wrapper/go.sum"
+    printf '//go:build tools\n\npackage tools\n\nimport _ "%s/cmd/traefik"\n' "$TRAEFIK_MODULE" >"$wrapper/tools.go"
+    (cd "$wrapper" && go mod edit -module=rate.local/traefik -require="$TRAEFIK_MODULE@$TRAEFIK_VERSION" && go mod tidy) \
+      || die "preparing $wrapper failed"
+    touch "$wrapper/.ready"
+  fi
+  start=$(date +%s)
+  say "building traefik $TRAEFIK_VERSION (cold ≈ 10 min on 2 cores, a repeat seconds) …"
+  (cd "$wrapper" && go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
+    -o "$BIN/traefik.tmp" "$TRAEFIK_MODULE/cmd/traefik") || die "building traefik failed"
+  mv "$BIN/traefik.tmp" "$BIN/traefik"
+  mark traefik "$TRAEFIK_VERSION"
+  say "built traefik in $(elapsed "$start")"
+fi
+
 # --- pause (the pod sandbox's init process) ------------------------------------------------------
 if ! built pause "$KUBERNETES_VERSION"; then
   command -v cc >/dev/null 2>&1 || die "a C compiler is required for the pause binary (apt-get install gcc libc6-dev)"
@@ -76,4 +101,4 @@ if ! built pause "$KUBERNETES_VERSION"; then
   mark pause "$KUBERNETES_VERSION"
 fi
 
-say "ready: real node (kubelet, kube-proxy $KUBERNETES_VERSION, coredns $COREDNS_VERSION, crictl $CRICTL_VERSION, pause)"
+say "ready: real node (kubelet, kube-proxy $KUBERNETES_VERSION, coredns $COREDNS_VERSION, crictl $CRICTL_VERSION, traefik $TRAEFIK_VERSION, pause)"

@@ -26,6 +26,9 @@ export interface ClusterConfig {
   kubeProxyHealthzPort: number;
   kubeProxyMetricsPort: number;
   corednsHealthPort: number;
+  /** The real node's ingress controller: its HTTP entry point (Ingress and Gateway) and its ping. */
+  ingressPort: number;
+  ingressPingPort: number;
   /** Fake (kwok) nodes, each in its own zone so topology spreading has something to spread over. */
   nodes: number;
 }
@@ -42,6 +45,8 @@ export const DEFAULT_PORTS = {
   kubeProxyHealthzPort: 16449,
   kubeProxyMetricsPort: 16450,
   corednsHealthPort: 16451,
+  ingressPort: 16452,
+  ingressPingPort: 16453,
 } as const;
 
 const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
@@ -56,6 +61,8 @@ const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
   kubeProxyHealthzPort: 'RATE_CLUSTER_KUBE_PROXY_HEALTHZ_PORT',
   kubeProxyMetricsPort: 'RATE_CLUSTER_KUBE_PROXY_METRICS_PORT',
   corednsHealthPort: 'RATE_CLUSTER_COREDNS_HEALTH_PORT',
+  ingressPort: 'RATE_CLUSTER_INGRESS_PORT',
+  ingressPingPort: 'RATE_CLUSTER_INGRESS_PING_PORT',
 };
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {

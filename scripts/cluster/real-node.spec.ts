@@ -54,6 +54,6 @@ describe('real node', () => {
 
   it('starts kube-proxy after the kubelet registered the node', () => {
     const names = REAL_NODE.map((factory) => factory(context('/tmp/rate-node-order')).name);
-    expect(names).toEqual(['containerd', 'coredns', 'kubelet', 'kube-proxy']);
+    expect(names).toEqual(['containerd', 'coredns', 'kubelet', 'kube-proxy', 'traefik']);
   });
 });

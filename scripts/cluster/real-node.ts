@@ -13,7 +13,8 @@ const run = promisify(execFile);
 
 /**
  * A real node for the offline cluster (cluster:up --real): containerd + runc with the CNI bridge
- * plugin, a kubelet, kube-proxy (iptables) and CoreDNS, all on this machine's root network
+ * plugin, a kubelet, kube-proxy (iptables), CoreDNS and Traefik (the ingress controller, for
+ * Ingress and Gateway API routes), all on this machine's root network
  * namespace, as on a one-node kubeadm cluster. One real node per machine: its bridge, pod subnet
  * and iptables rules are machine-wide.
  *
@@ -46,6 +47,7 @@ export const nodePaths = (config: ClusterConfig) => {
     resolvConf: join(dir, 'resolv.conf'),
     kubeProxyConfig: join(dir, 'kube-proxy.yaml'),
     corefile: join(dir, 'Corefile'),
+    ingressToken: join(dir, 'ingress.token'),
   };
 };
 
@@ -355,9 +357,95 @@ export function kubelet(ctx: ComponentContext): ComponentSpec {
   };
 }
 
+export const INGRESS_CLASS = 'traefik';
+/** The Gateway cluster:up --real creates for HTTPRoutes (k8s/real-node-values.yaml attaches to it). */
+export const GATEWAY = { name: 'rate-gateway', namespace: 'default' };
+const INGRESS_ACCOUNT = { name: 'rate-ingress', namespace: 'kube-system' };
+
+/** What the ingress controller needs in the cluster: its identity and rights, its classes, the Gateway. */
+export function ingressObjects(config: ClusterConfig): object[] {
+  const read = ['get', 'list', 'watch'];
+  const gatewayKinds = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'];
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: INGRESS_ACCOUNT },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: INGRESS_ACCOUNT.name },
+      rules: [
+        { apiGroups: [''], resources: ['services', 'endpoints', 'secrets', 'nodes', 'namespaces', 'configmaps'], verbs: read },
+        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: read },
+        { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+        { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds, verbs: read },
+        { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds.map((kind) => `${kind}/status`), verbs: ['update', 'patch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: INGRESS_ACCOUNT.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: INGRESS_ACCOUNT.name },
+      subjects: [{ kind: 'ServiceAccount', ...INGRESS_ACCOUNT }],
+    },
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: INGRESS_CLASS }, spec: { controller: 'traefik.io/ingress-controller' } },
+    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: INGRESS_CLASS }, spec: { controllerName: 'traefik.io/gateway-controller' } },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: GATEWAY,
+      spec: {
+        gatewayClassName: INGRESS_CLASS,
+        // Traefik serves a listener on the entry point of the same port.
+        listeners: [{ name: 'http', protocol: 'HTTP', port: config.ingressPort, allowedRoutes: { namespaces: { from: 'All' } } }],
+      },
+    },
+  ];
+}
+
+/** Applies the ingress objects and writes a token of the controller's ServiceAccount (0600). */
+async function prepareIngress(ctx: ComponentContext): Promise<void> {
+  const paths = nodePaths(ctx.config);
+  const kubectl = (args: string[]) => sh(clusterPaths(ctx.config).bin('kubectl'), [`--kubeconfig=${ctx.kubeconfigOf('admin')}`, ...args]);
+  const manifest = join(paths.dir, 'ingress.json');
+  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: ingressObjects(ctx.config) }));
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', '-f', manifest]);
+  const token = await kubectl(['create', 'token', INGRESS_ACCOUNT.name, '-n', INGRESS_ACCOUNT.namespace, '--duration=8760h']);
+  writeFileSync(paths.ingressToken, token.trim(), { mode: 0o600 });
+}
+
+export function ingressController(ctx: ComponentContext): ComponentSpec {
+  const { config, pki, server } = ctx;
+  const provider = (name: string) => [
+    `--providers.${name}=true`,
+    `--providers.${name}.endpoint=${server}`,
+    `--providers.${name}.token=${nodePaths(config).ingressToken}`,
+    `--providers.${name}.certAuthFilePath=${pki.caCert}`,
+  ];
+  return {
+    name: 'traefik',
+    command: clusterPaths(config).bin('traefik'),
+    args: [
+      `--entryPoints.web.address=127.0.0.1:${config.ingressPort}`,
+      `--entryPoints.traefik.address=127.0.0.1:${config.ingressPingPort}`,
+      '--ping=true',
+      '--ping.entryPoint=traefik',
+      ...provider('kubernetesIngress'),
+      ...provider('kubernetesGateway'),
+      '--global.checkNewVersion=false',
+      '--global.sendAnonymousUsage=false',
+      '--log.level=INFO',
+    ],
+    port: config.ingressPort,
+    prepare: () => prepareIngress(ctx),
+    ready: async () => (await httpStatus(`http://127.0.0.1:${config.ingressPingPort}/ping`)) === 200,
+    startTimeoutMs: 60_000,
+  };
+}
+
 /** The real node's components in start order (after the control plane). */
 // kube-proxy after the kubelet: it waits (30 s) for its Node object to learn the node's address.
-export const REAL_NODE = [containerd, coredns, kubelet, kubeProxy];
+export const REAL_NODE = [containerd, coredns, kubelet, kubeProxy, ingressController];
 
 /**
  * Stops and removes every pod sandbox (their containers, network namespaces, CNI addresses and

@@ -22,6 +22,8 @@ export function realTestCluster(): ClusterConfig {
       RATE_CLUSTER_KUBE_PROXY_HEALTHZ_PORT: '25449',
       RATE_CLUSTER_KUBE_PROXY_METRICS_PORT: '25450',
       RATE_CLUSTER_COREDNS_HEALTH_PORT: '25451',
+      RATE_CLUSTER_INGRESS_PORT: '25452',
+      RATE_CLUSTER_INGRESS_PING_PORT: '25453',
     }),
     nodes: 0,
   };

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { clusterPaths } from '../../scripts/cluster/cluster-config';
 import { down } from '../../scripts/cluster/control-plane';
 import { BRIDGE, nodeMounts, nodePaths, realNodeUnsupported, strayShims } from '../../scripts/cluster/real-node';
@@ -33,9 +34,9 @@ interface Answer {
 }
 
 /** One request on a connection of its own, so kube-proxy picks a backend for each. */
-function call(method: 'GET' | 'POST', url: string): Promise<Answer> {
+function call(method: 'GET' | 'POST', url: string, host?: string): Promise<Answer> {
   return new Promise((resolve) => {
-    const req = request(url, { method, agent: false, timeout: 10_000 }, (res) => {
+    const req = request(url, { method, agent: false, timeout: 10_000, headers: host ? { host } : {} }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -99,7 +100,8 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
 
   it('helm install --set replicas=3 --wait starts every pod on the kubelet, under the restricted Pod Security Standard', async () => {
     await restrictedNamespace(config, NAMESPACE);
-    const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, '-f', join(ROOT, 'k8s', 'local-images-values.yaml'), '--set', 'replicas=3', '--wait', '--timeout', '10m']);
+    const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
+    const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, ...values, '--set', 'replicas=3', '--wait', '--timeout', '10m']);
     if (install.code !== 0) {
       const pods = await kubectlResult(config, ['get', 'pods', '-n', NAMESPACE, '-o', 'wide']);
       const events = await kubectlResult(config, ['get', 'events', '-n', NAMESPACE, '--sort-by=.lastTimestamp']);
@@ -125,6 +127,34 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       if (answer.replica) replicas.add(answer.replica);
     }
     expect(replicas.size).toBe(3);
+    await expectAggregated(base, accepted);
+  });
+
+  it.each(['ingress', 'gateway'])('takes ratings through the %s route of the ingress controller (Traefik), from all 3 replicas', async (route) => {
+    const values = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
+    const host: string = route === 'ingress' ? values.ingress.host : values.gateway.hostnames[0];
+    const edge = `http://127.0.0.1:${config.ingressPort}`;
+    const accepted = new Map<string, number>();
+    const replicas = new Set<string>();
+    let sent = 0;
+    let last: Answer | null = null;
+    const post = async () => {
+      const subject = `real-${RUN}-${route}${sent++}`;
+      last = await call('POST', `${edge}/rate?rate=4&subject=${subject}`, host);
+      if (last.status === 202) accepted.set(subject, 4);
+      if (last.status === 202 && last.replica) replicas.add(last.replica);
+      return last.status === 202;
+    };
+    // The controller programs a route some time after it appears.
+    await eventually(`a 202 through the ${route} route`, post, async () => JSON.stringify(last), 60_000);
+    while (accepted.size < 30) expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
+    expect(replicas.size).toBe(3);
+    // Routed by the route's host name, not a catch-all: another host reaches nothing.
+    expect((await call('POST', `${edge}/rate?rate=4&subject=real-${RUN}-nowhere`, 'nowhere.rate.test')).status).toBe(404);
+    if (route === 'gateway') {
+      const status = await kubectlJson<{ status: { parents: { conditions: { type: string; status: string }[] }[] } }>(['get', 'httproute', 'rate']);
+      expect(status.status.parents[0].conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Accepted', status: 'True' })]));
+    }
     await expectAggregated(base, accepted);
   });
 
