@@ -79,7 +79,7 @@ export function prepareRealNode(): void {
   execFileSync('bash', [join(ROOT, 'scripts', 'images', 'build.sh')], { stdio: 'inherit' });
 }
 
-/** Why this machine cannot run the real node, or null when it can. */
+/** Why this machine cannot run a real node (its kernel, cgroups or privileges), or null when it can. */
 export function realNodeUnsupported(): string | null {
   if (process.platform !== 'linux') return `a real node needs Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'a real node needs root (containerd, the kubelet, iptables and the CNI bridge)';
@@ -87,10 +87,7 @@ export function realNodeUnsupported(): string | null {
     if (!existsSync(`/sys/fs/cgroup/${controller}`) && !existsSync('/sys/fs/cgroup/cgroup.controllers'))
       return `no cgroup ${controller} controller is mounted under /sys/fs/cgroup`;
   if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) return 'the kernel has no br_netfilter (kube-proxy needs bridged traffic to pass iptables): modprobe br_netfilter';
-  for (const command of ['containerd', 'runc', 'iptables', 'ip'])
-    if (!['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((dir) => existsSync(join(dir, command))))
-      return `${command} is not installed: bash scripts/install-tools.sh real`;
-  if (!existsSync(join(CNI_BIN_DIR, 'bridge'))) return `no CNI plugins in ${CNI_BIN_DIR}: bash scripts/install-tools.sh real`;
+  // Missing packages (containerd, runc, CNI plugins, iptables) are no reason: prepareRealNode installs them.
   return null;
 }
 
