@@ -250,12 +250,16 @@ async function sh(command: string, args: string[]): Promise<string> {
 
 const quiet = (command: string, args: string[]) => sh(command, args).then(() => true, () => false);
 
+/** The run directory of another real node that holds this machine, or null. */
+function otherOwner(config: ClusterConfig): string | null {
+  if (!existsSync(OWNER_FILE)) return null;
+  const owner = readFileSync(OWNER_FILE, 'utf8').trim();
+  return owner !== config.runDir && existsSync(join(owner, 'node')) ? owner : null;
+}
+
 function claimMachine(config: ClusterConfig): void {
-  if (existsSync(OWNER_FILE)) {
-    const owner = readFileSync(OWNER_FILE, 'utf8').trim();
-    if (owner !== config.runDir && existsSync(join(owner, 'node')))
-      throw new Error(`a real node of ${owner} holds this machine (bridge ${BRIDGE}, pod subnet ${POD_SUBNET}): run cluster:down there first (RATE_CLUSTER_DIR=${owner})`);
-  }
+  const owner = otherOwner(config);
+  if (owner) throw new Error(`a real node of ${owner} holds this machine (bridge ${BRIDGE}, pod subnet ${POD_SUBNET}): run cluster:down there first (RATE_CLUSTER_DIR=${owner})`);
   writeFileSync(OWNER_FILE, `${config.runDir}\n`);
 }
 
@@ -538,6 +542,12 @@ export async function cleanupNode(config: ClusterConfig, log: (line: string) => 
   for (const point of nodeMounts(config)) if (!(await quiet('umount', [point]))) await quiet('umount', ['-l', point]);
   const mounts = nodeMounts(config);
   if (mounts.length > 0) left.push(`mounts: ${mounts.join(', ')}`);
+  const owner = otherOwner(config);
+  if (owner) {
+    // The machine-wide parts (pod cgroups, rules, bridge) are another node's now.
+    log(`real node: pod cgroups, iptables rules and bridge left to the real node of ${owner}`);
+    return left;
+  }
   removeCgroups();
   await removeRules(config);
   if (await quiet('ip', ['link', 'show', BRIDGE])) await sh('ip', ['link', 'delete', BRIDGE]);

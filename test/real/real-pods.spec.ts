@@ -145,9 +145,12 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       if (last.status === 202 && last.replica) replicas.add(last.replica);
       return last.status === 202;
     };
-    // The controller programs a route some time after it appears.
+    // The controller programs a route, and learns each endpoint, some time after it appears.
     await eventually(`a 202 through the ${route} route`, post, async () => JSON.stringify(last), 60_000);
-    while (accepted.size < 30) expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
+    for (let i = 0; i < 300 && (accepted.size < 30 || replicas.size < 3); i++) {
+      expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
+      if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     expect(replicas.size).toBe(3);
     // Routed by the route's host name, not a catch-all: another host reaches nothing.
     expect((await call('POST', `${edge}/rate?rate=4&subject=real-${RUN}-nowhere`, 'nowhere.rate.test')).status).toBe(404);
