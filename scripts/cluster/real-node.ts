@@ -286,7 +286,7 @@ async function importImages(config: ClusterConfig, log: (line: string) => void):
   if (missing.length === 0) return;
   const started = Date.now();
   for (const image of missing)
-    if (!(await quiet('docker', ['image', 'inspect', image]))) throw new Error(`image ${image} is not in the Docker engine: run bash scripts/images/build.sh`);
+    if (!(await quiet('docker', ['image', 'inspect', image]))) throw new Error(`image ${image} is not in the Docker engine: run bash scripts/install-tools.sh real && bash scripts/images/build.sh`);
   // docker save | ctr images import, through a file: both ends report their own errors.
   const archive = join(nodePaths(config).dir, 'images.tar');
   await sh('docker', ['save', '-o', archive, ...missing]);
