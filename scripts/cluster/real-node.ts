@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -293,7 +293,7 @@ async function importImages(config: ClusterConfig, log: (line: string) => void):
   try {
     await ctr(config, ['images', 'import', archive]);
   } finally {
-    await quiet('rm', ['-f', archive]);
+    rmSync(archive, { force: true });
   }
   log(`loaded ${missing.length} image(s) into containerd in ${((Date.now() - started) / 1000).toFixed(1)} s: ${missing.join(', ')}`);
 }
@@ -553,7 +553,7 @@ export async function cleanupNode(config: ClusterConfig, log: (line: string) => 
   if (await quiet('ip', ['link', 'show', BRIDGE])) await sh('ip', ['link', 'delete', BRIDGE]);
   // The Docker engine scripts/images/build.sh started for the images (one that was already running stays).
   await sh('bash', [join(ROOT, 'scripts', 'images', 'docker-engine.sh'), 'down']).then((out) => out.trim() && log(out.trim()));
-  if (existsSync(OWNER_FILE) && readFileSync(OWNER_FILE, 'utf8').trim() === config.runDir) execFileSync('rm', ['-f', OWNER_FILE]);
+  if (existsSync(OWNER_FILE) && readFileSync(OWNER_FILE, 'utf8').trim() === config.runDir) rmSync(OWNER_FILE, { force: true });
   log(left.length === 0 ? 'real node cleaned up (pods, mounts, cgroups, iptables rules, bridge, Docker engine)' : `real node: could not remove ${left.join('; ')}`);
   return left;
 }

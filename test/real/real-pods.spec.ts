@@ -190,9 +190,9 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     })();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // SIGKILL the API process itself, as the kernel's OOM killer would: no drain, sockets reset.
-    const crictl = [clusterPaths(config).bin('crictl'), '--runtime-endpoint', `unix://${nodePaths(config).socket}`] as const;
-    const container = execFileSync(crictl[0], [...crictl.slice(1), 'ps', '--quiet', '--label', `io.kubernetes.pod.name=${killed}`], { encoding: 'utf8' }).trim();
-    const pid = (JSON.parse(execFileSync(crictl[0], [...crictl.slice(1), 'inspect', '--output', 'json', container], { encoding: 'utf8' })) as { info: { pid: number } }).info.pid;
+    const crictl = (args: string[]) => execFileSync(clusterPaths(config).bin('crictl'), ['--runtime-endpoint', `unix://${nodePaths(config).socket}`, ...args], { encoding: 'utf8' });
+    const container = crictl(['ps', '--quiet', '--label', `io.kubernetes.pod.name=${killed}`]).trim();
+    const pid = (JSON.parse(crictl(['inspect', '--output', 'json', container])) as { info: { pid: number } }).info.pid;
     process.kill(pid, 'SIGKILL');
     await ok(kubectlResult(config, ['delete', 'pod', deleted, '-n', NAMESPACE, '--grace-period=0', '--force']));
     const restarts = async () =>
