@@ -1,12 +1,12 @@
 import { JudgedStep } from './capacity-definition';
-import { locate, sweep, SweepResult, sweepStart } from './capacity-sweep';
+import { locate, sustainableStart, sweep, SweepResult, sweepStart } from './capacity-sweep';
 import { Definitions, sweepPlan } from './definitions';
 import { GuardedStep } from './step-runner';
 
 export type RunStep = (rate: number, seconds: number, raw: string) => Promise<GuardedStep>;
 
 export interface CapacityRun {
-  located: { estimate: number; steps: JudgedStep<GuardedStep>[] };
+  located: { estimate: number; sustainableEstimate: number; steps: JudgedStep<GuardedStep>[] };
   sweeps: SweepResult<GuardedStep>[];
 }
 
@@ -38,15 +38,20 @@ export async function measureCapacity(defs: Definitions, runLocate: RunStep, run
     return step;
   });
   const first = sweepStart(plan, located.estimate);
-  log(`located ~${located.estimate} rps; sweeping from ${first} rps by ×${plan.sweepFactor}, ${defs.capacity.step_duration_s} s per rate in ${defs.capacity.windows} windows`);
+  const skipTo = sustainableStart(plan, located.sustainableEstimate);
+  log(
+    `located ~${located.estimate} rps at the objective, ~${located.sustainableEstimate} rps sustainable; sweeping from ${first} rps by ×${plan.sweepFactor}, ` +
+      `${defs.capacity.step_duration_s} s per rate in ${defs.capacity.windows} windows, skipping to ${skipTo} rps once the objective fails systematically`,
+  );
   const sweeps: SweepResult<GuardedStep>[] = [];
   for (let r = 1; r <= defs.capacity.repeats; r++) {
-    const result = await sweep(plan, first, async (rate) => {
+    const measure = async (rate: number) => {
       const step = await runGuarded(rate, defs.capacity.step_duration_s, `${rawPrefix}-capacity-${r}-${rate}`);
       log(`capacity ${r}/${defs.capacity.repeats}: ${describe(step)}`);
       await pause();
       return step;
-    });
+    };
+    const result = await sweep(plan, first, measure, skipTo);
     sweeps.push(result);
     const isolated = result.capacity.isolatedFailures.length ? `; isolated failures at ${result.capacity.isolatedFailures.join(', ')} rps` : '';
     log(

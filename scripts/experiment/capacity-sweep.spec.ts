@@ -1,8 +1,8 @@
 import { capacityFigure, judgeStep, JudgedStep, nextRate, StepMeasurement, sweepDone, sweepFigures } from './capacity-definition';
-import { locate, sweep, SweepPlan, sweepStart } from './capacity-sweep';
+import { locate, sustainableStart, sweep, SweepPlan, sweepStart } from './capacity-sweep';
 
 const objective = { p99Ms: 50, maxErrorRate: 0.001 };
-const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, maxRate: 20_000, maxSteps: 30, maxDownSteps: 6, stopAfter: 2 };
+const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, sustainableFrom: 0.8, maxRate: 20_000, maxSteps: 30, maxDownSteps: 6, stopAfter: 2 };
 
 const window = (p99Ms: number, errorRate = 0) => ({ requests: 500, p99Ms, errorRate });
 
@@ -89,7 +89,9 @@ describe('capacity sweep', () => {
     const located = await locate(plan, measure);
     expect(measured).toEqual([50, 75, 113, 170, 255, 383, 575, 863]);
     expect(located.estimate).toBe(255);
+    expect(located.sustainableEstimate).toBe(383);
     expect(sweepStart(plan, located.estimate)).toBe(153);
+    expect(sustainableStart(plan, located.sustainableEstimate)).toBe(306);
   });
 
   it('sweeps every rate up to the systematic failure, unmoved by stalls below it', async () => {
@@ -99,6 +101,18 @@ describe('capacity sweep', () => {
     expect(result.capacity).toEqual({ rps: 298, reached: true, isolatedFailures: [168], limitedBy: 'latency' });
     // 361 is served at 360/s: within 2 %, so sustainable although its p99 is far off.
     expect(result.sustainable).toEqual({ rps: 361, reached: true, isolatedFailures: [] });
+  });
+
+  it('skips from the failing tail of the objective to the sustainable region, the same rates in every sweep', async () => {
+    const { measure, measured } = service(300, 1000, [], [168]);
+    const result = await sweep(plan, 153, measure, 800);
+    expect(measured).toEqual([153, 168, 185, 204, 224, 246, 271, 298, 328, 361, 800, 880, 968, 1065, 1172]);
+    expect(result.capacity).toEqual({ rps: 298, reached: true, isolatedFailures: [168], limitedBy: 'latency' });
+    expect(result.sustainable).toEqual({ rps: 968, reached: true, isolatedFailures: [] });
+    // A sustainable region that starts below the objective's tail is simply swept through.
+    const near = service(300, 360);
+    await sweep(plan, 153, near.measure, 320);
+    expect(near.measured).toEqual([153, 168, 185, 204, 224, 246, 271, 298, 328, 361, 397, 437]);
   });
 
   it('extends downwards when even the first rate misses the objective', async () => {

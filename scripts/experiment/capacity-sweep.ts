@@ -11,6 +11,12 @@ export interface SweepPlan {
   sweepFactor: number;
   /** The sweep starts at this fraction of the located capacity, to see it pass well below. */
   sweepFrom: number;
+  /**
+   * Once the objective fails systematically, the sweep skips to this fraction of the located
+   * sustainable rate: the rates between fail the objective and are served in full, so holding
+   * each of them would only lengthen the run.
+   */
+  sustainableFrom: number;
   maxRate: number;
   /** Most steps per ramp or sweep, whatever happens. */
   maxSteps: number;
@@ -31,11 +37,21 @@ async function judged<S extends StepMeasurement>(plan: SweepPlan, measure: Measu
   return { ...step, verdict: judgeStep(step, plan.objective, plan.tolerance) };
 }
 
-async function ramp<S extends StepMeasurement>(plan: SweepPlan, first: number, factor: number, measure: Measure<S>, steps: JudgedStep<S>[]): Promise<void> {
-  for (let rate = first; rate <= plan.maxRate && steps.length < plan.maxSteps; rate = nextRate(rate, factor)) {
+async function ramp<S extends StepMeasurement>(plan: SweepPlan, first: number, factor: number, measure: Measure<S>, steps: JudgedStep<S>[], skipTo = 0): Promise<void> {
+  let skipped = false;
+  for (let rate = first; rate <= plan.maxRate && steps.length < plan.maxSteps; ) {
     steps.push(await judged(plan, measure, rate));
     if (sweepDone(steps, plan.stopAfter)) return;
+    rate = nextRate(rate, factor);
+    if (!skipped && skipTo > rate && objectiveTail(steps, plan.stopAfter)) {
+      skipped = true;
+      rate = skipTo;
+    }
   }
+}
+
+function objectiveTail(steps: JudgedStep[], count: number): boolean {
+  return steps.length >= count && steps.slice(-count).every((s) => !s.verdict.meetsObjective);
 }
 
 /**
@@ -43,11 +59,13 @@ async function ramp<S extends StepMeasurement>(plan: SweepPlan, first: number, f
  * does not end it) until `stopAfter` steps in a row fail both figures. Returns where the
  * objective was last met before that failing tail (or the start rate when it never was).
  */
-export async function locate<S extends StepMeasurement>(plan: SweepPlan, measure: Measure<S>): Promise<{ estimate: number; steps: JudgedStep<S>[] }> {
+export async function locate<S extends StepMeasurement>(plan: SweepPlan, measure: Measure<S>): Promise<{ estimate: number; sustainableEstimate: number; steps: JudgedStep<S>[] }> {
   const steps: JudgedStep<S>[] = [];
   await ramp(plan, plan.startRate, plan.locateFactor, measure, steps);
-  const figure = capacityFigure(steps.map((s) => s.offered), steps.map((s) => s.verdict.meetsObjective));
-  return { estimate: figure.rps || plan.startRate, steps };
+  const rates = steps.map((s) => s.offered);
+  const figure = capacityFigure(rates, steps.map((s) => s.verdict.meetsObjective));
+  const sustainable = capacityFigure(rates, steps.map((s) => s.verdict.sustainable));
+  return { estimate: figure.rps || plan.startRate, sustainableEstimate: sustainable.rps, steps };
 }
 
 /** Where the sweep starts for a located capacity. */
@@ -55,14 +73,20 @@ export function sweepStart(plan: SweepPlan, estimate: number): number {
   return Math.max(1, Math.round(estimate * plan.sweepFrom));
 }
 
+/** Where the sweep resumes after the objective's failing tail, for a located sustainable rate. */
+export function sustainableStart(plan: SweepPlan, sustainableEstimate: number): number {
+  return Math.round(sustainableEstimate * plan.sustainableFrom);
+}
+
 /**
  * One full sweep: every rate from `first` upwards on the geometric grid, held and judged, with
- * no early stop at a failure — only once `stopAfter` rates in a row failed both figures. When even
- * the first rate misses the objective, the sweep also extends downwards until a rate meets it.
+ * no early stop at a failure — only once `stopAfter` rates in a row failed both figures. Once
+ * `stopAfter` rates in a row failed the objective, it skips up to `skipTo` (when that is higher).
+ * When even the first rate misses the objective, it also extends downwards until a rate meets it.
  */
-export async function sweep<S extends StepMeasurement>(plan: SweepPlan, first: number, measure: Measure<S>): Promise<SweepResult<S>> {
+export async function sweep<S extends StepMeasurement>(plan: SweepPlan, first: number, measure: Measure<S>, skipTo = 0): Promise<SweepResult<S>> {
   const steps: JudgedStep<S>[] = [];
-  await ramp(plan, first, plan.sweepFactor, measure, steps);
+  await ramp(plan, first, plan.sweepFactor, measure, steps, skipTo);
   let lowest = steps[0];
   for (let extra = 0; lowest && !lowest.verdict.meetsObjective && extra < plan.maxDownSteps; extra++) {
     const rate = Math.floor(lowest.offered / plan.sweepFactor);

@@ -8,6 +8,7 @@ import { ROOT, stackConfig } from '../stack/stack-config';
 import { CapacityRun } from './capacity-measurement';
 import { contentionLimits, loadDefinitions } from './definitions';
 import { ExperimentMeta, Runs } from './experiment-types';
+import { redisHeadroom } from './integrity';
 import { k6Driver } from './k6';
 import { profileApi } from './profile';
 import { measureBaseline, measureReplicaCount, RunContext, upPatiently } from './replica-run';
@@ -135,6 +136,8 @@ async function main(): Promise<void> {
         log(`[${label}] starting the stack`);
         const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`) });
         if (!state.cgroups) cgroupProblem = state.cgroupProblem;
+        const full = await redisHeadroom(config);
+        if (full) throw new Error(full);
       }
       const first = runs.replicas.length === 0;
       const openRateFor = (capacity: CapacityRun) => {

@@ -17,6 +17,7 @@ export interface Definitions {
     locate_step_s: number;
     step_factor: number;
     sweep_from: number;
+    sustainable_from: number;
     step_duration_s: number;
     windows: number;
     stop_after: number;
@@ -54,6 +55,7 @@ export function sweepPlan(defs: Definitions): SweepPlan {
     locateFactor: defs.capacity.locate_factor,
     sweepFactor: defs.capacity.step_factor,
     sweepFrom: defs.capacity.sweep_from,
+    sustainableFrom: defs.capacity.sustainable_from,
     maxRate: defs.capacity.max_rate,
     maxSteps: defs.capacity.max_steps,
     maxDownSteps: defs.capacity.max_down_steps,

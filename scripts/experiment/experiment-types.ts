@@ -1,5 +1,6 @@
 import { CapacityRun } from './capacity-measurement';
 import { ContentionReading } from './contention';
+import { Integrity } from './integrity';
 
 export interface ClosedRun {
   rps: number;
@@ -31,7 +32,7 @@ export interface ReplicaRun {
   open: OpenRun[];
   replicaShare: Record<string, number>;
   freshnessMs: number[];
-  integrity: { accepted: number; aggregated: number; lost: number; duplicated: number };
+  integrity: Integrity;
   /** Capacity traffic: accepted vs aggregated (503s whose event Kafka still acknowledged show up as extra). */
   capacityTraffic: { accepted: number; aggregated: number };
 }

@@ -9,6 +9,7 @@ import { Objective } from './capacity-definition';
 import { Definitions } from './definitions';
 import { BaselineRun, ClosedRun, OpenRun, ReplicaRun } from './experiment-types';
 import { BASELINE_REPLICA, startBaseline } from './baseline';
+import { consumerProblem, integrityOf } from './integrity';
 import { CpuWindow } from './process-cpu';
 import { ProbeTarget } from './step-probe';
 import { GuardPlan, guardedStep, stepRunner } from './step-runner';
@@ -211,7 +212,9 @@ export async function measureReplicaCount(ctx: RunContext, replicas: number, pre
   const expected = openAccepted + freshSubjects.length;
   const aggregated = await drainedTotal(baseUrl, [...openSubjects, ...freshSubjects], expected);
   const capAggregated = await drainedTotal(baseUrl, capSubjects, capTraffic.accepted);
-  ctx.log(`integrity: ${expected} accepted, ${aggregated} aggregated`);
+  const integrity = integrityOf(expected, aggregated, aggregated < expected && !ctx.k8s ? await consumerProblem(`http://127.0.0.1:${config.consumerPort}/health/ready`) : null);
+  const waiting = integrity.waiting > 0 ? `; ${integrity.waiting} not aggregated while the consumer reported not ready (${integrity.waitingReason}): NOT CHECKED` : '';
+  ctx.log(`integrity: ${expected} accepted, ${aggregated} aggregated${waiting}`);
   return {
     replicas,
     idleCpuPct,
@@ -220,7 +223,7 @@ export async function measureReplicaCount(ctx: RunContext, replicas: number, pre
     open,
     replicaShare,
     freshnessMs: freshness,
-    integrity: { accepted: expected, aggregated, lost: Math.max(0, expected - aggregated), duplicated: Math.max(0, aggregated - expected) },
+    integrity,
     capacityTraffic: { accepted: capTraffic.accepted, aggregated: capAggregated },
   };
 }

@@ -79,7 +79,7 @@ function sweep(rates: number[], capacity: number, sustainable: number, replicas:
 
 function capacityRun(capacities: number[], sustainables: number[], replicas: number, contention?: ContentionReading): CapacityRun {
   return {
-    located: { estimate: capacities[0], steps: [] },
+    located: { estimate: capacities[0], sustainableEstimate: sustainables[0], steps: [] },
     sweeps: capacities.map((c, i) => {
       const rates = [c * 0.6, c * 0.8, c, c * 1.1, sustainables[i], sustainables[i] * 1.2, sustainables[i] * 1.4].map(Math.round);
       return sweep([...new Set(rates)].sort((a, b) => a - b), c, sustainables[i], replicas, i === 0 ? Math.round(c * 0.8) : undefined, contention);
@@ -96,7 +96,7 @@ function run(replicas: number, capacities: number[], sustainables: number[], los
     open: [{ offered: 60, sentRate: 60, p50Ms: 4 / replicas, p90Ms: 10, p99Ms: 40 / replicas, errorRate: 0, generatorCpuPct: 12, cpuPct: { 'api-1': 3.7, kafka: 5.5, nginx: 0.6, generator: 12 }, contention: clean() }],
     replicaShare: Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 1 / replicas])),
     freshnessMs: [12, 8, 30, 15],
-    integrity: { accepted: 1000, aggregated: 1000 - lost, lost, duplicated: 0 },
+    integrity: { accepted: 1000, aggregated: 1000 - lost, lost, duplicated: 0, waiting: 0, waitingReason: null },
     capacityTraffic: { accepted: 5000, aggregated: 5000 },
   };
 }
@@ -198,6 +198,17 @@ describe('experiment summary', () => {
   it('reports integrity as exact only when nothing was lost or duplicated', () => {
     expect(summary.integrity_exact).toBe(true);
     expect(buildSummary(meta, { replicas: [run(1, [100], [120], 3)], baseline: null }).integrity_exact).toBe(false);
+  });
+
+  it('says integrity was not checked, not that ratings were lost, when the consumer could not write', () => {
+    const stuck = run(1, [100], [120]);
+    stuck.integrity = { accepted: 1000, aggregated: 0, lost: 0, duplicated: 0, waiting: 1000, waitingReason: 'consumer: Redis refused the last batch: OOM' };
+    const s = buildSummary(meta, { replicas: [stuck], baseline: null });
+    expect(s.integrity_exact).toBe(false);
+    const text = renderMarkdown(s, meta);
+    expect(text).toContain('1000 / 0 / 0 (+1000 waiting) / 0');
+    expect(text).toContain('Integrity exact in every run: **NOT CHECKED**');
+    expect(text).toMatch(/1000 not aggregated while the consumer reported not ready \(consumer: Redis refused the last batch: OOM\)/);
   });
 });
 

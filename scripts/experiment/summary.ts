@@ -94,6 +94,9 @@ function replicaResult(meta: ExperimentMeta, run: ReplicaRun) {
     aggregated: run.integrity.aggregated,
     lost: run.integrity.lost,
     duplicated: run.integrity.duplicated,
+    // Runs recorded before the consumer's readiness was asked have no waiting count.
+    waiting: run.integrity.waiting ?? 0,
+    waiting_reason: run.integrity.waitingReason ?? null,
     replica_share: run.replicaShare,
     generator_cpu_pct: round(Math.max(0, ...generatorCpu)),
     generator_flagged: generatorCpu.some((c) => c > meta.contentionLimits.generatorCpuPct),
@@ -202,7 +205,8 @@ export function buildSummary(meta: ExperimentMeta, runs: Runs) {
       steps: guard.steps,
       limits: guard.limits,
     },
-    integrity_exact: runs.replicas.every((r) => r.integrity.lost === 0 && r.integrity.duplicated === 0),
+    integrity_exact: runs.replicas.every((r) => r.integrity.lost === 0 && r.integrity.duplicated === 0 && !r.integrity.waiting),
+    integrity_checked: runs.replicas.every((r) => !r.integrity.waiting),
   };
 }
 

@@ -32,4 +32,12 @@ describe('traceparent', () => {
     expect(formatTraceparent(fresh)).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
     expect(parseTraceparent(formatTraceparent(fresh))).toEqual(fresh);
   });
+
+  it('draws ids from a pooled source that never repeats across refills', () => {
+    // 1000 fresh traces use 24 KB of randomness: the 4 KiB pool is refilled several times.
+    const ids = Array.from({ length: 1000 }, () => childTrace(null));
+    expect(new Set(ids.map((t) => t.traceId)).size).toBe(1000);
+    expect(new Set(ids.map((t) => t.spanId)).size).toBe(1000);
+    for (const t of ids) expect(parseTraceparent(formatTraceparent(t))).toEqual(t);
+  });
 });
