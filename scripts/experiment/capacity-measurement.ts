@@ -1,5 +1,5 @@
 import { JudgedStep } from './capacity-definition';
-import { locate, sustainableStart, sweep, SweepResult, sweepStart } from './capacity-sweep';
+import { laterSweepStart, locate, sustainableStart, sweep, SweepResult, sweepStart } from './capacity-sweep';
 import { Definitions, sweepPlan } from './definitions';
 import { GuardedStep } from './step-runner';
 
@@ -51,7 +51,7 @@ export async function measureCapacity(defs: Definitions, runLocate: RunStep, run
       await pause();
       return step;
     };
-    const result = await sweep(plan, first, measure, skipTo);
+    const result = await sweep(plan, r === 1 ? first : laterSweepStart(plan, first, sweeps[0].capacity.rps), measure, skipTo);
     sweeps.push(result);
     const isolated = result.capacity.isolatedFailures.length ? `; isolated failures at ${result.capacity.isolatedFailures.join(', ')} rps` : '';
     log(

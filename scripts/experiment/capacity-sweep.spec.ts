@@ -1,5 +1,5 @@
 import { capacityFigure, judgeStep, JudgedStep, nextRate, StepMeasurement, sweepDone, sweepFigures } from './capacity-definition';
-import { locate, sustainableStart, sweep, SweepPlan, sweepStart } from './capacity-sweep';
+import { laterSweepStart, locate, sustainableStart, sweep, SweepPlan, sweepStart } from './capacity-sweep';
 
 const objective = { p99Ms: 50, maxErrorRate: 0.001 };
 const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, sustainableFrom: 0.8, maxRate: 20_000, maxSteps: 30, maxDownSteps: 6, stopAfter: 2 };
@@ -113,6 +113,13 @@ describe('capacity sweep', () => {
     const near = service(300, 360);
     await sweep(plan, 153, near.measure, 320);
     expect(near.measured).toEqual([153, 168, 185, 204, 224, 246, 271, 298, 328, 361, 397, 437]);
+  });
+
+  it('starts later sweeps on the same grid, closer to the capacity the first sweep found', () => {
+    // The locating ramp runs cold and short: it placed the first sweep at 68 rps, far below a 287 rps capacity.
+    expect(laterSweepStart(plan, 68, 287)).toBe(161);
+    expect(laterSweepStart(plan, 68, 60)).toBe(68);
+    expect(laterSweepStart(plan, 68, 0)).toBe(68);
   });
 
   it('extends downwards when even the first rate misses the objective', async () => {

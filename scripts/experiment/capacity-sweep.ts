@@ -9,7 +9,7 @@ export interface SweepPlan {
   locateFactor: number;
   /** Geometric factor between the rates of the sweep (its resolution). */
   sweepFactor: number;
-  /** The sweep starts at this fraction of the located capacity, to see it pass well below. */
+  /** The first sweep starts at this fraction of the located capacity, later ones of the first sweep's: to see it pass well below. */
   sweepFrom: number;
   /**
    * Once the objective fails systematically, the sweep skips to this fraction of the located
@@ -71,6 +71,17 @@ export async function locate<S extends StepMeasurement>(plan: SweepPlan, measure
 /** Where the sweep starts for a located capacity. */
 export function sweepStart(plan: SweepPlan, estimate: number): number {
   return Math.max(1, Math.round(estimate * plan.sweepFrom));
+}
+
+/**
+ * Where the sweeps after the first start: the highest rate of the first sweep's grid at or below
+ * `sweepFrom` × its capacity. The locating ramp is short and runs on a cold stack, so it can place
+ * the first sweep far below the capacity; the rates it skips all passed in the first sweep.
+ */
+export function laterSweepStart(plan: SweepPlan, first: number, firstCapacity: number): number {
+  let rate = first;
+  while (nextRate(rate, plan.sweepFactor) <= firstCapacity * plan.sweepFrom) rate = nextRate(rate, plan.sweepFactor);
+  return rate;
 }
 
 /** Where the sweep resumes after the objective's failing tail, for a located sustainable rate. */
