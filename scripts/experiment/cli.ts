@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { apiCpuLimitMillis } from '../stack/chart-values';
+import { apiCpuLimitMillis, idempotencyWindowS } from '../stack/chart-values';
 import { down, readState, status } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { CapacityRun } from './capacity-measurement';
@@ -109,6 +109,8 @@ async function main(): Promise<void> {
   const objective = { p99Ms: defs.objective.p99_ms, maxErrorRate: defs.objective.max_error_rate };
   const guard = { limits: contentionLimits(defs), retries: defs.contention.retries, retryPauseS: defs.contention.retry_pause_s };
   const runs: Runs = { replicas: [], baseline: null };
+  const window = idempotencyWindowS(options.values);
+  const appEnv = window === null ? {} : { IDEMPOTENCY_WINDOW_S: String(window) };
   let openRate = defs.open.rate;
   let cgroupProblem: string | null = null;
   const tag = startedAt.replace(/\D/g, '').slice(2, 14);
@@ -126,6 +128,7 @@ async function main(): Promise<void> {
     log: (line) => log(`[${label}] ${line}`),
   });
 
+  let stoppedBy: string | null = null;
   try {
     for (const replicas of options.replicas) {
       const label = `${replicas} replica(s)`;
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
         execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
       } else {
         log(`[${label}] starting the stack`);
-        const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`) });
+        const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`), appEnv });
         if (!state.cgroups) cgroupProblem = state.cgroupProblem;
         const full = await redisHeadroom(config);
         if (full) throw new Error(full);
@@ -151,6 +154,11 @@ async function main(): Promise<void> {
       runs.replicas.push(await measureReplicaCount(context(label), replicas, `exp${tag}-r${replicas}`, openRateFor));
       if (first && options.baseline && !k8s) runs.baseline = await measureBaseline(context('baseline'), cpuMillis, replicas);
     }
+  } catch (error) {
+    // What was measured before the failure is still written, under a headline that says so.
+    if (runs.replicas.length === 0) throw error;
+    stoppedBy = (error as Error).message;
+    log(`error: ${stoppedBy}; writing the report of what was measured`);
   } finally {
     // Whether it finished or failed, the experiment leaves running only what was running before.
     if (!wasRunning && !k8s) {
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
     stepFactor: defs.capacity.step_factor,
     contentionLimits: { ...guard.limits, retries: guard.retries },
     valuesFile: options.values.replace(`${ROOT}/`, ''),
+    stoppedBy,
   };
   writeFileSync(join(outDir, 'runs.json'), `${JSON.stringify(runs, null, 2)}\n`);
   writeFileSync(join(outDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
@@ -191,6 +200,7 @@ async function main(): Promise<void> {
   console.log('');
   if (!meta.cgroups) log(`WARNING: API replicas ran WITHOUT CPU limits (${cgroupProblem}); the comparison is not meaningful`);
   log(`report: ${join(outDir, 'report.md')} and report.html`);
+  if (stoppedBy) process.exitCode = 1;
 }
 
 main().catch((error: Error) => {

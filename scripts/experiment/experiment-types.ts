@@ -68,4 +68,6 @@ export interface ExperimentMeta {
   stepFactor: number;
   contentionLimits: { outsideCpuPct: number; generatorCpuPct: number; retries: number };
   valuesFile: string;
+  /** Why the run ended before measuring every replica count (its report holds what was measured). */
+  stoppedBy?: string | null;
 }

@@ -200,6 +200,12 @@ describe('experiment summary', () => {
     expect(buildSummary(meta, { replicas: [run(1, [100], [120], 3)], baseline: null }).integrity_exact).toBe(false);
   });
 
+  it('heads the report of a run that stopped early with why, and still reports what it measured', () => {
+    const s = buildSummary({ ...meta, stoppedBy: 'Redis holds 192 MB of its 192 MB maxmemory (100 %)' }, { replicas: [run(1, [100, 110, 120, 110, 100], [150, 150, 150, 150, 150])], baseline: null });
+    expect(headline(s)).toMatch(/^\*\*INCOMPLETE — the run stopped early: Redis holds 192 MB of its 192 MB maxmemory \(100 %\)\. 1 replica\(s\): 110 rps at the objective/);
+    expect(headline(buildSummary(meta, runs))).not.toContain('INCOMPLETE');
+  });
+
   it('says integrity was not checked, not that ratings were lost, when the consumer could not write', () => {
     const stuck = run(1, [100], [120]);
     stuck.integrity = { accepted: 1000, aggregated: 0, lost: 0, duplicated: 0, waiting: 1000, waitingReason: 'consumer: Redis refused the last batch: OOM' };

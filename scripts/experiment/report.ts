@@ -31,7 +31,7 @@ export function headline(summary: Summary): string {
   }
   const one = summary.results['1'];
   const three = summary.results['3'];
-  const parts: string[] = [];
+  const parts: string[] = summary.stopped_by ? [`INCOMPLETE — the run stopped early: ${summary.stopped_by.replace(/\.?$/, '.')}`] : [];
   if (one && three) {
     const ci = (i: [number, number] | null) => (i ? ` (95 % bootstrap interval ${i[0]}–${i[1]})` : '');
     parts.push(

@@ -205,6 +205,7 @@ export function buildSummary(meta: ExperimentMeta, runs: Runs) {
       steps: guard.steps,
       limits: guard.limits,
     },
+    stopped_by: meta.stoppedBy ?? null,
     integrity_exact: runs.replicas.every((r) => r.integrity.lost === 0 && r.integrity.duplicated === 0 && !r.integrity.waiting),
     integrity_checked: runs.replicas.every((r) => !r.integrity.waiting),
   };

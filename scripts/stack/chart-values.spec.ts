@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCpuLimitMillis, apiShutdownDrainMs, DEFAULT_REDIS_MAXMEMORY, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
+import { apiCpuLimitMillis, apiShutdownDrainMs, DEFAULT_REDIS_MAXMEMORY, idempotencyWindowS, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
 import { ROOT } from './stack-config';
 
 describe('chart values', () => {
@@ -55,5 +55,17 @@ describe('chart values', () => {
     expect(apiShutdownDrainMs(join(dir, 'without.yaml'))).toBe(0);
     expect(() => apiShutdownDrainMs(join(dir, 'bad.yaml'))).toThrow(/config\.shutdownDrainMs/);
     expect(apiShutdownDrainMs(join(ROOT, 'charts', 'rate', 'values.yaml'))).toBeGreaterThan(0);
+  });
+
+  it("takes the consumer's IDEMPOTENCY_WINDOW_S from the values; the experiment's keep a full run's ids within Redis' limit", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-values-'));
+    writeFileSync(join(dir, 'without.yaml'), 'replicas: 1\n');
+    writeFileSync(join(dir, 'bad.yaml'), 'config:\n  idempotencyWindowS: -1\n');
+    expect(idempotencyWindowS(join(dir, 'without.yaml'))).toBeNull();
+    expect(() => idempotencyWindowS(join(dir, 'bad.yaml'))).toThrow(/config\.idempotencyWindowS/);
+    const experiment = join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml');
+    expect(idempotencyWindowS(experiment)).not.toBeNull();
+    // ~180 bytes per rating in the window, at the ~2000 rps the sweeps reach: within maxmemory.
+    expect(idempotencyWindowS(experiment)! * 2000 * 180).toBeLessThan(parseRedisMemory(redisMaxmemory(experiment)));
   });
 });

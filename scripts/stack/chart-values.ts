@@ -46,8 +46,22 @@ export function redisMaxmemory(valuesFile: string): string {
  * the balancer drops it. Stacks that play a rollout (npm run chaos) run the API with it.
  */
 export function apiShutdownDrainMs(valuesFile: string): number {
-  const values = parse(readFileSync(valuesFile, 'utf8')) as { config?: { shutdownDrainMs?: unknown } } | null;
-  const drain = values?.config?.shutdownDrainMs ?? 0;
-  if (!Number.isInteger(drain) || (drain as number) < 0) throw new Error(`config.shutdownDrainMs=${JSON.stringify(drain)} is not a number of milliseconds`);
-  return drain as number;
+  return configCount(valuesFile, 'shutdownDrainMs', 'milliseconds') ?? 0;
+}
+
+/**
+ * config.idempotencyWindowS of the chart values, or null when they leave the app's default. The
+ * experiment's values shorten it: every rating keeps ~180 bytes of Redis for the window, and a
+ * full run sends over a million ratings.
+ */
+export function idempotencyWindowS(valuesFile: string): number | null {
+  return configCount(valuesFile, 'idempotencyWindowS', 'seconds');
+}
+
+function configCount(valuesFile: string, key: string, unit: string): number | null {
+  const values = parse(readFileSync(valuesFile, 'utf8')) as { config?: Record<string, unknown> } | null;
+  const value = values?.config?.[key];
+  if (value === undefined || value === null) return null;
+  if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`config.${key}=${JSON.stringify(value)} is not a number of ${unit}`);
+  return value as number;
 }
