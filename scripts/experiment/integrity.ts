@@ -24,7 +24,7 @@ export function integrityOf(accepted: number, aggregated: number, consumerProble
   return { accepted, aggregated, lost: shortfall - waiting, duplicated: Math.max(0, aggregated - accepted), waiting, waitingReason: waiting > 0 ? consumerProblem : null };
 }
 
-/** A run writes tens of thousands of ratings: starting with Redis this full, the consumer would stall. */
+/** A full run sends over a million ratings: starting with Redis this full, the consumer would stall. */
 const MAX_USED_FRACTION = 0.75;
 
 /** Why Redis (its INFO memory text) has too little room for a run, or null. */
