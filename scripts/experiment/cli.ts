@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis, idempotencyWindowS } from '../stack/chart-values';
@@ -12,6 +12,7 @@ import { redisHeadroom } from './integrity';
 import { k6Driver } from './k6';
 import { profileApi } from './profile';
 import { measureBaseline, measureReplicaCount, RunContext, upPatiently } from './replica-run';
+import { Interrupted, interruptedExitCode, throwIfInterrupted, watchInterrupts } from './interruption';
 import { headlineTable, quotaStudyTable, renderHtml, renderMarkdown } from './report';
 import { median } from './statistics';
 import { buildSummary, Summary } from './summary';
@@ -93,7 +94,6 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const outDir = join(ROOT, 'reports', startedAt.replace(/[:.]/g, '-'));
   const rawDir = join(outDir, 'raw');
-  mkdirSync(rawDir, { recursive: true });
   const config = stackConfig({ ...process.env, RATE_VALUES_FILE: options.values });
   const k8s = options.target === 'k8s';
   const baseUrl = k8s ? options.baseUrl : `http://127.0.0.1:${config.nginxPort}`;
@@ -129,8 +129,12 @@ async function main(): Promise<void> {
   });
 
   let stoppedBy: string | null = null;
+  let stopFailure: unknown = null;
+  mkdirSync(rawDir, { recursive: true });
+  watchInterrupts(log);
   try {
     for (const replicas of options.replicas) {
+      throwIfInterrupted();
       const label = `${replicas} replica(s)`;
       if (k8s) {
         log(`[${label}] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
@@ -152,19 +156,32 @@ async function main(): Promise<void> {
         return openRate;
       };
       runs.replicas.push(await measureReplicaCount(context(label), replicas, `exp${tag}-r${replicas}`, openRateFor));
-      if (first && options.baseline && !k8s) runs.baseline = await measureBaseline(context('baseline'), cpuMillis, replicas);
+      if (first && options.baseline && !k8s) {
+        throwIfInterrupted();
+        runs.baseline = await measureBaseline(context('baseline'), cpuMillis, replicas);
+      }
     }
   } catch (error) {
     // What was measured before the failure is still written, under a headline that says so.
-    if (runs.replicas.length === 0) throw error;
-    stoppedBy = (error as Error).message;
-    log(`error: ${stoppedBy}; writing the report of what was measured`);
+    if (runs.replicas.length === 0) {
+      stopFailure = error;
+    } else {
+      stoppedBy = (error as Error).message;
+      log(`${error instanceof Interrupted ? '' : 'error: '}${stoppedBy}; writing the report of what was measured`);
+      process.exitCode = interruptedExitCode(error) ?? 1;
+    }
   } finally {
     // Whether it finished or failed, the experiment leaves running only what was running before.
     if (!wasRunning && !k8s) {
       await down(config, false);
       log('stopped the stack it started (data kept; npm run stack:down -- --purge deletes it)');
     }
+  }
+  if (stopFailure !== null) {
+    // No replica count finished: no report. Keep the directory only for raw results it may hold.
+    if (readdirSync(rawDir).some((f) => /\.(bin|txt)$/.test(f))) log(`no replica count finished: no report; the raw results so far are in ${rawDir}`);
+    else rmSync(outDir, { recursive: true });
+    throw stopFailure;
   }
 
   const meta: ExperimentMeta = {
@@ -200,10 +217,9 @@ async function main(): Promise<void> {
   console.log('');
   if (!meta.cgroups) log(`WARNING: API replicas ran WITHOUT CPU limits (${cgroupProblem}); the comparison is not meaningful`);
   log(`report: ${join(outDir, 'report.md')} and report.html`);
-  if (stoppedBy) process.exitCode = 1;
 }
 
 main().catch((error: Error) => {
-  console.error(`[experiment] error: ${error.message}`);
-  process.exit(1);
+  console.error(`[experiment] ${error instanceof Interrupted ? '' : 'error: '}${error.message}`);
+  process.exit(interruptedExitCode(error) ?? 1);
 });

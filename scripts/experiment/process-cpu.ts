@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { stopOnInterrupt, throwIfInterrupted } from './interruption';
 
 export const CLK_TCK = (() => {
   try {
@@ -114,13 +115,18 @@ export async function runGenerator(
   onSpawn: (pid: number) => void = () => undefined,
   okExitCodes: number[] = [0],
 ): Promise<GeneratorRun> {
+  throwIfInterrupted();
   const childTicksBefore = procStat('self')?.childTicks ?? 0;
   const started = process.hrtime.bigint();
   const child = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const forget = stopOnInterrupt(child);
   if (child.pid !== undefined) onSpawn(child.pid);
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  forget();
+  // A step cut short by the signal is not a measurement.
+  throwIfInterrupted();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (code === null || !okExitCodes.includes(code)) throw new Error(`${command} ${args[0]} exited ${code}: ${stderr.trim().slice(-500)}`);
   const cpuSeconds = ((procStat('self')?.childTicks ?? 0) - childTicksBefore) / CLK_TCK;

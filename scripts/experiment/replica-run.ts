@@ -10,6 +10,7 @@ import { Definitions } from './definitions';
 import { BaselineRun, ClosedRun, OpenRun, ReplicaRun } from './experiment-types';
 import { BASELINE_REPLICA, startBaseline } from './baseline';
 import { consumerProblem, integrityOf } from './integrity';
+import { throwIfInterrupted } from './interruption';
 import { CpuWindow } from './process-cpu';
 import { ProbeTarget } from './step-probe';
 import { GuardPlan, guardedStep, stepRunner } from './step-runner';
@@ -144,6 +145,7 @@ async function closedModel(ctx: RunContext, label: string, prefix: string): Prom
   const { defs } = ctx;
   const closed: ClosedRun[] = [];
   for (let i = 1; i <= defs.closed.repeats && !ctx.k8s; i++) {
+    throwIfInterrupted();
     const result = await wrkPost(ctx.wrk, ctx.rawDir, `${ctx.baseUrl}/rate?rate=5&subject=${prefix}-closed`, defs.closed.duration_s, defs.closed.vus, defs.closed.vus);
     writeFileSync(join(ctx.rawDir, `${label}-closed-${i}.wrk.txt`), result.output);
     closed.push({ rps: result.rps, p50Ms: result.p50Ms, meanMs: result.meanMs, p99Ms: result.p99Ms, connections: defs.closed.vus });
