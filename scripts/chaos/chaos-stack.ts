@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { offsetKey } from '../../libs/redis/src/aggregate-keys';
 import { apiCpuLimitMillis } from '../stack/chart-values';
@@ -6,7 +5,7 @@ import { isRunning, ProcessRecord } from '../stack/process-control';
 import { httpStatus } from '../stack/readiness';
 import { brokerList, brokerName, consumerName, ServiceSpec, StackShape, topicDurability } from '../stack/services';
 import { down, ensureApi, ensureService, runningRecord, serviceSpecs, setUpstreams, StackState, stopService, up } from '../stack/stack';
-import { redisUrl } from '../stack/redis-conf';
+import { withStackRedis } from '../stack/redis-conf';
 import { StackConfig } from '../stack/stack-config';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -229,14 +228,8 @@ export class ChaosStack {
 
   /** The last offset Redis applied of each partition (-1: none), as the consumer's batch script stores it. */
   async appliedOffsets(): Promise<Map<number, bigint>> {
-    const redis = new Redis(redisUrl(this.config), { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    try {
-      await redis.connect();
-      const values = await redis.mget(Array.from({ length: PARTITIONS }, (_, p) => offsetKey(p)));
-      return new Map(values.map((v, p) => [p, v === null ? -1n : BigInt(v)]));
-    } finally {
-      redis.disconnect();
-    }
+    const values = await withStackRedis(this.config, (redis) => redis.mget(Array.from({ length: PARTITIONS }, (_, p) => offsetKey(p))));
+    return new Map(values.map((v, p) => [p, v === null ? -1n : BigInt(v)]));
   }
 
   /**

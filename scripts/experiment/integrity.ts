@@ -1,5 +1,4 @@
-import Redis from 'ioredis';
-import { redisUrl } from '../stack/redis-conf';
+import { withStackRedis } from '../stack/redis-conf';
 import { StackConfig } from '../stack/stack-config';
 
 /**
@@ -64,11 +63,5 @@ export async function consumerProblem(readyUrl: string): Promise<string | null> 
 
 /** Checks the running stack's Redis before a run (see redisHeadroomProblem). */
 export async function redisHeadroom(config: StackConfig): Promise<string | null> {
-  const redis = new Redis(redisUrl(config), { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  try {
-    await redis.connect();
-    return redisHeadroomProblem(await redis.info('memory'));
-  } finally {
-    redis.disconnect();
-  }
+  return withStackRedis(config, async (redis) => redisHeadroomProblem(await redis.info('memory')));
 }

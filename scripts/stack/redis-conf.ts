@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import Redis from 'ioredis';
 import { StackConfig } from './stack-config';
 
 /**
@@ -37,6 +38,17 @@ export function ensureRedisPassword(config: StackConfig): string {
 /** The URL the apps (and tests) connect with; the password is hex, so it needs no escaping. */
 export function redisUrl(config: StackConfig, db = 0): string {
   return `redis://:${ensureRedisPassword(config)}@127.0.0.1:${config.redisPort}/${db}`;
+}
+
+/** One short-lived client on the stack's Redis for the harnesses: it fails fast, never queues commands. */
+export async function withStackRedis<T>(config: StackConfig, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(redisUrl(config), { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  try {
+    await redis.connect();
+    return await use(redis);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface RedisConfOptions {
