@@ -24,7 +24,7 @@ module.exports = {
       transform,
       moduleNameMapper,
       modulePathIgnorePatterns,
-      testMatch: ['<rootDir>/{apps,libs,scripts,loadtest}/**/*.spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,scripts,loadtest}/**/*.spec.ts', '<rootDir>/test/*.spec.ts'],
     },
     {
       displayName: 'chart',

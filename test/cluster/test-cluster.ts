@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { ClusterConfig, clusterConfig, clusterPaths } from '../../scripts/cluster/cluster-config';
 import { kubectl } from '../../scripts/cluster/control-plane';
 import { ROOT } from '../../scripts/stack/stack-config';
+import { TEST_CLUSTERS } from '../test-ports';
 
 const run = promisify(execFile);
 
@@ -12,12 +13,7 @@ export function testCluster(): ClusterConfig {
   return clusterConfig({
     ...process.env,
     RATE_CLUSTER_DIR: join(ROOT, '.run', 'cluster-test'),
-    RATE_CLUSTER_API_PORT: '26443',
-    RATE_CLUSTER_ETCD_PORT: '22379',
-    RATE_CLUSTER_ETCD_PEER_PORT: '22380',
-    RATE_CLUSTER_CONTROLLER_MANAGER_PORT: '26444',
-    RATE_CLUSTER_SCHEDULER_PORT: '26445',
-    RATE_CLUSTER_KWOK_PORT: '26446',
+    ...TEST_CLUSTERS.controlPlane,
     RATE_CLUSTER_NODES: '3',
   });
 }

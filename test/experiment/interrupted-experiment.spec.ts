@@ -5,21 +5,13 @@ import { down } from '../../scripts/stack/stack';
 import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
 import { portOpen } from '../../scripts/stack/readiness';
 import { baselinePorts } from '../../scripts/experiment/baseline';
+import { TEST_STACKS } from '../test-ports';
 
 /**
  * SIGTERM (or Ctrl-C) during npm run experiment -- --quick, on a stack of its own: the run stops
  * at the step in flight, stops what it started and writes the report of what it had measured.
  */
-// Below Linux's ephemeral range, apart from the other suites' stacks.
-const ENV = {
-  ...process.env,
-  RATE_RUN_DIR: join(ROOT, '.run', 'test-interrupted'),
-  RATE_NGINX_PORT: '22080',
-  RATE_API_BASE_PORT: '22081',
-  RATE_KAFKA_PORT: '22092',
-  RATE_REDIS_PORT: '22379',
-  RATE_CONSUMER_PORT: '22101',
-};
+const ENV = { ...process.env, ...TEST_STACKS.interruptedExperiment };
 const REPORTS = join(ROOT, 'reports');
 const reportDirs = () => (existsSync(REPORTS) ? readdirSync(REPORTS).filter((d) => !d.startsWith('bench-') && !d.startsWith('profile-')) : []);
 

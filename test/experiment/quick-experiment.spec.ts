@@ -5,6 +5,7 @@ import { down } from '../../scripts/stack/stack';
 import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
 import { portOpen } from '../../scripts/stack/readiness';
 import { baselinePorts } from '../../scripts/experiment/baseline';
+import { TEST_STACKS } from '../test-ports';
 
 /**
  * npm run experiment -- --quick, end to end on its own stack (own run dir and ports): every file
@@ -12,15 +13,7 @@ import { baselinePorts } from '../../scripts/experiment/baseline';
  */
 // Below Linux's ephemeral range (32768–60999): the load generator's outgoing connections took
 // 38082 and 38083 from the 3-replica stack in two runs of this spec (EADDRINUSE).
-const ENV = {
-  ...process.env,
-  RATE_RUN_DIR: join(ROOT, '.run', 'test-experiment'),
-  RATE_NGINX_PORT: '21080',
-  RATE_API_BASE_PORT: '21081',
-  RATE_KAFKA_PORT: '21092',
-  RATE_REDIS_PORT: '21379',
-  RATE_CONSUMER_PORT: '21101',
-};
+const ENV = { ...process.env, ...TEST_STACKS.quickExperiment };
 
 describe('npm run experiment -- --quick', () => {
   afterAll(async () => {

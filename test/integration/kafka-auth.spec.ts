@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadConfig } from '@rate/config';
 import { createKafka } from '@rate/kafka';
 import { JsonLogger } from '@rate/observability';
+import { KAFKA_AUTH_TEST_PORT } from '../test-ports';
 import { eventually, testStack } from './test-stack';
 
 /**
@@ -14,7 +15,7 @@ import { eventually, testStack } from './test-stack';
  * real broker of the project's Kafka version with a SASL_SSL listener: a self-signed certificate
  * for 127.0.0.1 (keytool) and a SCRAM-SHA-512 user added when the storage is formatted.
  */
-const PORT = 29192; // the test stack uses 29092/29093
+const PORT = KAFKA_AUTH_TEST_PORT;
 const USER = 'rate';
 const PASSWORD = `pw-${randomUUID()}`;
 

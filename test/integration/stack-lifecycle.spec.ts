@@ -6,21 +6,14 @@ import { join } from 'node:path';
 import { processStartTime } from '../../scripts/stack/process-control';
 import { portOpen } from '../../scripts/stack/readiness';
 import { ROOT } from '../../scripts/stack/stack-config';
+import { TEST_STACKS } from '../test-ports';
 import { eventually } from './test-stack';
 
 /**
  * A second, separate stack driven through the CLI exactly as npm run stack:* drives it; every
  * port below Linux' ephemeral range (32768–60999), where outgoing connections could hold it.
  */
-const ENV = {
-  ...process.env,
-  RATE_RUN_DIR: join(ROOT, '.run', 'test-lifecycle'),
-  RATE_NGINX_PORT: '28080',
-  RATE_API_BASE_PORT: '28081',
-  RATE_KAFKA_PORT: '27092',
-  RATE_REDIS_PORT: '27379',
-  RATE_CONSUMER_PORT: '29101',
-};
+const ENV = { ...process.env, ...TEST_STACKS.lifecycle };
 const PORTS = [28080, 28081, 28082, 27092, 27093, 27379, 29101];
 /** The 3-broker stack's extra ports: brokers 2 and 3 with their controllers, the second consumer. */
 const CLUSTER_PORTS = [27094, 27095, 27096, 27097, 29102];

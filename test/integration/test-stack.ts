@@ -1,20 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { RateAggregate } from '@rate/contracts';
 import { redisUrl } from '../../scripts/stack/redis-conf';
-import { ROOT, stackConfig, StackConfig } from '../../scripts/stack/stack-config';
+import { stackConfig, StackConfig } from '../../scripts/stack/stack-config';
+import { TEST_STACKS } from '../test-ports';
 
 /** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */
-export const TEST_STACK_ENV = {
-  RATE_RUN_DIR: join(ROOT, '.run', 'test'),
-  RATE_NGINX_PORT: '18080',
-  RATE_API_BASE_PORT: '18081',
-  RATE_KAFKA_PORT: '29092',
-  RATE_REDIS_PORT: '26379',
-  RATE_CONSUMER_PORT: '19101',
-};
+export const TEST_STACK_ENV = TEST_STACKS.integration;
 export const TEST_REPLICAS = 3;
 /** Short produce timeout so the Kafka-outage test sees its 503 quickly. */
 export const TEST_APP_ENV = { PRODUCE_TIMEOUT_MS: '2000', LOG_LEVEL: 'info' };
