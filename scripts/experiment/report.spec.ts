@@ -206,6 +206,12 @@ describe('experiment summary', () => {
     expect(headline(buildSummary(meta, runs))).not.toContain('INCOMPLETE');
   });
 
+  it('says a contended run that also stopped early is both', () => {
+    const contended: Runs = { replicas: [run(1, [100], [150], 0, clean(45))], baseline: null };
+    const s = buildSummary({ ...meta, stoppedBy: 'interrupted by SIGINT' }, contended);
+    expect(headline(s)).toMatch(/^\*\*INCOMPLETE — the run stopped early: interrupted by SIGINT\. CONTENDED — no ratio printed: /);
+  });
+
   it('says integrity was not checked, not that ratings were lost, when the consumer could not write', () => {
     const stuck = run(1, [100], [120]);
     stuck.integrity = { accepted: 1000, aggregated: 0, lost: 0, duplicated: 0, waiting: 1000, waitingReason: 'consumer: Redis refused the last batch: OOM' };

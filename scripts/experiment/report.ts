@@ -22,16 +22,17 @@ const list = (m: Record<string, number>, unit = '') => Object.entries(m).map(([k
 /** The one-paragraph verdict: both figures and the baseline, or why no ratio is given. */
 export function headline(summary: Summary): string {
   const c = summary.contention;
+  const incomplete = summary.stopped_by ? `INCOMPLETE — the run stopped early: ${summary.stopped_by.replace(/\.?$/, '.')}` : null;
   if (c.flagged) {
     return (
-      `**CONTENDED — no ratio printed: ${c.contended_steps} of ${c.steps} capacity steps stayed over the contention limits after their repeats ` +
+      `**${incomplete ? `${incomplete} ` : ''}CONTENDED — no ratio printed: ${c.contended_steps} of ${c.steps} capacity steps stayed over the contention limits after their repeats ` +
       `(outside load up to ${c.outside_cpu_pct_max} % of a core, limit ${c.limits.outside_cpu_pct} %; load generator up to ${c.generator_cpu_pct_max} %, limit ${c.limits.generator_cpu_pct} %). ` +
       'The figures below are for diagnosis only: rerun on a quiet machine.**'
     );
   }
   const one = summary.results['1'];
   const three = summary.results['3'];
-  const parts: string[] = summary.stopped_by ? [`INCOMPLETE — the run stopped early: ${summary.stopped_by.replace(/\.?$/, '.')}`] : [];
+  const parts: string[] = incomplete ? [incomplete] : [];
   if (one && three) {
     const ci = (i: [number, number] | null) => (i ? ` (95 % bootstrap interval ${i[0]}–${i[1]})` : '');
     parts.push(
