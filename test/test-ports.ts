@@ -22,7 +22,7 @@ export const TEST_STACKS = {
   integration: stack('test', 18080, 29092, 26379, 19101),
   lifecycle: stack('test-lifecycle', 28080, 27092, 27379, 29101),
   quickExperiment: stack('test-experiment', 21080, 21092, 21379, 21101),
-  interruptedExperiment: stack('test-interrupted', 23080, 23092, 23379, 23101),
+  interruptedExperiment: stack('test-interrupted', 20080, 20092, 20379, 20101),
 };
 
 /** The integration suite's second broker with SASL (kafka-auth.spec.ts), beside the test stack's. */

@@ -13,7 +13,7 @@ import { vegetaDriver, writeTargets } from './vegeta';
  * A stack of its own (run dir and ports below the ephemeral range), so profiling never touches a
  * stack the user runs.
  */
-const PROFILE_ENV = {
+export const PROFILE_ENV = {
   RATE_RUN_DIR: join(ROOT, '.run', 'profile'),
   RATE_NGINX_PORT: '23080',
   RATE_API_BASE_PORT: '23081',
