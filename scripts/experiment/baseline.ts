@@ -28,7 +28,7 @@ export const BASELINE_REPLICA = 'baseline-1';
  * same configuration as the stack's (round robin, keepalive upstream, access log), so the
  * experiment puts it through the same capacity search as the app, in the same run.
  */
-export async function startBaseline(config: StackConfig, cpuMillis: number, log: (line: string) => void): Promise<RunningBaseline> {
+export async function startBaseline(config: StackConfig, cpuMillis: number, log: (line: string) => void, nodeFlags: string[] = []): Promise<RunningBaseline> {
   const dir = join(config.runDir, 'baseline');
   const ports = baselinePorts(config);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -38,7 +38,7 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
   const pid = (name: string) => join(dir, `${name}.process.json`);
   const replica = startProcess({
     command: process.execPath,
-    args: [join(ROOT, 'dist', 'scripts', 'bench', 'hello-fastify.js')],
+    args: [...nodeFlags, join(ROOT, 'dist', 'scripts', 'bench', 'hello-fastify.js')],
     env: { PATH: process.env.PATH, PORT: String(ports.replica), NODE_ENV: 'production', REPLICA_NAME: BASELINE_REPLICA },
     cwd: dir,
     logFile: join(dir, 'replica.log'),

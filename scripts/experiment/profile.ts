@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { down, runningRecord } from '../stack/stack';
-import { ROOT, stackConfig } from '../stack/stack-config';
+import { ROOT, StackConfig, stackConfig } from '../stack/stack-config';
+import { BASELINE_REPLICA, startBaseline } from './baseline';
 import { CpuProfile, profileWindow, WindowProfile } from './cpu-profile';
 import { CpuWindow } from './process-cpu';
 import { upPatiently } from './replica-run';
@@ -26,7 +27,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function parse(argv: string[]) {
-  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30, cpuProf: true };
+  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30, cpuProf: true, baseline: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? '';
@@ -34,7 +35,8 @@ function parse(argv: string[]) {
     else if (flag === '--rate') options.rate = Number(value());
     else if (flag === '--seconds') options.seconds = Number(value());
     else if (flag === '--no-cpu-prof') options.cpuProf = false;
-    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N, --no-cpu-prof)`);
+    else if (flag === '--baseline') options.baseline = true;
+    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N, --no-cpu-prof, --baseline)`);
   }
   if (!(options.rate > 0) || !(options.seconds > 0)) throw new Error('--rate and --seconds take positive numbers');
   return options;
@@ -44,10 +46,45 @@ function frames(title: string, w: WindowProfile): string[] {
   return [`### ${title}: JS thread busy ${w.busyPct} % of ${w.wallMs} ms`, '', '| self ms | % of wall | frame |', '|---|---|---|', ...w.top.map((f) => `| ${f.selfMs} | ${f.pctOfWall} | \`${f.frame}\` |`), ''];
 }
 
+interface Profiled {
+  /** Process trees whose CPU is measured, by component name. */
+  roots: Map<string, number>;
+  /** The processes whose profiles are read, by name. */
+  profiled: [string, number][];
+  url: string;
+  stop: () => Promise<void>;
+}
+
+/** The app: one API replica and the consumer under the profiler, on a stack of its own. */
+async function startApp(config: StackConfig, nodeFlags: string[], log: (line: string) => void): Promise<Profiled> {
+  const stop = () => down(config, true);
+  try {
+    await upPatiently(config, { replicas: 1, nodeFlags, log });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const roots = new Map<string, number>();
+  for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
+    const record = runningRecord(config, name);
+    if (record) roots.set(name, record.pid);
+  }
+  const profiled: [string, number][] = [['api-1', roots.get('api-1') ?? 0], ['consumer', roots.get('consumer') ?? 0]];
+  return { roots, profiled, url: `http://127.0.0.1:${config.nginxPort}`, stop };
+}
+
+/** The experiment's bare-Fastify baseline replica behind its nginx, under the same quota. */
+async function startBare(config: StackConfig, cpuMillis: number, nodeFlags: string[], log: (line: string) => void): Promise<Profiled> {
+  const baseline = await startBaseline(config, cpuMillis, log, nodeFlags);
+  const roots = new Map(baseline.roots);
+  return { roots, profiled: [[BASELINE_REPLICA, roots.get(BASELINE_REPLICA) ?? 0]], url: baseline.url, stop: baseline.stop };
+}
+
 /**
  * npm run experiment -- --profile: one API replica (and the consumer) under `node --cpu-prof` on a
- * stack of its own; CPU per component idle and at `rate` req/s, CPU per request above idle, and
- * each window's top frames from the profiles. Writes reports/profile-<timestamp>/.
+ * stack of its own, or with --baseline the bare-Fastify replica; CPU per component idle and at
+ * `rate` req/s, CPU per request above idle, and each window's top frames from the profiles.
+ * Writes reports/profile-<timestamp>/.
  */
 export async function profileApi(argv: string[], log: (line: string) => void): Promise<void> {
   const options = parse(argv);
@@ -57,35 +94,28 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   mkdirSync(profiles, { recursive: true });
   const vegeta = join(config.toolsDir, 'bin', 'vegeta');
   if (!existsSync(vegeta)) throw new Error(`${vegeta} is missing: run npm run tools:install`);
-  log(`profiling 1 API replica at ${apiCpuLimitMillis(options.values)}m: idle, then ${options.rate} rps, ${options.seconds} s each`);
+  const cpuMillis = apiCpuLimitMillis(options.values);
+  const subject = options.baseline ? 'the bare-Fastify baseline replica' : '1 API replica';
+  log(`profiling ${subject} at ${cpuMillis}m: idle, then ${options.rate} rps, ${options.seconds} s each`);
+  const nodeFlags = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
+  const target = options.baseline ? await startBare(config, cpuMillis, nodeFlags, log) : await startApp(config, nodeFlags, log);
   let windows: { idle: [number, number]; load: [number, number] };
   let cpu: { idle: Record<string, number>; load: Record<string, number> };
-  let apiPid = 0;
-  let consumerPid = 0;
   try {
-    const nodeFlags = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [];
-    await upPatiently(config, { replicas: 1, nodeFlags, log: (l) => log(l) });
-    const roots = new Map<string, number>();
-    for (const name of ['nginx', 'api-1', 'kafka', 'redis', 'consumer']) {
-      const record = runningRecord(config, name);
-      if (record) roots.set(name, record.pid);
-    }
-    apiPid = roots.get('api-1') ?? 0;
-    consumerPid = roots.get('consumer') ?? 0;
     const targets = join(outDir, 'targets.http');
-    writeTargets(targets, `http://127.0.0.1:${config.nginxPort}`, Array.from({ length: 12 }, (_, i) => `profile-${i}`));
+    writeTargets(targets, target.url, Array.from({ length: 12 }, (_, i) => `profile-${i}`));
     const drive = vegetaDriver(vegeta, targets);
     log('warm-up');
     await drive(options.rate, 5, 1, join(outDir, 'warmup'), () => undefined);
     await sleep(5000);
     const idleStart = nowUs();
-    const idleWindow = new CpuWindow(roots);
+    const idleWindow = new CpuWindow(target.roots);
     await sleep(options.seconds * 1000);
     const idle = idleWindow.finish();
     const idleEnd = nowUs();
     log(`idle: ${JSON.stringify(idle)}`);
     const loadStart = nowUs();
-    const loadWindow = new CpuWindow(roots);
+    const loadWindow = new CpuWindow(target.roots);
     const run = await drive(options.rate, options.seconds, 1, join(outDir, 'load'), () => undefined);
     const load = loadWindow.finish();
     const loadEnd = nowUs();
@@ -94,7 +124,7 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
     cpu = { idle, load };
   } finally {
     // SIGTERM: node writes its .cpuprofile on the way out.
-    await down(config, true);
+    await target.stop();
   }
   const profileOf = (pid: number): CpuProfile | null => {
     const file = readdirSync(profiles).find((f) => f.includes(`.${pid}.`) && f.endsWith('.cpuprofile'));
@@ -102,7 +132,7 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   };
   const perRequest = cpuPerRequestMs(cpu.load, cpu.idle, options.rate);
   const lines = [
-    `# CPU profile of one API replica — idle and at ${options.rate} rps`,
+    `# CPU profile of ${subject} — idle and at ${options.rate} rps`,
     '',
     `CPU (% of one core) idle: ${Object.entries(cpu.idle).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
     `CPU (% of one core) at ${options.rate} rps: ${Object.entries(cpu.load).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
@@ -113,8 +143,8 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
       : 'Measured without the profiler (`--no-cpu-prof`).',
     '',
   ];
-  const result: Record<string, unknown> = { rate: options.rate, seconds: options.seconds, cpu, cpuPerRequestMs: perRequest };
-  for (const [name, pid] of options.cpuProf ? ([['api-1', apiPid], ['consumer', consumerPid]] as const) : []) {
+  const result: Record<string, unknown> = { target: options.baseline ? 'baseline' : 'app', rate: options.rate, seconds: options.seconds, cpu, cpuPerRequestMs: perRequest };
+  for (const [name, pid] of options.cpuProf ? target.profiled : []) {
     const p = profileOf(pid);
     if (!p) {
       lines.push(`No profile found for ${name} (pid ${pid}).`, '');
