@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { apiCpuLimitMillis } from '../stack/chart-values';
+import { removeCpuQuotas } from '../stack/cpu-quota';
 import { down, runningRecord } from '../stack/stack';
 import { ROOT, StackConfig, stackConfig } from '../stack/stack-config';
 import { BASELINE_REPLICA, startBaseline } from './baseline';
@@ -77,7 +78,12 @@ async function startApp(config: StackConfig, nodeFlags: string[], log: (line: st
 async function startBare(config: StackConfig, cpuMillis: number, nodeFlags: string[], log: (line: string) => void): Promise<Profiled> {
   const baseline = await startBaseline(config, cpuMillis, log, nodeFlags);
   const roots = new Map(baseline.roots);
-  return { roots, profiled: [[BASELINE_REPLICA, roots.get(BASELINE_REPLICA) ?? 0]], url: baseline.url, stop: baseline.stop };
+  const stop = async () => {
+    await baseline.stop();
+    // No stack owns this run's cgroup: remove it here (the stack's down does for the app).
+    removeCpuQuotas(config.id);
+  };
+  return { roots, profiled: [[BASELINE_REPLICA, roots.get(BASELINE_REPLICA) ?? 0]], url: baseline.url, stop };
 }
 
 /**
