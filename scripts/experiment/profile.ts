@@ -77,13 +77,12 @@ async function startApp(config: StackConfig, nodeFlags: string[], log: (line: st
 /** The experiment's bare-Fastify baseline replica behind its nginx, under the same quota. */
 async function startBare(config: StackConfig, cpuMillis: number, nodeFlags: string[], log: (line: string) => void): Promise<Profiled> {
   const baseline = await startBaseline(config, cpuMillis, log, nodeFlags);
-  const roots = new Map(baseline.roots);
   const stop = async () => {
     await baseline.stop();
     // No stack owns this run's cgroup: remove it here (the stack's down does for the app).
     removeCpuQuotas(config.id);
   };
-  return { roots, profiled: [[BASELINE_REPLICA, roots.get(BASELINE_REPLICA) ?? 0]], url: baseline.url, stop };
+  return { roots: baseline.roots, profiled: [[BASELINE_REPLICA, baseline.roots.get(BASELINE_REPLICA) ?? 0]], url: baseline.url, stop };
 }
 
 /**

@@ -26,7 +26,7 @@ describe('npm run experiment -- --profile --baseline', () => {
     expect(result).toMatchObject({ target: 'baseline', rate: 50, seconds: 3 });
     expect(Object.keys(result.cpu.load).sort()).toEqual(['baseline-1', 'nginx']);
     expect(result.cpuPerRequestMs['baseline-1']).toEqual(expect.any(Number));
-    // The profiler saw the replica answer: its handler is among the frames under load.
+    // The profile written on the replica's way out covers the load window.
     expect(result['baseline-1'].load.top.length).toBeGreaterThan(0);
     expect(readFileSync(join(dir, 'profile.md'), 'utf8')).toMatch(/^# CPU profile of the bare-Fastify baseline replica — idle and at 50 rps/);
 
