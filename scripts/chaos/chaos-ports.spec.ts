@@ -1,6 +1,6 @@
 import { CHAOS_STACK_ENV, CHAOS_TEST_STACK_ENV, chaosConfig, DEFAULT_EPHEMERAL_LOW, listeningPorts } from './chaos-ports';
 
-// Ports shared with the other suites' stacks: test/test-ports.spec.ts.
+// Overlap with every other suite's ports is checked in test/test-ports.spec.ts.
 
 // The largest shape a chaos run takes: 3 API replicas, 3 brokers, the group scaled to 3.
 const SHAPE = { replicas: 3, brokers: 3, consumers: 3 };
