@@ -154,6 +154,51 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     expect(await redis.get(offsetKey(partition))).toBe(String(first + 1));
   });
 
+  it('applies a batch as large as one fetch returns (4 MiB: 20,000 records over 600 subjects) whole', async () => {
+    // Spreading 20k records' keys and arguments into one call overflowed Node's stack, and that
+    // batch was retried forever (#19).
+    const subjects = Array.from({ length: 600 }, () => uniqueSubject('big'));
+    const records: BatchRecord[] = Array.from({ length: 20_000 }, (_, i) => ({
+      offset: String(i),
+      mark: `log-a-${i}`,
+      rating: { id: randomUUID(), subject: subjects[i % subjects.length], rate: (i % 10) + 1 },
+    }));
+    expect(await repository.apply(batch(records))).toEqual({ kind: 'applied', storedOffset: '19999', applied: 20_000, duplicates: 0 });
+    const counts = await Promise.all(subjects.slice(0, 3).map((s) => redis.hget(subjectKey(partition, s), 'count')));
+    expect(counts).toEqual(['34', '34', '34']);
+    expect(await redis.get(markKey(partition))).toBe('log-a-19999');
+  });
+
+  it('applies only what follows the stored offset of a large redelivered batch, wherever it lies in it', async () => {
+    const s = uniqueSubject('big');
+    const records = ratings(s, 0, Array.from({ length: 12_000 }, () => 2));
+    expect(await repository.apply(batch(records.slice(0, 9_001)))).toMatchObject({ kind: 'applied', applied: 9_001 });
+    expect(await repository.apply(batch(records))).toEqual({ kind: 'applied', storedOffset: '11999', applied: 2_999, duplicates: 0 });
+    expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('12000');
+    // A new log under the stored offset of a large batch is still recognised.
+    expect(await repository.apply(batch(ratings(s, 0, Array.from({ length: 12_500 }, () => 9), 'log-b')))).toEqual({ kind: 'reset', storedOffset: '11999' });
+  });
+
+  it('does not take a mark stored by an earlier version (timestamp:event id) for a new log', async () => {
+    // Marks were `<timestamp>:<event id>`; they are now `<timestamp>:#<digest of the bytes>`.
+    const s = uniqueSubject('lua');
+    await redis.set(offsetKey(partition), '4');
+    await redis.set(markKey(partition), `1700000000004:${randomUUID()}`);
+    const resumed: BatchRecord[] = [4, 5].map((o) => ({ offset: String(o), mark: `170000000000${o}:#0123456789abcdef`, rating: { id: randomUUID(), subject: s, rate: 3 } }));
+    expect(await repository.apply(batch(resumed))).toEqual({ kind: 'applied', storedOffset: '5', applied: 1, duplicates: 0 });
+    await redis.set(offsetKey(partition), '5');
+    await redis.set(markKey(partition), `1700000000005:${randomUUID()}`);
+    const otherLog: BatchRecord[] = [{ offset: '5', mark: '1800000000005:#0123456789abcdef', rating: { id: randomUUID(), subject: s, rate: 3 } }];
+    expect(await repository.apply(batch(otherLog))).toEqual({ kind: 'reset', storedOffset: '5' });
+  });
+
+  it('keeps no id for a rating without one (no Idempotency-Key: Kafka redelivery is fenced by the offset)', async () => {
+    const s = uniqueSubject('lua');
+    const records: BatchRecord[] = [0, 1].map((o) => ({ offset: String(o), mark: `log-a-${o}`, rating: { id: null, subject: s, rate: 4 } }));
+    expect(await repository.apply(batch(records))).toMatchObject({ applied: 2, duplicates: 0 });
+    expect(await redis.keys(`rate:{p${partition}}:id:*`)).toEqual([]);
+  });
+
   it('merges a subject over partitions on read', async () => {
     const s = uniqueSubject('lua');
     await redis.hset(subjectKey(0, s), { count: 2, sum: 12, min: 4, max: 8, h4: 1, h8: 1 });

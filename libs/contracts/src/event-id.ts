@@ -15,6 +15,14 @@ export function eventIdForIdempotencyKey(key: string): string {
   return nameBasedUuid(RATE_EVENT_NAMESPACE, key);
 }
 
+/**
+ * Whether an event id came from an Idempotency-Key (version 5) rather than at random (version 4):
+ * only such an id can repeat, so only it needs an id key in Redis.
+ */
+export function isKeyedEventId(id: string): boolean {
+  return id[14] === '5';
+}
+
 /** UUID version 5: SHA-1 of namespace bytes + name, with the version and variant bits set. */
 export function nameBasedUuid(namespace: string, name: string): string {
   const bytes = createHash('sha1')

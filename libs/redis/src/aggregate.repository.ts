@@ -8,8 +8,11 @@ export interface BatchRecord {
   offset: string;
   /** Identifies the record within its log (stored beside the offset to recognise a new log). */
   mark: string;
-  /** The decoded rating; null for poison, which advances the offset but is not aggregated. */
-  rating: { id: string; subject: string; rate: number } | null;
+  /**
+   * The decoded rating; null for poison, which advances the offset but is not aggregated. Its id
+   * is null when it needs no idempotency check (no Idempotency-Key: a random id never repeats).
+   */
+  rating: { id: string | null; subject: string; rate: number } | null;
 }
 
 export interface PartitionBatch {
@@ -35,7 +38,14 @@ export interface StoredPosition {
   mark: string | null;
 }
 
-type ScriptCommand = (numKeys: number, ...args: (string | number)[]) => Promise<unknown>;
+type ScriptCommand = (numKeys: number, keysAndArgs: (string | number)[]) => Promise<unknown>;
+
+/**
+ * Records per script call. A fetch returns up to 4 MiB per partition (≈ 20k ratings); one call
+ * with all of them blocks Redis for tens of ms and its argument list overflows Node's stack
+ * wherever it is spread. Chunks of a batch are applied in order, each fenced like a batch.
+ */
+export const RECORDS_PER_CALL = 2000;
 
 /** Wraps the Redis client: the Lua batch apply, the partitions' positions and the merged read. */
 export class AggregateRepository {
@@ -52,7 +62,7 @@ export class AggregateRepository {
 
   async apply(batch: PartitionBatch): Promise<ApplyResult> {
     try {
-      const result = await this.applyOnce(batch);
+      const result = await this.applyChunks(batch);
       this.lastApplyError = null;
       return result;
     } catch (error) {
@@ -61,9 +71,33 @@ export class AggregateRepository {
     }
   }
 
+  /**
+   * A chunk wholly at or below the stored offset answers `behind`; that is the batch's answer only
+   * when the whole batch is behind. Otherwise the chunk's records were applied before (a batch
+   * redelivered after a crash) and the next chunk goes on. Only the first chunk may accept a gap.
+   */
+  private async applyChunks(batch: PartitionBatch): Promise<ApplyResult> {
+    let applied = 0;
+    let duplicates = 0;
+    let firstOffset = batch.firstOffset;
+    for (let start = 0; start < batch.records.length || start === 0; start += RECORDS_PER_CALL) {
+      const records = batch.records.slice(start, start + RECORDS_PER_CALL);
+      const final = start + RECORDS_PER_CALL >= batch.records.length;
+      const lastOffset = final ? batch.lastOffset : records[records.length - 1].offset;
+      const result = await this.applyOnce({ ...batch, records, firstOffset, lastOffset, allowGap: start === 0 && batch.allowGap });
+      firstOffset = String(BigInt(lastOffset) + 1n);
+      if (result.kind === 'behind' && !final && BigInt(result.storedOffset) <= BigInt(batch.lastOffset)) continue;
+      if (result.kind !== 'applied') return result;
+      applied += result.applied;
+      duplicates += result.duplicates;
+      if (final) return { ...result, applied, duplicates };
+    }
+    throw new Error('unreachable: the final chunk returns');
+  }
+
   private async applyOnce(batch: PartitionBatch): Promise<ApplyResult> {
     const { partition } = batch;
-    const keys = [offsetKey(partition), markKey(partition)];
+    const keys: string[] = [offsetKey(partition), markKey(partition)];
     const subjectIndex = new Map<string, number>();
     const args: (string | number)[] = [batch.firstOffset, batch.lastOffset, batch.allowGap ? '1' : '0', batch.idempotencyWindowS];
     const indexOf = (key: string): number => keys.push(key); // Lua's KEYS is 1-based: the new length
@@ -77,10 +111,11 @@ export class AggregateRepository {
         subject = indexOf(subjectKey(partition, rating.subject));
         subjectIndex.set(rating.subject, subject);
       }
-      const id = batch.idempotencyWindowS > 0 ? indexOf(eventIdKey(partition, rating.id, rating.subject)) : 0;
+      const id = batch.idempotencyWindowS > 0 && rating.id !== null ? indexOf(eventIdKey(partition, rating.id, rating.subject)) : 0;
       args.push(offset, mark, subject, rating.rate, id);
     }
-    const [status, stored, applied, duplicates] = (await this.command('rateApplyBatch')(keys.length, ...keys, ...args)) as number[];
+    const reply = (await this.command('rateApplyBatch')(keys.length, (keys as (string | number)[]).concat(args))) as number[];
+    const [status, stored, applied, duplicates] = reply;
     const storedOffset = String(stored);
     if (status === 0) return { kind: 'gap', storedOffset };
     if (status === 2) return { kind: 'reset', storedOffset };
@@ -104,7 +139,7 @@ export class AggregateRepository {
 
   /** Forgets the partition's position (its log is new) unless it moved past `offset` meanwhile. */
   async resetPosition(partition: number, offset: bigint): Promise<boolean> {
-    return (await this.command('rateResetPartition')(2, offsetKey(partition), markKey(partition), String(offset))) === 1;
+    return (await this.command('rateResetPartition')(2, [offsetKey(partition), markKey(partition), String(offset)])) === 1;
   }
 
   async read(subject: string, partitions: number, rateMin: number, rateMax: number): Promise<RateAggregate> {
@@ -134,7 +169,9 @@ export class AggregateRepository {
     return { subject, count, sum, avg: count === 0 ? null : sum / count, min, max, histogram };
   }
 
+  /** ioredis flattens an array argument: nothing of a batch is ever spread onto the stack. */
   private command(name: string): ScriptCommand {
-    return (...args) => (this.redis as unknown as Record<string, ScriptCommand>)[name].call(this.redis, ...args);
+    const script = (this.redis as unknown as Record<string, ScriptCommand>)[name];
+    return (numKeys, keysAndArgs) => script.call(this.redis, numKeys, keysAndArgs);
   }
 }

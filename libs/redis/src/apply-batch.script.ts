@@ -23,8 +23,17 @@
  *   a new, shorter log): skipping such a batch as applied would drop ratings never counted.
  *
  * Offsets stay strings where they are stored: Lua numbers print as 1e+14 from 10^14 on.
+ *
+ * A mark is `<Kafka timestamp>:#<digest of the value>`. Marks stored by earlier versions were
+ * `<timestamp>:<event id>` (no '#'): those are compared by their timestamp alone, so an upgrade
+ * never takes the log it resumes for a new one.
  */
 export const APPLY_BATCH_LUA = `
+local function sameRecord(seen, stored)
+  if seen == stored then return true end
+  if string.find(stored, '#', 1, true) then return false end
+  return string.match(seen, '^[^:]*') == string.match(stored, '^[^:]*')
+end
 local stored = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local first = tonumber(ARGV[1])
 local last = tonumber(ARGV[2])
@@ -33,7 +42,7 @@ if stored >= first and stored <= last then
   if mark then
     for i = 5, #ARGV, 5 do
       if tonumber(ARGV[i]) == stored then
-        if ARGV[i + 1] ~= mark then
+        if not sameRecord(ARGV[i + 1], mark) then
           redis.call('DEL', KEYS[1], KEYS[2])
           return {2, stored, 0, 0}
         end

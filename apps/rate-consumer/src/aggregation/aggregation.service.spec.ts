@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@rate/config';
+import { eventIdForIdempotencyKey } from '@rate/contracts';
 import { JsonLogger } from '@rate/observability';
 import { AggregateRepository, ApplyResult, PartitionBatch, StoredPosition } from '@rate/redis';
 import { PartitionRecords } from '../kafka/partition-batch';
@@ -37,7 +38,7 @@ class FakeAggregates {
 }
 
 const bounds = (low: number, high: number): LogBounds => ({ low: BigInt(low), high: BigInt(high) });
-const rating = (subject: string, rate: number, id = randomUUID()) => Buffer.from(JSON.stringify({ v: 1, id, subject, rate, ts: 1 }));
+const rating = (subject: string, rate: number, id: string = randomUUID()) => Buffer.from(JSON.stringify({ v: 1, id, subject, rate, ts: 1 }));
 
 function batch(values: (Buffer | null)[], first = 10): PartitionRecords {
   return {
@@ -61,6 +62,7 @@ describe('AggregationService', () => {
   let deadLetters: { send: jest.Mock };
   let metrics: ConsumerMetrics;
   let service: AggregationService;
+  let logger: { write: jest.Mock };
 
   beforeEach(() => {
     aggregates = new FakeAggregates();
@@ -77,8 +79,8 @@ describe('AggregationService', () => {
       of: async () => logs,
       partition: async (_topic: string, p: number) => logs.get(p)!,
     } as unknown as LogOffsets;
-    const logger = { write: jest.fn() } as unknown as JsonLogger;
-    service = new AggregationService(config, logger, repository, logOffsets, deadLetters as unknown as DeadLetterProducer, metrics);
+    logger = { write: jest.fn() };
+    service = new AggregationService(config, logger as unknown as JsonLogger, repository, logOffsets, deadLetters as unknown as DeadLetterProducer, metrics);
   });
 
   describe('a batch', () => {
@@ -87,7 +89,7 @@ describe('AggregationService', () => {
       expect(await service.apply(batch([rating('a', 4, id), rating('b', 9)]))).toEqual({ kind: 'applied', applied: 2 });
       expect(aggregates.applied).toHaveLength(1);
       expect(aggregates.applied[0]).toMatchObject({ partition: 3, firstOffset: '10', lastOffset: '11', idempotencyWindowS: 600 });
-      expect(aggregates.applied[0].records[0]).toEqual({ offset: '10', mark: `1000:${id}`, rating: { id, subject: 'a', rate: 4 } });
+      expect(aggregates.applied[0].records[0]).toEqual({ offset: '10', mark: expect.stringMatching(/^1000:#[0-9a-f]{16}$/), rating: { id: null, subject: 'a', rate: 4 } });
       expect(deadLetters.send).not.toHaveBeenCalled();
     });
 
@@ -99,6 +101,36 @@ describe('AggregationService', () => {
       const records = aggregates.applied[0].records;
       expect(records.map((r) => r.rating === null)).toEqual([true, false, true]);
       expect(records[0].mark).toMatch(/^1000:#[0-9a-f]{16}$/);
+    });
+
+    it('marks a record by its raw bytes: a config or schema change never flips the mark of a stored record (#19)', async () => {
+      const values = [rating('a', 10), Buffer.from('junk')];
+      await service.apply(batch(values));
+      const strict = loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', RATE_MAX: '5' });
+      const repository = { apply: (b: PartitionBatch) => aggregates.apply(b), positions: (p: number[]) => aggregates.positionsOf(p) } as unknown as AggregateRepository;
+      const other = new AggregationService(strict, logger as unknown as JsonLogger, repository, {} as LogOffsets, deadLetters as unknown as DeadLetterProducer, metrics);
+      await other.apply(batch(values));
+      const [before, after] = aggregates.applied.map((b) => b.records.map((r) => r.mark));
+      expect(aggregates.applied[1].records[0].rating).toBeNull(); // rate 10 is poison under RATE_MAX=5
+      expect(after).toEqual(before);
+    });
+
+    it('keeps an event id only for a rating sent with an Idempotency-Key (a random id never repeats) (#19)', async () => {
+      const keyed = eventIdForIdempotencyKey('order-17');
+      await service.apply(batch([rating('a', 4, keyed), rating('b', 9)]));
+      expect(aggregates.applied[0].records.map((r) => r.rating!.id)).toEqual([keyed, null]);
+    });
+
+    it('dead-letters each poison record once, however often Redis refuses the batch (OOM) (#19)', async () => {
+      const refused = new Error("OOM command not allowed when used memory > 'maxmemory'.");
+      const apply = jest.spyOn(aggregates, 'apply');
+      apply.mockRejectedValueOnce(refused).mockRejectedValueOnce(refused);
+      const poisoned = batch([Buffer.from('junk'), rating('a', 2), Buffer.from('{}')]);
+      for (let attempt = 0; attempt < 2; attempt++) await expect(service.apply(poisoned)).rejects.toThrow(/OOM/);
+      expect(await service.apply(poisoned)).toEqual({ kind: 'applied', applied: 1 });
+      const sent = deadLetters.send.mock.calls.flatMap(([letters]) => (letters as { offset: string }[]).map((l) => l.offset));
+      expect(sent).toEqual(['10', '12']);
+      expect(await metric(metrics, 'rate_consumer_dead_letters_total')).toBe(2);
     });
 
     it('counts duplicates and fenced records apart from applied ones', async () => {
@@ -129,6 +161,14 @@ describe('AggregationService', () => {
       expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'applied', applied: 1 });
       expect(aggregates.applied.map((b) => b.allowGap ?? false)).toEqual([false, true]);
     });
+  });
+
+  it('logs and counts the records an accepted gap skipped (deleted by retention before they were applied) (#19)', async () => {
+    logs.set(3, bounds(8, 100));
+    aggregates.answers.push({ kind: 'gap', storedOffset: '4' });
+    await service.apply(batch([rating('a', 1)], 8));
+    expect(await metric(metrics, 'rate_consumer_gap_records_total', { partition: '3' })).toBe(3);
+    expect(logger.write).toHaveBeenCalledWith('warn', expect.stringMatching(/gap/), expect.objectContaining({ partition: 3, records: 3 }));
   });
 
   describe('a batch from a new log (reset)', () => {

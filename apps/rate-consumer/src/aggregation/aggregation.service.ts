@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JSON_LOGGER, RATE_CONFIG } from '@rate/config';
 import type { RateConfig } from '@rate/config';
-import { decodeRateEvent, RateEvent } from '@rate/contracts';
+import { decodeRateEvent, isKeyedEventId, RateEvent } from '@rate/contracts';
 import { JsonLogger, parseTraceparent } from '@rate/observability';
 import { AggregateRepository, BatchRecord, PartitionBatch } from '@rate/redis';
 import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from '../kafka/partition-batch';
@@ -25,6 +25,13 @@ export class AggregationService {
     private readonly metrics: ConsumerMetrics,
   ) {}
 
+  /**
+   * Per partition, the highest offset already copied to the dead-letter topic by this process: a
+   * batch retried while Redis refuses writes (OOM) sends its poison once, not once per attempt.
+   * Forgotten when the partition's log turns out new (its offsets start over).
+   */
+  private readonly deadLetteredUpTo = new Map<number, bigint>();
+
   async apply(batch: PartitionRecords): Promise<BatchOutcome> {
     const started = process.hrtime.bigint();
     const records: BatchRecord[] = [];
@@ -32,23 +39,17 @@ export class AggregationService {
     const traced: { offset: string; event: RateEvent; traceparent: string }[] = [];
     for (const { offset, timestamp, key, value, traceparent } of batch.records) {
       const decoded = decodeRateEvent(value, this.config);
+      const mark = recordMark(timestamp, value);
       if (decoded.ok) {
         const { id, subject, rate } = decoded.event;
-        records.push({ offset, mark: recordMark(timestamp, id, value), rating: { id, subject, rate } });
+        records.push({ offset, mark, rating: { id: isKeyedEventId(id) ? id : null, subject, rate } });
         if (traceparent) traced.push({ offset, event: decoded.event, traceparent });
       } else {
-        records.push({ offset, mark: recordMark(timestamp, null, value), rating: null });
+        records.push({ offset, mark, rating: null });
         poison.push({ partition: batch.partition, offset, key, value, reason: decoded.reason });
       }
     }
-    if (poison.length > 0) {
-      // Dead-letter only what Redis has not passed yet, so a redelivered batch is not copied twice.
-      // Read only when there is poison: a clean batch costs one Redis round trip, the Lua call.
-      const stored = (await this.aggregates.positions([batch.partition])).get(batch.partition)!.offset;
-      const letters = poison.filter((p) => BigInt(p.offset) > stored);
-      await this.deadLetters.send(letters);
-      this.metrics.deadLettered.inc(letters.length);
-    }
+    await this.deadLetter(batch.partition, poison);
 
     const input: PartitionBatch = {
       partition: batch.partition,
@@ -65,10 +66,12 @@ export class AggregationService {
     }
     if (result.kind === 'behind') return this.catchUp(batch, BigInt(result.storedOffset));
     if (result.kind === 'gap') {
+      const storedBefore = result.storedOffset;
       const plan = planGap(BigInt(result.storedOffset), await this.logOffsets.partition(batch.topic, batch.partition));
       if (plan.kind === 'seek') return this.seek('gap', plan.offset);
       // What Redis misses was deleted by retention: nothing to refill it from, accept the gap.
       result = await this.aggregates.apply({ ...input, allowGap: true });
+      if (result.kind === 'applied') this.logGap(batch.partition, BigInt(storedBefore), BigInt(batch.firstOffset));
     }
     if (result.kind !== 'applied') throw new Error(`batch not applied after accepting the gap (${result.kind})`);
 
@@ -81,6 +84,35 @@ export class AggregationService {
     this.metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.lag.set({ partition: String(batch.partition) }, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset) - 1n));
     return { kind: 'applied', applied: result.applied };
+  }
+
+  /**
+   * Copies the poison Redis has not passed yet (a batch redelivered after a crash is not copied
+   * twice) and this process has not copied yet (a batch retried while Redis refuses writes).
+   * Reads the position only when there is poison: a clean batch costs one round trip, the Lua call.
+   */
+  private async deadLetter(partition: number, poison: DeadLetter[]): Promise<void> {
+    if (poison.length === 0) return;
+    const stored = (await this.aggregates.positions([partition])).get(partition)!.offset;
+    const sent = this.deadLetteredUpTo.get(partition) ?? -1n;
+    const fence = stored > sent ? stored : sent;
+    const letters = poison.filter((p) => BigInt(p.offset) > fence);
+    if (letters.length === 0) return;
+    await this.deadLetters.send(letters);
+    this.deadLetteredUpTo.set(partition, BigInt(letters[letters.length - 1].offset));
+    this.metrics.deadLettered.inc(letters.length);
+  }
+
+  /** Retention deleted records before they were applied: they are gone for good, so say so. */
+  private logGap(partition: number, stored: bigint, firstOffset: bigint): void {
+    const records = Number(firstOffset - stored - 1n);
+    this.metrics.gapRecords.inc({ partition: String(partition) }, records);
+    this.logger.write('warn', 'Kafka log gap accepted: records deleted by retention before they were applied are skipped', {
+      partition,
+      storedOffset: String(stored),
+      firstOffset: String(firstOffset),
+      records,
+    });
   }
 
   /**
@@ -148,6 +180,7 @@ export class AggregationService {
   }
 
   private logReset(partition: number, stored: bigint, log: LogBounds, why: string): void {
+    this.deadLetteredUpTo.delete(partition);
     this.metrics.logResets.inc({ partition: String(partition) });
     this.logger.write('warn', 'Kafka log reset detected: counting this partition again from the start of its new log, aggregates kept', {
       partition,

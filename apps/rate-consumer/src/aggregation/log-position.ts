@@ -49,9 +49,10 @@ export function backlog(stored: bigint, log: LogBounds): bigint {
 }
 
 /**
- * What identifies a record within its log: its Kafka timestamp and event id (or, for poison, a
- * digest of its bytes). A recreated log reuses offsets, in practice never this pair.
+ * What identifies a record within its log: its Kafka timestamp and a digest of its bytes. A
+ * recreated log reuses offsets, in practice never this pair. Taken from the raw record, never from
+ * how it decodes: a change of RATE_MAX or of the schema must not make a stored record look new.
  */
-export function recordMark(timestamp: string, eventId: string | null, value: Buffer | null): string {
-  return `${timestamp}:${eventId ?? `#${createHash('sha1').update(value ?? Buffer.alloc(0)).digest('hex').slice(0, 16)}`}`;
+export function recordMark(timestamp: string, value: Buffer | null): string {
+  return `${timestamp}:#${createHash('sha1').update(value ?? Buffer.alloc(0)).digest('hex').slice(0, 16)}`;
 }

@@ -51,6 +51,12 @@ export class ConsumerMetrics {
     labelNames: ['partition'],
     registers: [this.registry],
   });
+  readonly gapRecords = new Counter({
+    name: 'rate_consumer_gap_records_total',
+    help: 'Records Kafka retention deleted before they were applied, skipped for good (an accepted gap)',
+    labelNames: ['partition'],
+    registers: [this.registry],
+  });
   readonly batchSeconds = new Histogram({
     name: 'rate_consumer_batch_duration_seconds',
     help: 'Time to decode, dead-letter and apply one partition batch',
