@@ -62,7 +62,7 @@ const tick = () => new Promise((resolve) => setImmediate(resolve));
 const record = (value: string): ProducerRecord => ({ topic: 'rates', acks: -1, messages: [{ value }] });
 
 /** connectErrors[n]: the errors the n-th producer's connect attempts fail with, in turn. */
-function setup(connectErrors: Error[][] = [], maxReplaceDelayMs = 1000) {
+function setup(connectErrors: Error[][] = [], maxReplaceDelayMs = 1000, sendTimeoutMs?: number) {
   const created: FakeProducer[] = [];
   const events: ProducerLifecycleEvent[] = [];
   let now = 1_000;
@@ -72,7 +72,7 @@ function setup(connectErrors: Error[][] = [], maxReplaceDelayMs = 1000) {
       created.push(fake);
       return fake as unknown as Producer;
     },
-    { reconnectDelayMs: 20, maxReplaceDelayMs, onEvent: (e) => events.push(e) },
+    { reconnectDelayMs: 20, maxReplaceDelayMs, sendTimeoutMs, onEvent: (e) => events.push(e) },
     () => now,
   );
   return { lifecycle, created, events, advance: (ms: number) => (now += ms) };
@@ -109,6 +109,20 @@ describe('ProducerLifecycle', () => {
     expect(created[0].disconnected).toBe(true);
     expect(created[0].sent).toHaveLength(1);
     expect(created[1].sent).toEqual([{ record: record('next'), firstSequence: 0 }]);
+    created[1].ack();
+    await next;
+    expect(events.map((e) => e.type)).toEqual(['connected', 'retired', 'connected']);
+  });
+
+  it('gives up a send stuck in the client\'s own retries after the send timeout: retired, and the next batch goes out on a fresh producer (#19)', async () => {
+    const { lifecycle, created, events } = setup([], 1000, 30);
+    await lifecycle.start();
+    const stuck = lifecycle.send(record('stuck'));
+    await expect(stuck).rejects.toThrow(/no acknowledgement within 30 ms/);
+    const next = lifecycle.send(record('next'));
+    await tick();
+    expect(created[0].disconnected).toBe(true);
+    expect(created).toHaveLength(2);
     created[1].ack();
     await next;
     expect(events.map((e) => e.type)).toEqual(['connected', 'retired', 'connected']);

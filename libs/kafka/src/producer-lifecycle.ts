@@ -6,6 +6,12 @@ export interface ProducerLifecycleOptions {
   reconnectDelayMs: number;
   /** Ceiling of the wait between replacements when sends keep failing. */
   maxReplaceDelayMs: number;
+  /**
+   * How long one send may take. kafkajs retries a send internally for up to ≈ 20 s; every request
+   * queued behind it would time out although a fresh producer would be acknowledged at once. The
+   * callers of a batch this late were already answered 503, so the producer is retired.
+   */
+  sendTimeoutMs?: number;
   onEvent?: (event: ProducerLifecycleEvent) => void;
 }
 
@@ -89,7 +95,7 @@ export class ProducerLifecycle {
   private async sendNow(record: ProducerRecord): Promise<RecordMetadata[]> {
     const producer = await this.acquire();
     try {
-      const metadata = await producer.send(record);
+      const metadata = await this.withDeadline(producer.send(record));
       this.consecutiveFailures = 0;
       this.failingSince = null;
       return metadata;
@@ -97,6 +103,17 @@ export class ProducerLifecycle {
       this.retire(producer, reasonOf(error));
       throw error;
     }
+  }
+
+  private withDeadline<T>(send: Promise<T>): Promise<T> {
+    const ms = this.options.sendTimeoutMs;
+    if (ms === undefined) return send;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ProduceUnavailableError(`no acknowledgement within ${ms} ms`)), ms);
+    });
+    send.catch(() => undefined); // settles on the retired producer after the deadline
+    return Promise.race([send, late]).finally(() => clearTimeout(timer));
   }
 
   private acquire(): Promise<Producer> {

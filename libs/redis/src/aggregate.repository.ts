@@ -47,13 +47,16 @@ type ScriptCommand = (numKeys: number, keysAndArgs: (string | number)[]) => Prom
  */
 export const RECORDS_PER_CALL = 2000;
 
+const WRITE_REFUSED = /OOM command not allowed|MISCONF|READONLY/;
+
 /** Wraps the Redis client: the Lua batch apply, the partitions' positions and the merged read. */
 export class AggregateRepository {
   /**
-   * Why the last batch apply failed, until one succeeds: Redis at its memory limit (noeviction)
-   * still answers PING but refuses the script, and readiness must say so.
+   * Per partition, why its last batch apply failed, until one of its batches succeeds: Redis at
+   * its memory limit (noeviction) still answers PING but refuses the script, and readiness must
+   * say so — not forget it when another partition's batch happens to succeed.
    */
-  lastApplyError: string | null = null;
+  private readonly failures = new Map<number, string>();
 
   constructor(private readonly redis: Redis) {
     redis.defineCommand('rateApplyBatch', { lua: APPLY_BATCH_LUA });
@@ -63,12 +66,25 @@ export class AggregateRepository {
   async apply(batch: PartitionBatch): Promise<ApplyResult> {
     try {
       const result = await this.applyChunks(batch);
-      this.lastApplyError = null;
+      this.failures.delete(batch.partition);
       return result;
     } catch (error) {
-      this.lastApplyError = error instanceof Error ? error.message : String(error);
+      this.failures.set(batch.partition, error instanceof Error ? error.message : String(error));
       throw error;
     }
+  }
+
+  /** Why a partition's last batch was not applied (the first such partition), or null. */
+  get lastApplyError(): string | null {
+    return this.failures.values().next().value ?? null;
+  }
+
+  /**
+   * Redis answered the partition's last batch but will not write (memory limit, a failed save, a
+   * read-only replica): waiting is the remedy, not a restart.
+   */
+  refusesWrites(partition: number): boolean {
+    return WRITE_REFUSED.test(this.failures.get(partition) ?? '');
   }
 
   /**

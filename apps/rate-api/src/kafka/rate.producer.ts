@@ -49,6 +49,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     this.lifecycle = new ProducerLifecycle(() => createProducer(this.kafka), {
       reconnectDelayMs: RECONNECT_DELAY_MS,
       maxReplaceDelayMs: MAX_REPLACE_DELAY_MS,
+      sendTimeoutMs: config.produceTimeoutMs,
       onEvent: (event) => this.lifecycleEvent(event),
     });
     this.probe = new KafkaProbe(this.kafka, config.kafkaTopic, () => this.topicMinInsyncReplicas);

@@ -3,19 +3,28 @@ import { Admin, Kafka } from 'kafkajs';
 import { KAFKA_CLIENT } from '../rate-consumer.constants';
 import { LogBounds } from './log-position';
 
-/** The bounds of each partition's log, from the Kafka admin API (one client for the process). */
+/**
+ * The bounds of each partition's log, from the Kafka admin API: one client for the process, until
+ * it fails — kafkajs does not heal an admin whose connection broke (a broker restarted under it),
+ * so a failed one is dropped and the next call connects a fresh one.
+ */
 @Injectable()
 export class LogOffsets implements OnApplicationShutdown {
-  private readonly admin: Admin;
+  private admin: Admin | null = null;
 
-  constructor(@Inject(KAFKA_CLIENT) kafka: Kafka) {
-    this.admin = kafka.admin();
-  }
+  constructor(@Inject(KAFKA_CLIENT) private readonly kafka: Kafka) {}
 
   async of(topic: string): Promise<Map<number, LogBounds>> {
-    await this.admin.connect(); // cheap once connected
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+    const admin = (this.admin ??= this.kafka.admin());
+    try {
+      await admin.connect(); // cheap once connected
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, { low: BigInt(o.low), high: BigInt(o.high) }]));
+    } catch (error) {
+      if (this.admin === admin) this.admin = null;
+      await admin.disconnect().catch(() => undefined);
+      throw error;
+    }
   }
 
   async partition(topic: string, partition: number): Promise<LogBounds> {
@@ -25,6 +34,6 @@ export class LogOffsets implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.admin.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
   }
 }

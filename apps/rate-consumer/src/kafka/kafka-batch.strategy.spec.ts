@@ -203,10 +203,14 @@ describe('KafkaBatchStrategy', () => {
       expect(lookup).not.toHaveBeenCalled();
     });
 
-    it('counts a handled batch as progress for liveness', async () => {
-      state.lastProgressAt = 0;
+    it('counts an applied batch as progress of its partition for liveness, a seek not (#19)', async () => {
+      const later = Date.now() + 5_000;
+      state.joinedGroup([2], 0);
+      applyBatch.mockResolvedValueOnce({ kind: 'seek', offset: '3' });
       await current().eachBatch!(batchPayload());
-      expect(state.lastProgressAt).toBeGreaterThan(0);
+      expect(state.stalled(10_000, later)).toEqual([2]);
+      await current().eachBatch!(batchPayload());
+      expect(state.stalled(10_000, later)).toEqual([]);
     });
   });
 

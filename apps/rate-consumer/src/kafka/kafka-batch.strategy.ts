@@ -92,7 +92,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
     consumer.on(consumer.events.CONNECT, () => (state.connected = true));
     consumer.on(consumer.events.DISCONNECT, () => (state.connected = false));
     consumer.on(consumer.events.REBALANCING, () => {
-      state.joined = false;
+      state.leftGroup();
       this.generation++;
     });
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -103,7 +103,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
       this.options.logger.write('error', 'consumer crashed', { error: error.message, restart });
-      state.joined = false;
+      state.leftGroup();
       this.generation++;
       if (restart) return;
       // kafkajs gives up on errors it deems fatal (no group coordinator yet on a fresh broker,
@@ -218,12 +218,12 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
         await sleep(this.options.retryDelayMs ?? RETRY_DELAY_MS);
         continue;
       }
-      this.options.state.progressed();
       if (outcome.kind === 'seek') {
         this.options.logger.write('warn', 'Redis is not where this batch starts, seeking', { partition: batch.partition, offset: outcome.offset });
         this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.offset });
         return;
       }
+      this.options.state.applied(batch.partition);
       resolveOffset(records.lastOffset);
       await commitOffsetsIfNecessary();
       await heartbeat();
