@@ -1,6 +1,7 @@
 import { CHAOS_STACK_ENV, CHAOS_TEST_STACK_ENV, chaosConfig, DEFAULT_EPHEMERAL_LOW, listeningPorts } from '../scripts/chaos/chaos-ports';
 import { baselinePorts } from '../scripts/experiment/baseline';
 import { PROFILE_ENV } from '../scripts/experiment/profile';
+import { SOAK_STACK_ENV, SOAK_TEST_STACK_ENV } from '../scripts/soak/soak-ports';
 import { KAFKA_AUTH_TEST_PORT, TEST_CLUSTERS, TEST_STACKS } from './test-ports';
 
 // The largest shape any suite gives its stack: 3 API replicas, 3 brokers, the group scaled to 3.
@@ -19,6 +20,8 @@ describe('test suites listen on ports of their own', () => {
     ['stack chaos (jest)', stackPorts(CHAOS_TEST_STACK_ENV)],
     ['stack chaos (npm run chaos)', stackPorts(CHAOS_STACK_ENV)],
     ['stack profile (npm run experiment -- --profile)', stackPorts(PROFILE_ENV)],
+    ['stack soak (npm run soak)', stackPorts(SOAK_STACK_ENV)],
+    ['stack soak (jest)', stackPorts(SOAK_TEST_STACK_ENV)],
     ['SASL broker', [KAFKA_AUTH_TEST_PORT, KAFKA_AUTH_TEST_PORT + 1, KAFKA_AUTH_TEST_PORT + 2]],
     ...Object.entries(TEST_CLUSTERS).map(([name, env]): [string, number[]] => [`cluster ${name}`, Object.values(env).map(Number)]),
   ];

@@ -7,6 +7,8 @@ export interface LoadOptions {
   rate: number;
   /** subjects are `${prefix}-${n}`: every request its own */
   prefix: string;
+  /** instead, request n rates `${prefix}-${n % subjectPool}` (a long run keeps Redis' subject count bounded); its key stays its own */
+  subjectPool?: number;
   /** every n-th request carries an Idempotency-Key (0: none, 1: all) */
   keyEvery: number;
   /** retry each 503 / unanswered request with the same key after Retry-After, up to this many attempts */
@@ -94,9 +96,9 @@ export class OpenLoad {
   }
 
   private async run(n: number): Promise<void> {
-    const { baseUrl, prefix, keyEvery, maxAttempts, timeoutMs, onAccepted } = this.options;
-    const subject = `${prefix}-${n}`;
-    const key = keyEvery > 0 && n % keyEvery === 0 ? subject : undefined;
+    const { baseUrl, prefix, subjectPool, keyEvery, maxAttempts, timeoutMs, onAccepted } = this.options;
+    const subject = `${prefix}-${subjectPool ? n % subjectPool : n}`;
+    const key = keyEvery > 0 && n % keyEvery === 0 ? `${prefix}-${n}` : undefined;
     const record: RequestRecord = { subject, rate: (n % 10) + 1, ...(key ? { idempotencyKey: key } : {}), attempts: [] };
     this.records.push(record);
     for (;;) {

@@ -65,3 +65,41 @@ function configCount(valuesFile: string, key: string, unit: string): number | nu
   if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`config.${key}=${JSON.stringify(value)} is not a number of ${unit}`);
   return value as number;
 }
+
+/** A Kubernetes byte quantity ("2Gi", "500M", "1073741824") to bytes, as the chart's rate.bytes reads it. */
+export function parseByteQuantity(quantity: unknown): number {
+  const match = /^(\d+)(k|K|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(quantity ?? '').trim());
+  if (!match) throw new Error(`kafka.persistence.size=${JSON.stringify(quantity)} is not a byte quantity such as 2Gi or 500M`);
+  const unit = { k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 }[match[2] ?? ''] ?? 1;
+  return Number(match[1]) * unit;
+}
+
+export interface KafkaRetention {
+  hours: number;
+  /** log.retention.bytes of one partition */
+  retentionBytes: number;
+  /** log.segment.bytes */
+  segmentBytes: number;
+  /** kafka.persistence.size: the disk the log lives on */
+  volumeBytes: number;
+  /** Partitions the cap is shared by: the topic's and the dead-letter topic's one. */
+  partitions: number;
+}
+
+/**
+ * The in-chart broker's retention (templates/_helpers.tpl rate.kafkaRetentionBytes), for the local
+ * broker too: volumePercent of the volume over the topic's partitions and the dead-letter topic's,
+ * less the active segment each partition keeps beyond the cap. Integer arithmetic as Helm's.
+ */
+export function kafkaRetention(valuesFile: string): KafkaRetention {
+  const values = parse(readFileSync(valuesFile, 'utf8')) as {
+    config?: { kafkaPartitions?: number };
+    kafka?: { persistence?: { size?: unknown }; retention?: { hours?: number; volumePercent?: number } };
+  } | null;
+  const volumeBytes = parseByteQuantity(values?.kafka?.persistence?.size ?? '2Gi');
+  const partitions = Number(values?.config?.kafkaPartitions ?? 6) + 1;
+  const logs = Math.floor((volumeBytes * Number(values?.kafka?.retention?.volumePercent ?? 60)) / 100);
+  const share = Math.floor(logs / partitions);
+  const segmentBytes = Math.max(1024 ** 2, Math.min(1024 ** 3, Math.floor(share / 5)));
+  return { hours: Number(values?.kafka?.retention?.hours ?? 168), retentionBytes: share - segmentBytes, segmentBytes, volumeBytes, partitions };
+}

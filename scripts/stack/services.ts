@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { redisMaxmemory } from './chart-values';
+import { kafkaRetention, redisMaxmemory } from './chart-values';
 import { ensureRedisPassword, redisDir, redisUrl, writeRedisConf } from './redis-conf';
 import { ROOT, StackConfig } from './stack-config';
 import { httpStatus, redisAnswers } from './readiness';
@@ -135,6 +135,7 @@ export function kafkaProperties(config: StackConfig, dataDir: string, node = 1, 
   const port = brokerPort(config, node);
   const voters = Array.from({ length: brokers }, (_, i) => `${i + 1}@127.0.0.1:${brokerPort(config, i + 1) + 1}`).join(',');
   const { replicationFactor, minInsyncReplicas } = topicDurability(brokers);
+  const retention = kafkaRetention(config.valuesFile);
   return [
     'process.roles=broker,controller',
     `node.id=${node}`,
@@ -158,7 +159,10 @@ export function kafkaProperties(config: StackConfig, dataDir: string, node = 1, 
     // A loaded machine may take longer than the default minute to form the quorum at first start.
     'initial.broker.registration.timeout.ms=180000',
     'auto.create.topics.enable=false',
-    'log.retention.hours=168',
+    // The chart's retention: a log that grows with the load never fills the disk.
+    `log.retention.hours=${retention.hours}`,
+    `log.retention.bytes=${retention.retentionBytes}`,
+    `log.segment.bytes=${retention.segmentBytes}`,
     '',
   ].join('\n');
 }

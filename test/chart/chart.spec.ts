@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { variablesOf } from '@rate/config';
-import { apiCpuLimitMillis, parseCpuQuantity } from '../../scripts/stack/chart-values';
+import { apiCpuLimitMillis, kafkaRetention, parseCpuQuantity } from '../../scripts/stack/chart-values';
 import { readVersions, ROOT } from '../../scripts/stack/stack-config';
 import { CHART, find, K8sObject, render, run, template, TOOL } from './render';
 
@@ -153,6 +153,30 @@ describe('helm chart', () => {
     expect(brokers).toBe(`${service.metadata.name}.rate.svc.cluster.local:9092`);
     expect(advertised).toBe(`PLAINTEXT://${brokers}`);
     expect(kafka.image).toBe(`apache/kafka:${readVersions().KAFKA_VERSION}`);
+  });
+
+  it('caps the Kafka log by bytes from the volume size, so steady load never fills the disk (#19)', () => {
+    const kafkaEnv = (objects: K8sObject[]) => containerEnv(objects, find(objects, 'StatefulSet', 'rate-kafka').spec.template.spec.containers[0]);
+    for (const [size, bytes] of [['2Gi', 2 * 1024 ** 3], ['50G', 50e9]] as const) {
+      const env = kafkaEnv(render(undefined, `kafka.persistence.size=${size}`));
+      const [retention, segment] = [Number(env.KAFKA_LOG_RETENTION_BYTES), Number(env.KAFKA_LOG_SEGMENT_BYTES)];
+      // 6 partitions of the topic and 1 of the dead-letter topic, each at most retention + one active segment.
+      expect(7 * (retention + segment)).toBeLessThanOrEqual(bytes * 0.6);
+      expect(7 * (retention + segment)).toBeGreaterThan(bytes * 0.55);
+      expect(segment).toBeGreaterThanOrEqual(1024 ** 2);
+      expect(env.KAFKA_LOG_RETENTION_HOURS).toBe('168');
+    }
+    expect(template(undefined, 'kafka.persistence.size=lots').stderr).toMatch(/kafka.persistence.size must be a byte quantity such as 2Gi or 500M, got "lots"/);
+  });
+
+  it('gives the local broker the retention the chart gives its broker', () => {
+    const env = containerEnv(render(), find(render(), 'StatefulSet', 'rate-kafka').spec.template.spec.containers[0]);
+    const local = kafkaRetention(join(CHART, 'values.yaml'));
+    expect({ hours: String(local.hours), bytes: String(local.retentionBytes), segment: String(local.segmentBytes) }).toEqual({
+      hours: env.KAFKA_LOG_RETENTION_HOURS,
+      bytes: env.KAFKA_LOG_RETENTION_BYTES,
+      segment: env.KAFKA_LOG_SEGMENT_BYTES,
+    });
   });
 
   it('uses external Kafka and Redis instead of in-chart ones', () => {

@@ -78,7 +78,7 @@ describe('ServiceMonitor and PrometheusRule', () => {
     expect(monitor.spec.endpoints.map((e: any) => e.port).sort()).toEqual(portNames.sort());
   });
 
-  it('alert on lag growing, a stalled consumer, 503s, dead letters and Redis memory, in the release namespace', () => {
+  it('alert on lag growing, a stalled consumer, 503s, dead letters, Redis memory, a retention gap and a full Kafka disk, in the release namespace', () => {
     const rule = find(render(MONITORING, 'monitoring.prometheusRule.alertLabels.team=ratings'), 'PrometheusRule', 'rate');
     const rules = rule.spec.groups[0].rules;
     expect(rules.map((r: any) => r.alert)).toEqual([
@@ -87,6 +87,8 @@ describe('ServiceMonitor and PrometheusRule', () => {
       'RateApiUnavailable',
       'RateDeadLetters',
       'RateRedisMemoryNearLimit',
+      'RateKafkaGap',
+      'RateKafkaDiskNearFull',
       'RateDependencyDown',
     ]);
     for (const r of rules) {

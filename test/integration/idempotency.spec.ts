@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { eventIdForIdempotencyKey } from '@rate/contracts';
 import { eventually, readAggregate, testKafka, uniqueSubject } from './test-stack';
 
 describe('idempotency window', () => {
-  it('counts an event id once although Kafka holds it twice (a client retry written at two offsets)', async () => {
+  it('counts a keyed event id once although Kafka holds it twice (a client retry written at two offsets)', async () => {
     const subject = uniqueSubject('dup-id');
     const event = (id: string, rate: number) => JSON.stringify({ v: 1, id, subject, rate, ts: Date.now() });
-    const retried = randomUUID();
+    // Only a request with an Idempotency-Key can be written twice with one id (a retried 503).
+    const retried = eventIdForIdempotencyKey(uniqueSubject('key'));
     const producer = testKafka().producer();
     await producer.connect();
     try {

@@ -385,3 +385,32 @@ networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (pee
 {{- end }}
 {{- toYaml (concat $rules $ctx.Values.networkPolicy.extraEgress) }}
 {{- end }}
+
+{{/* A Kubernetes quantity of bytes ("2Gi", "500M", "1073741824") as an integer. */}}
+{{- define "rate.bytes" -}}
+{{- $s := toString . -}}
+{{- $digits := regexFind "^[0-9]+" $s -}}
+{{- $unit := substr (len $digits) (len $s) $s -}}
+{{- $factors := dict "" 1 "k" 1000 "K" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 -}}
+{{- if or (eq $digits "") (not (hasKey $factors $unit)) -}}
+{{- fail (printf "kafka.persistence.size must be a byte quantity such as 2Gi or 500M, got %q" $s) -}}
+{{- end -}}
+{{- mul (int64 $digits) (get $factors $unit) -}}
+{{- end }}
+
+{{/*
+log.retention.bytes of one partition: the share of the volume given to the logs, over the partitions
+of the topic and its dead-letter topic, less one segment each (the active segment is never deleted).
+*/}}
+{{- define "rate.kafkaRetentionBytes" -}}
+{{- $logs := div (mul (include "rate.bytes" .Values.kafka.persistence.size | int64) (int64 .Values.kafka.retention.volumePercent)) 100 -}}
+{{- $perPartition := div $logs (add (int64 .Values.config.kafkaPartitions) 1) -}}
+{{- sub $perPartition (include "rate.kafkaSegmentBytes" . | int64) -}}
+{{- end }}
+
+{{/* log.segment.bytes: a fifth of a partition's share (retention deletes whole segments), 1 MiB .. 1 GiB. */}}
+{{- define "rate.kafkaSegmentBytes" -}}
+{{- $logs := div (mul (include "rate.bytes" .Values.kafka.persistence.size | int64) (int64 .Values.kafka.retention.volumePercent)) 100 -}}
+{{- $segment := div (div $logs (add (int64 .Values.config.kafkaPartitions) 1)) 5 -}}
+{{- max 1048576 (min 1073741824 $segment) -}}
+{{- end }}
