@@ -2,6 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { eventIdForIdempotencyKey } from '@rate/contracts';
+import { AggregateRepository } from '@rate/redis';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { createCpuQuota } from '../stack/cpu-quota';
 import { startProcess, stopProcess } from '../stack/process-control';
@@ -120,9 +123,47 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
       if (applied > 0 && firstAt === 0) firstAt = Date.now();
     }
     const seconds = (Date.now() - firstAt) / 1000;
-    return { events: EVENTS, seconds, eventsPerSecond: EVENTS / seconds, startupSeconds: (firstAt - started) / 1000 };
+    const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then((r) => r.text());
+    const bucket = (le: string) => Number(new RegExp(`^rate_consumer_batch_size_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const batchesOver5000 = bucket('\\+Inf') - bucket('5000');
+    return { events: EVENTS, seconds, eventsPerSecond: EVENTS / seconds, startupSeconds: (firstAt - started) / 1000, batchesOver5000 };
   } finally {
     await stopProcess(pidFile, 20_000);
+  }
+}
+
+/**
+ * (c) Redis memory per subject and per keyed rating, from used_memory around real script calls
+ * into a database of its own: what the chart README sizes redis.maxmemory by.
+ */
+async function redisFootprint(config: ReturnType<typeof stackConfig>) {
+  const redis = new Redis(redisUrl(config, 2));
+  const repository = new AggregateRepository(redis);
+  const used = async () => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
+  const apply = async (partition: number, ratings: { subject: string; id: string | null }[]) => {
+    for (let first = 0; first < ratings.length; first += 2000) {
+      const records = ratings.slice(first, first + 2000).map((r, i) => ({ offset: String(first + i), mark: `0:#${first + i}`, rating: { ...r, rate: 5 } }));
+      await repository.apply({ partition, firstOffset: records[0].offset, lastOffset: records[records.length - 1].offset, records, idempotencyWindowS: 86_400 });
+    }
+  };
+  try {
+    await redis.flushdb();
+    const n = 50_000;
+    // 16-character subjects, as the README's figures assume; one partition each.
+    const subjects = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(10, '0')}`);
+    let before = await used();
+    await apply(0, subjects.map((subject) => ({ subject, id: null })));
+    const perSubject = ((await used()) - before) / n;
+    before = await used();
+    await apply(1, subjects.map((_, i) => ({ subject: subjects[0], id: eventIdForIdempotencyKey(`bench-key-${i}`) })));
+    const perKeyed = ((await used()) - before) / n;
+    before = await used();
+    await apply(2, subjects.map(() => ({ subject: subjects[1], id: null })));
+    const perUnkeyed = ((await used()) - before) / n;
+    await redis.flushdb();
+    return { subjects: n, bytesPerSubjectPartition: Math.round(perSubject), bytesPerKeyedRating: Math.round(perKeyed), bytesPerRatingWithoutKey: Math.round(perUnkeyed) };
+  } finally {
+    redis.disconnect();
   }
 }
 
@@ -134,6 +175,7 @@ async function main(): Promise<void> {
   try {
     const a = await apiVsFastify(config, cpuMillis);
     const b = await consumerThroughput(config);
+    const c = await redisFootprint(config);
     const summary = {
       machine: { cpus: require('node:os').cpus().length, node: process.version },
       cpuLimitPerReplica: `${cpuMillis}m`,
@@ -148,6 +190,7 @@ async function main(): Promise<void> {
         apiNon2xx: a.api.reduce((n, r) => n + r.non2xx, 0),
       },
       consumer: b,
+      redisMemory: c,
     };
     const dir = join(ROOT, 'reports');
     mkdirSync(dir, { recursive: true });
@@ -159,7 +202,9 @@ async function main(): Promise<void> {
     console.log(`| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`);
     console.log(`| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`);
     console.log(`| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...a.ratios).toFixed(2)}–${Math.max(...a.ratios).toFixed(2)} | ≥ 0.5 |`);
-    console.log(`| (b) consumer, Kafka → Redis | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s | ≥ 100000 |`);
+    console.log(`| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`);
+    console.log(`| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`);
+    console.log(`| (c) Redis per rating with an Idempotency-Key, for IDEMPOTENCY_WINDOW_S | ${c.bytesPerKeyedRating} bytes | without a key: ${c.bytesPerRatingWithoutKey} bytes | |`);
     console.log('');
     log(`CPU quota per process: ${cpuMillis}m${a.cgroups ? ' (cgroup)' : ' NOT APPLIED (cgroups not writable)'}; consumer unlimited; written ${file}`);
   } finally {
