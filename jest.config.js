@@ -87,6 +87,15 @@ module.exports = {
       testMatch: ['<rootDir>/test/chaos/**/*.spec.ts'],
     },
     {
+      // npm run soak's short form (2 minutes) on a stack of its own (test/soak/short-soak.spec.ts).
+      displayName: 'soak',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      modulePathIgnorePatterns,
+      testMatch: ['<rootDir>/test/soak/**/*.spec.ts'],
+    },
+    {
       displayName: 'experiment',
       testEnvironment: 'node',
       transform,

@@ -10,7 +10,9 @@ async function main(): Promise<void> {
   const args = parseSoakArgs(process.argv.slice(2));
   const log = (line: string) => console.log(`[soak] ${line}`);
   const command = ['npm run soak', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
-  const config = stackConfig({ ...process.env, ...SOAK_STACK_ENV });
+  // Its own ports unless told otherwise by name (the short soak of npm test runs beside the other suites).
+  const chosen = Object.fromEntries(Object.keys(SOAK_STACK_ENV).flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
+  const config = stackConfig({ ...process.env, ...SOAK_STACK_ENV, ...chosen });
   log(`${args.minutes} min of audited open load at ${args.rate} ratings/s through nginx :${config.nginxPort}`);
   const result = await runSoak(config, args, log);
   const dir = join(ROOT, 'reports', `soak-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'samples.json'), `${JSON.stringify(result.samples)}\n`);
   writeFileSync(join(dir, 'report.md'), markdown);
   writeFileSync(join(dir, 'report.html'), renderHtml(result, markdown));
+  log(`written ${dir}`);
   console.log(`\n${markdown.split('\n## Faults')[0]}`);
   log(`report: ${join(dir, 'report.md')}`);
   if (!result.summary.ok) process.exitCode = 1;

@@ -3,6 +3,7 @@ import { mb, SoakResult } from './run-soak';
 import { LIMIT_HORIZON_H } from './soak-stats';
 
 const hours = (h: unknown) => (h === null ? 'never (no growth, or capped below the limit)' : `${h} h`);
+const perHour = (bytes: unknown) => (bytes === null ? 'not measured (too few samples after the Redis restart)' : `${mb(Number(bytes))} per hour`);
 
 export function renderMarkdown(result: SoakResult, command: string): string {
   const s = result.summary as Record<string, number | null | boolean>;
@@ -10,7 +11,7 @@ export function renderMarkdown(result: SoakResult, command: string): string {
     `# Soak: ${s.ok ? 'PASSED' : 'FAILED'} — ${s.minutes} min at ${s.rate} ratings/s, ${s.lost} lost, ${s.duplicated} duplicated`,
     '',
     `\`${command}\`: audited open load through nginx (3 API replicas at their chart CPU limit, 2 consumers, 1 broker), ` +
-      `${Number(s.keyed_share) * 100} % of the requests with an Idempotency-Key; a consumer absence until every partition held a backlog larger than one fetch, ` +
+      `${Number(s.keyed_share) * 100} % of the requests with an Idempotency-Key; a consumer absence (until every partition holds 4 MiB of backlog, more than one fetch, at least 2 min and at most 35 % of the run), ` +
       'a Redis SIGKILL + restart, a rolling config change of the consumers. Every subject read back through GET /rate after the drain.',
     '',
     ...(result.problems.length ? ['**Problems:**', '', ...result.problems.map((p) => `- ${p}`), ''] : []),
@@ -19,8 +20,8 @@ export function renderMarkdown(result: SoakResult, command: string): string {
     `| requests / accepted (202) | ${s.requests} / ${s.accepted} (not sent by an overloaded generator: ${s.dropped_by_generator}) |`,
     `| lost / duplicated | ${s.lost} / ${s.duplicated} |`,
     `| consumer absence → catch-up | ${s.absence_s} s → ${s.catch_up_s ?? 'never'} s (bound: max(30 s, absence / 4) = ${s.catch_up_bound_s} s) |`,
-    `| Redis growth | ${mb(Number(s.redis_bytes_per_hour))} per hour (after the Redis restart); maxmemory ${mb(Number(s.redis_limit_bytes))}; reached in ${hours(s.hours_to_redis_limit)} |`,
-    `| Kafka log growth | ${mb(Number(s.kafka_bytes_per_hour))} per hour; retention caps it at ${mb(Number(s.kafka_log_ceiling_bytes))} of a ${mb(Number(s.kafka_volume_bytes))} volume: volume full in ${hours(s.hours_to_disk_limit)}; the cap holds ${s.kafka_history_hours ?? '∞'} h of ratings at this rate |`,
+    `| Redis growth | ${perHour(s.redis_bytes_per_hour)} (after the Redis restart); maxmemory ${mb(Number(s.redis_limit_bytes))}; reached in ${hours(s.hours_to_redis_limit)} |`,
+    `| Kafka log growth | ${perHour(s.kafka_bytes_per_hour)}; retention caps it at ${mb(Number(s.kafka_log_ceiling_bytes))} of a ${mb(Number(s.kafka_volume_bytes))} volume: volume full in ${hours(s.hours_to_disk_limit)}; the cap holds ${s.kafka_history_hours ?? '∞'} h of ratings at this rate |`,
     '',
     `The soak fails on any lost or duplicated rating, a catch-up over its bound, or a growth that would reach a configured limit within ${LIMIT_HORIZON_H} h.`,
     `Ids of ratings with an Idempotency-Key stay in Redis for IDEMPOTENCY_WINDOW_S, so Redis grows for one window (24 h by default) and then holds: the hours above extrapolate the soak's slope, an upper bound.`,

@@ -8,15 +8,21 @@ import { StackConfig } from '../stack/stack-config';
 
 const TOPIC_DIR = /^rates(\.dlq)?-\d+$/;
 
-/** Bytes of the ratings topics' logs on the broker's disk (the topic and its dead-letter topic). */
+/**
+ * Bytes of the ratings topics' segments on the broker's disk (the topic and its dead-letter topic).
+ * Segments only: the broker preallocates each index at 10 MiB (sparse), which would hide the growth.
+ */
 export function kafkaLogBytes(config: StackConfig): number {
   const data = join(config.runDir, brokerName(1), 'data');
   let total = 0;
-  for (const dir of readdirSync(data)) {
-    if (!TOPIC_DIR.test(dir)) continue;
-    for (const file of readdirSync(join(data, dir))) total += statSync(join(data, dir, file)).size;
-  }
+  for (const dir of readdirSync(data)) if (TOPIC_DIR.test(dir)) total += segmentBytes(join(data, dir));
   return total;
+}
+
+function segmentBytes(dir: string): number {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.log'))
+    .reduce((sum, file) => sum + statSync(join(dir, file)).size, 0);
 }
 
 /** Bytes of each partition of the topic `rates`, by partition. */
@@ -26,7 +32,7 @@ export function partitionBytes(config: StackConfig): Map<number, number> {
   for (const dir of readdirSync(data)) {
     const match = /^rates-(\d+)$/.exec(dir);
     if (!match) continue;
-    sizes.set(Number(match[1]), readdirSync(join(data, dir)).reduce((sum, file) => sum + statSync(join(data, dir, file)).size, 0));
+    sizes.set(Number(match[1]), segmentBytes(join(data, dir)));
   }
   return sizes;
 }
