@@ -4,7 +4,7 @@ import { AggregateRepository, PartitionBatch, RECORDS_PER_CALL } from './aggrega
 const OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 
 /** The script call only: its arguments after the keys, and what Redis answers for the partition. */
-function fakeRedis(answer: (partition: number, keysAndArgs: (string | number)[]) => Promise<unknown>) {
+function fakeRedis(answer: (partition: number, keysAndArgs: (string | number)[]) => Promise<unknown>, now: () => number = Date.now) {
   const calls: (string | number)[][] = [];
   const redis = {
     defineCommand: jest.fn(),
@@ -13,7 +13,7 @@ function fakeRedis(answer: (partition: number, keysAndArgs: (string | number)[])
       return answer(Number(/\{p(\d+)\}/.exec(String(keysAndArgs[0]))![1]), keysAndArgs.slice(numKeys));
     }),
   };
-  return { repository: new AggregateRepository(redis as unknown as Redis), calls };
+  return { repository: new AggregateRepository(redis as unknown as Redis, now), calls };
 }
 
 const batch = (partition: number, records = 1): PartitionBatch => ({
@@ -56,6 +56,19 @@ describe('AggregateRepository', () => {
     fail = false;
     await repository.apply(batch(1));
     expect(repository.lastApplyError).toBeNull();
+  });
+
+  it("forgets a failure no batch retries any more (the partition went to another member)", async () => {
+    let now = 1_000_000;
+    const { repository } = fakeRedis(async () => {
+      throw new Error(OOM);
+    }, () => now);
+    await expect(repository.apply(batch(5))).rejects.toThrow();
+    now += 14_000;
+    expect(repository.refusesWrites(5)).toBe(true);
+    now += 2_000;
+    expect(repository.lastApplyError).toBeNull();
+    expect(repository.refusesWrites(5)).toBe(false);
   });
 
   it('sends a large batch in calls of at most RECORDS_PER_CALL records, each continuing where the last ended', async () => {

@@ -48,17 +48,21 @@ type ScriptCommand = (numKeys: number, keysAndArgs: (string | number)[]) => Prom
 export const RECORDS_PER_CALL = 2000;
 
 const WRITE_REFUSED = /OOM command not allowed|MISCONF|READONLY/;
+const FAILURE_CURRENT_MS = 15_000;
 
 /** Wraps the Redis client: the Lua batch apply, the partitions' positions and the merged read. */
 export class AggregateRepository {
   /**
-   * Per partition, why its last batch apply failed, until one of its batches succeeds: Redis at
-   * its memory limit (noeviction) still answers PING but refuses the script, and readiness must
-   * say so — not forget it when another partition's batch happens to succeed.
+   * Per partition, why its last batch apply failed and when, until one of its batches succeeds:
+   * Redis at its memory limit (noeviction) still answers PING but refuses the script, and
+   * readiness must say so — not forget it when another partition's batch happens to succeed.
    */
-  private readonly failures = new Map<number, string>();
+  private readonly failures = new Map<number, { message: string; at: number }>();
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number = Date.now,
+  ) {
     redis.defineCommand('rateApplyBatch', { lua: APPLY_BATCH_LUA });
     redis.defineCommand('rateResetPartition', { lua: RESET_PARTITION_LUA });
   }
@@ -69,14 +73,15 @@ export class AggregateRepository {
       this.failures.delete(batch.partition);
       return result;
     } catch (error) {
-      this.failures.set(batch.partition, error instanceof Error ? error.message : String(error));
+      this.failures.set(batch.partition, { message: error instanceof Error ? error.message : String(error), at: this.now() });
       throw error;
     }
   }
 
-  /** Why a partition's last batch was not applied (the first such partition), or null. */
+  /** Why a partition's batch is not being applied (the newest current failure), or null. */
   get lastApplyError(): string | null {
-    return this.failures.values().next().value ?? null;
+    const current = [...this.failures.keys()].map((p) => this.failure(p)).filter((f) => f !== null);
+    return current.sort((a, b) => b.at - a.at)[0]?.message ?? null;
   }
 
   /**
@@ -84,7 +89,19 @@ export class AggregateRepository {
    * read-only replica): waiting is the remedy, not a restart.
    */
   refusesWrites(partition: number): boolean {
-    return WRITE_REFUSED.test(this.failures.get(partition) ?? '');
+    return WRITE_REFUSED.test(this.failure(partition)?.message ?? '');
+  }
+
+  /**
+   * A failure is current while its batch is being retried (every half second); one older than
+   * FAILURE_CURRENT_MS belongs to a partition this member no longer holds.
+   */
+  private failure(partition: number): { message: string; at: number } | null {
+    const failure = this.failures.get(partition);
+    if (!failure) return null;
+    if (this.now() - failure.at <= FAILURE_CURRENT_MS) return failure;
+    this.failures.delete(partition);
+    return null;
   }
 
   /**
