@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { down } from '../../scripts/stack/stack';
 import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
 import { portOpen } from '../../scripts/stack/readiness';
 import { baselinePorts } from '../../scripts/experiment/baseline';
+import { newReports, runCli } from '../harness/run-cli';
 import { TEST_STACKS } from '../test-ports';
 
 /**
@@ -22,15 +22,8 @@ describe('npm run experiment -- --quick', () => {
   });
 
   it('runs 1 vs 3 replicas and the baseline, writes report.md, report.html, summary.json and raw results with exact integrity', async () => {
-    const before = new Set(existsSync(join(ROOT, 'reports')) ? readdirSync(join(ROOT, 'reports')) : []);
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--quick'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      process.stdout.write(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const created = newReports();
+    const { code, output } = await runCli('experiment', ['--quick'], ENV);
     if (code !== 0) throw new Error(`the experiment exited ${code}:\n${output.slice(-3000)}`);
 
     expect(output).toMatch(/\| API replicas \(250m CPU each\) \| capacity rps/);
@@ -39,9 +32,9 @@ describe('npm run experiment -- --quick', () => {
     expect(output).toMatch(/\[experiment\] \[3 replica\(s\)\] capacity 1\/1: offered \d+ rps/);
     expect(output).toMatch(/^\| bare Fastify \(baseline, 1\) \| \d+/m);
 
-    const created = readdirSync(join(ROOT, 'reports')).filter((d) => !before.has(d) && !d.startsWith('bench-'));
-    expect(created).toHaveLength(1);
-    const dir = join(ROOT, 'reports', created[0]);
+    const reports = created().filter((d) => !d.startsWith('bench-'));
+    expect(reports).toHaveLength(1);
+    const dir = join(ROOT, 'reports', reports[0]);
     for (const file of ['report.md', 'report.html', 'summary.json', 'runs.json']) expect(existsSync(join(dir, file))).toBe(true);
     const raw = readdirSync(join(dir, 'raw'));
     expect(raw.some((f) => f.endsWith('.bin'))).toBe(true);

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { SOAK_TEST_STACK_ENV } from '../../scripts/soak/soak-ports';
+import { newReports, runCli } from '../harness/run-cli';
 import { down } from '../../scripts/stack/stack';
 import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
 
@@ -19,20 +19,9 @@ describe('npm run soak -- --minutes 2', () => {
   });
 
   it('loses and duplicates nothing through an absence, a Redis restart and a rolling change, and writes its report', async () => {
-    const before = new Set(existsSync(join(ROOT, 'reports')) ? readdirSync(join(ROOT, 'reports')) : []);
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'soak', 'cli.js'), '--minutes', '2', '--rate', '100', '--keyed-share', '0.1'], {
-      env: ENV,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      process.stdout.write(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-
-    const dir = readdirSync(join(ROOT, 'reports')).find((d) => d.startsWith('soak-') && !before.has(d));
+    const created = newReports();
+    const { code, output } = await runCli('soak', ['--minutes', '2', '--rate', '100', '--keyed-share', '0.1'], ENV);
+    const dir = created().find((d) => d.startsWith('soak-'));
     if (!dir) throw new Error(`no soak report written (exit ${code}):\n${output.slice(-3000)}`);
     const summary = JSON.parse(readFileSync(join(ROOT, 'reports', dir, 'summary.json'), 'utf8'));
     expect(summary).toEqual(
