@@ -19,6 +19,15 @@ module.exports = {
   testTimeout: 120000,
   projects: [
     {
+      // ESLint and Prettier over the whole tree (test/lint/lint.spec.ts).
+      displayName: 'lint',
+      testEnvironment: 'node',
+      transform,
+      moduleNameMapper,
+      modulePathIgnorePatterns,
+      testMatch: ['<rootDir>/test/lint/**/*.spec.ts'],
+    },
+    {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
