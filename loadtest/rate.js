@@ -58,7 +58,10 @@ export function teardown(data) {
 
 export function handleSummary(data) {
   const report = capacityReport(data, s);
-  const figures = s.scenario === 'capacity' ? `capacity ${report.capacity_rps} rps at p99 ≤ ${s.p99Ms} ms, sustainable ${report.sustainable_rps} rps; ` : '';
+  const figures =
+    s.scenario === 'capacity'
+      ? `capacity ${report.capacity_rps} rps at p99 ≤ ${s.p99Ms} ms, sustainable ${report.sustainable_rps} rps; `
+      : '';
   const i = report.integrity;
   const line = `${s.scenario}: ${figures}p50 ${report.p50_ms.toFixed(1)} ms, p99 ${report.p99_ms.toFixed(1)} ms${i ? `; accepted ${i.accepted}, aggregated ${i.aggregated}, lost ${i.lost}, duplicated ${i.duplicated}` : ''}\n`;
   return { [s.summaryFile]: JSON.stringify({ ...data, rate: report }, null, 2), stdout: line };

@@ -16,7 +16,9 @@ describe('README', () => {
 
   it("states the soak's defaults and catch-up bound as the code has them", () => {
     const row = readme.split('\n').find((l) => l.startsWith('| `npm run soak'))!;
-    expect(row).toContain(`default ${DEFAULT_SOAK.minutes} min at ${DEFAULT_SOAK.rate} ratings/s, ${DEFAULT_SOAK.keyedShare * 100} % with an \`Idempotency-Key\``);
+    expect(row).toContain(
+      `default ${DEFAULT_SOAK.minutes} min at ${DEFAULT_SOAK.rate} ratings/s, ${DEFAULT_SOAK.keyedShare * 100} % with an \`Idempotency-Key\``,
+    );
     expect(row).toContain('max(30 s, absence / 4)');
     expect([catchUpBoundS(10), catchUpBoundS(400)]).toEqual([30, 100]);
   });

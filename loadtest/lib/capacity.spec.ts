@@ -7,7 +7,13 @@ import { capacityFigure, judgeStep, StepMeasurement, sweepFigures } from '../../
  */
 const objective = { p99Ms: 50, maxErrorRate: 0.001 };
 
-function step(offered: number, p99s: number[], errors: number[] = p99s.map(() => 0), throughput = offered, sentRate = offered): StepMeasurement {
+function step(
+  offered: number,
+  p99s: number[],
+  errors: number[] = p99s.map(() => 0),
+  throughput = offered,
+  sentRate = offered,
+): StepMeasurement {
   return {
     offered,
     sentRate,
@@ -37,10 +43,22 @@ describe('capacity definition parity: local experiment and k6', () => {
   });
 
   it.each([
-    [[100, 110, 121, 133], [true, false, true, false]],
-    [[100, 110, 121, 133], [true, true, true, true]],
-    [[100, 110, 121, 133], [false, false, false, false]],
-    [[100, 110, 121, 133, 146, 161], [true, false, false, true, false, false]],
+    [
+      [100, 110, 121, 133],
+      [true, false, true, false],
+    ],
+    [
+      [100, 110, 121, 133],
+      [true, true, true, true],
+    ],
+    [
+      [100, 110, 121, 133],
+      [false, false, false, false],
+    ],
+    [
+      [100, 110, 121, 133, 146, 161],
+      [true, false, false, true, false, false],
+    ],
     [[], []],
   ])('takes the same figure from rates %j', (rates, passes) => {
     expect(k6.capacityFigure(rates, passes)).toEqual(capacityFigure(rates, passes));

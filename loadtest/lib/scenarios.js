@@ -29,7 +29,8 @@ export function settings(env, defs) {
   if (!/^https?:\/\/[^/]+$/.test(baseUrl)) throw new Error(`BASE_URL=${baseUrl} must be http(s)://host[:port]`);
   const windows = positiveNumber(env, 'WINDOWS', scenario === 'capacity' ? defs.capacity.windows : 1);
   if (!Number.isInteger(windows)) throw new Error(`WINDOWS=${windows} must be a whole number`);
-  if (env.INTEGRITY !== undefined && !['true', 'false'].includes(env.INTEGRITY)) throw new Error(`INTEGRITY=${env.INTEGRITY} must be true or false`);
+  if (env.INTEGRITY !== undefined && !['true', 'false'].includes(env.INTEGRITY))
+    throw new Error(`INTEGRITY=${env.INTEGRITY} must be true or false`);
   return {
     scenario,
     baseUrl,
@@ -111,7 +112,10 @@ export function buildOptions(s) {
   } else if (s.scenario === 'open') {
     thresholds = overall;
     if (s.windows === 1) {
-      const { startTime, tags, ...open } = arrival(s.rate, s.duration, 0, {});
+      // One window: the scenario starts at once and carries no window tag.
+      const open = arrival(s.rate, s.duration, 0, {});
+      delete open.startTime;
+      delete open.tags;
       scenarios.open = open;
     } else {
       for (let w = 1; w <= s.windows; w++) {
@@ -132,7 +136,12 @@ export function buildOptions(s) {
       }
     }
   }
-  return { scenarios, thresholds, summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'], discardResponseBodies: false };
+  return {
+    scenarios,
+    thresholds,
+    summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(95)', 'p(99)', 'max'],
+    discardResponseBodies: false,
+  };
 }
 
 /** The i-th request: a rating 1..10 on one of the subjects, seed-compatible query form. */
@@ -173,7 +182,11 @@ export function stepsFromSummary(data, s) {
     const windows = [];
     for (let w = 1; w <= s.windows; w++) {
       const tag = `step:${rate},window:${w}`;
-      windows.push({ requests: value(data, `http_reqs{${tag}}`, 'count'), p99Ms: value(data, `http_req_duration{${tag}}`, 'p(99)'), errorRate: value(data, `http_req_failed{${tag}}`, 'rate') });
+      windows.push({
+        requests: value(data, `http_reqs{${tag}}`, 'count'),
+        p99Ms: value(data, `http_req_duration{${tag}}`, 'p(99)'),
+        errorRate: value(data, `http_req_failed{${tag}}`, 'rate'),
+      });
     }
     const requests = windows.reduce((sum, w) => sum + w.requests, 0);
     const accepted = value(data, `accepted_ratings{step:${rate}}`, 'count');
@@ -206,5 +219,12 @@ export function capacityReport(data, s) {
   const objective = { p99Ms: s.p99Ms, maxErrorRate: s.maxErrorRate };
   const steps = stepsFromSummary(data, s).map((step) => ({ ...step, verdict: judgeStep(step, objective, s.tolerance) }));
   const figures = sweepFigures(steps);
-  return { ...report, capacity_rps: figures.capacity.rps, capacity: figures.capacity, sustainable_rps: figures.sustainable.rps, sustainable: figures.sustainable, steps };
+  return {
+    ...report,
+    capacity_rps: figures.capacity.rps,
+    capacity: figures.capacity,
+    sustainable_rps: figures.sustainable.rps,
+    sustainable: figures.sustainable,
+    steps,
+  };
 }

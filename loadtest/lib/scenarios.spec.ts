@@ -1,15 +1,40 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { drained, integrity } from './capacity.js';
-import { buildOptions, capacityRates, capacityReport, capacitySchedule, rateChecks, rateRequest, settings, stepsFromSummary, subjectsOf } from './scenarios.js';
+import {
+  buildOptions,
+  capacityRates,
+  capacityReport,
+  capacitySchedule,
+  rateChecks,
+  rateRequest,
+  settings,
+  stepsFromSummary,
+  subjectsOf,
+} from './scenarios.js';
 
 const defs = JSON.parse(readFileSync(join(__dirname, '..', 'scenarios.json'), 'utf8'));
 
 describe('k6 scenario logic', () => {
   it('defaults to the open scenario against the local balancer, with integrity checked', () => {
     const s = settings({}, defs);
-    expect(s).toMatchObject({ scenario: 'open', baseUrl: 'http://127.0.0.1:8080', rate: defs.open.rate, duration: defs.open.duration_s, windows: 1, p99Ms: 50, maxErrorRate: 0.001, integrity: true });
-    expect(settings({ SCENARIO: 'capacity' }, defs)).toMatchObject({ windows: defs.capacity.windows, stepDuration: defs.capacity.step_duration_s, stepFactor: defs.capacity.step_factor, maxRate: defs.capacity.k6_max_rate, tolerance: 0.02 });
+    expect(s).toMatchObject({
+      scenario: 'open',
+      baseUrl: 'http://127.0.0.1:8080',
+      rate: defs.open.rate,
+      duration: defs.open.duration_s,
+      windows: 1,
+      p99Ms: 50,
+      maxErrorRate: 0.001,
+      integrity: true,
+    });
+    expect(settings({ SCENARIO: 'capacity' }, defs)).toMatchObject({
+      windows: defs.capacity.windows,
+      stepDuration: defs.capacity.step_duration_s,
+      stepFactor: defs.capacity.step_factor,
+      maxRate: defs.capacity.k6_max_rate,
+      tolerance: 0.02,
+    });
   });
 
   it('reproduces the original exercise as the closed scenario: 5 VUs back to back', () => {
@@ -19,7 +44,13 @@ describe('k6 scenario logic', () => {
 
   it('offers a constant arrival rate in the open scenario', () => {
     const options = buildOptions(settings({ SCENARIO: 'open', RATE: '750', DURATION: '30' }, defs));
-    expect(options.scenarios.open).toMatchObject({ executor: 'constant-arrival-rate', rate: 750, timeUnit: '1s', duration: '30s', exec: 'rate' });
+    expect(options.scenarios.open).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 750,
+      timeUnit: '1s',
+      duration: '30s',
+      exec: 'rate',
+    });
     expect(options.scenarios.open.maxVUs).toBeGreaterThanOrEqual(options.scenarios.open.preAllocatedVUs);
     expect(options.thresholds.http_req_failed).toEqual(['rate<0.001']);
   });
@@ -27,13 +58,22 @@ describe('k6 scenario logic', () => {
   it('splits an open step into windows with p99 and error thresholds of their own', () => {
     const options = buildOptions(settings({ SCENARIO: 'open', RATE: '200', DURATION: '12', WINDOWS: '3' }, defs));
     expect(Object.keys(options.scenarios)).toEqual(['open_w1', 'open_w2', 'open_w3']);
-    expect(options.scenarios.open_w2).toMatchObject({ executor: 'constant-arrival-rate', rate: 200, duration: '4s', startTime: '4s', tags: { window: '2' } });
+    expect(options.scenarios.open_w2).toMatchObject({
+      executor: 'constant-arrival-rate',
+      rate: 200,
+      duration: '4s',
+      startTime: '4s',
+      tags: { window: '2' },
+    });
     expect(options.thresholds['http_req_duration{window:3}']).toEqual(['p(99)<50']);
     expect(options.thresholds['http_req_failed{window:1}']).toEqual(['rate<0.001']);
   });
 
   it('holds each capacity rate (no ramps) in windows, one after the other, with a pause between steps', () => {
-    const s = settings({ SCENARIO: 'capacity', START_RATE: '100', STEP_FACTOR: '2', MAX_RATE: '1000', STEP_DURATION: '6', WINDOWS: '3', PAUSE: '1' }, defs);
+    const s = settings(
+      { SCENARIO: 'capacity', START_RATE: '100', STEP_FACTOR: '2', MAX_RATE: '1000', STEP_DURATION: '6', WINDOWS: '3', PAUSE: '1' },
+      defs,
+    );
     expect(capacitySchedule(s)).toEqual([
       { rate: 100, startTime: 0 },
       { rate: 200, startTime: 7 },
@@ -42,8 +82,14 @@ describe('k6 scenario logic', () => {
     ]);
     const options = buildOptions(s);
     expect(Object.keys(options.scenarios)).toHaveLength(12);
-    for (const scenario of Object.values(options.scenarios) as { executor: string }[]) expect(scenario.executor).toBe('constant-arrival-rate');
-    expect(options.scenarios.step_400_w3).toMatchObject({ rate: 400, duration: '2s', startTime: '18s', tags: { step: '400', window: '3' } });
+    for (const scenario of Object.values(options.scenarios) as { executor: string }[])
+      expect(scenario.executor).toBe('constant-arrival-rate');
+    expect(options.scenarios.step_400_w3).toMatchObject({
+      rate: 400,
+      duration: '2s',
+      startTime: '18s',
+      tags: { step: '400', window: '3' },
+    });
   });
 
   it('puts the capacity thresholds on each step and window, not on the whole run, and never aborts', () => {
@@ -91,7 +137,10 @@ describe('k6 scenario logic', () => {
 });
 
 describe('k6 capacity report', () => {
-  const s = settings({ SCENARIO: 'capacity', START_RATE: '100', STEP_FACTOR: '2', MAX_RATE: '1000', STEP_DURATION: '6', WINDOWS: '3' }, defs);
+  const s = settings(
+    { SCENARIO: 'capacity', START_RATE: '100', STEP_FACTOR: '2', MAX_RATE: '1000', STEP_DURATION: '6', WINDOWS: '3' },
+    defs,
+  );
 
   /** k6 summary data: 100 and 400 rps pass, 200 rps has one stalled window, 800 rps is overloaded (served 640/s). */
   function summary() {
@@ -120,7 +169,19 @@ describe('k6 capacity report', () => {
   it('rebuilds each step from the per-step and per-window sub-metrics', () => {
     const steps = stepsFromSummary(summary(), s);
     expect(steps.map((st: { offered: number }) => st.offered)).toEqual([100, 200, 400, 800]);
-    expect(steps[1]).toEqual({ offered: 200, sentRate: 200, throughput: 200, p50Ms: 0, p99Ms: 96, errorRate: 0, windows: [{ requests: 400, p99Ms: 4, errorRate: 0 }, { requests: 400, p99Ms: 96, errorRate: 0 }, { requests: 400, p99Ms: 5, errorRate: 0 }] });
+    expect(steps[1]).toEqual({
+      offered: 200,
+      sentRate: 200,
+      throughput: 200,
+      p50Ms: 0,
+      p99Ms: 96,
+      errorRate: 0,
+      windows: [
+        { requests: 400, p99Ms: 4, errorRate: 0 },
+        { requests: 400, p99Ms: 96, errorRate: 0 },
+        { requests: 400, p99Ms: 5, errorRate: 0 },
+      ],
+    });
     expect(steps[3]).toMatchObject({ throughput: 640, errorRate: 0.2 });
   });
 

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
@@ -56,7 +57,12 @@ async function apiVsFastify(config: ReturnType<typeof stackConfig>, cpuMillis: n
     cgroupProcs: 'error' in quota ? undefined : quota.dir,
   });
   try {
-    await waitFor('hello-fastify', async () => (await httpStatus(`http://127.0.0.1:${HELLO_PORT}/`)) !== null, 20_000, () => true);
+    await waitFor(
+      'hello-fastify',
+      async () => (await httpStatus(`http://127.0.0.1:${HELLO_PORT}/`)) !== null,
+      20_000,
+      () => true,
+    );
     const api: WrkResult[] = [];
     const hello: WrkResult[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -118,7 +124,10 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
     while (applied < EVENTS) {
       if (Date.now() > deadline) throw new Error(`consumer applied only ${applied} of ${EVENTS} events in 5 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 100));
-      const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then((r) => r.text(), () => '');
+      const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       applied = Number(/^rate_consumer_events_applied_total (\d+)/m.exec(text)?.[1] ?? 0);
       if (applied > 0 && firstAt === 0) firstAt = Date.now();
     }
@@ -142,8 +151,16 @@ async function redisFootprint(config: ReturnType<typeof stackConfig>) {
   const used = async () => Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
   const apply = async (partition: number, ratings: { subject: string; id: string | null }[]) => {
     for (let first = 0; first < ratings.length; first += 2000) {
-      const records = ratings.slice(first, first + 2000).map((r, i) => ({ offset: String(first + i), mark: `0:#${first + i}`, rating: { ...r, rate: 5 } }));
-      await repository.apply({ partition, firstOffset: records[0].offset, lastOffset: records[records.length - 1].offset, records, idempotencyWindowS: 86_400 });
+      const records = ratings
+        .slice(first, first + 2000)
+        .map((r, i) => ({ offset: String(first + i), mark: `0:#${first + i}`, rating: { ...r, rate: 5 } }));
+      await repository.apply({
+        partition,
+        firstOffset: records[0].offset,
+        lastOffset: records[records.length - 1].offset,
+        records,
+        idempotencyWindowS: 86_400,
+      });
     }
   };
   try {
@@ -152,16 +169,30 @@ async function redisFootprint(config: ReturnType<typeof stackConfig>) {
     // 16-character subjects, as the README's figures assume; one partition each.
     const subjects = Array.from({ length: n }, (_, i) => `bench-${String(i).padStart(10, '0')}`);
     let before = await used();
-    await apply(0, subjects.map((subject) => ({ subject, id: null })));
+    await apply(
+      0,
+      subjects.map((subject) => ({ subject, id: null })),
+    );
     const perSubject = ((await used()) - before) / n;
     before = await used();
-    await apply(1, subjects.map((_, i) => ({ subject: subjects[0], id: eventIdForIdempotencyKey(`bench-key-${i}`) })));
+    await apply(
+      1,
+      subjects.map((_, i) => ({ subject: subjects[0], id: eventIdForIdempotencyKey(`bench-key-${i}`) })),
+    );
     const perKeyed = ((await used()) - before) / n;
     before = await used();
-    await apply(2, subjects.map(() => ({ subject: subjects[1], id: null })));
+    await apply(
+      2,
+      subjects.map(() => ({ subject: subjects[1], id: null })),
+    );
     const perUnkeyed = ((await used()) - before) / n;
     await redis.flushdb();
-    return { subjects: n, bytesPerSubjectPartition: Math.round(perSubject), bytesPerKeyedRating: Math.round(perKeyed), bytesPerRatingWithoutKey: Math.round(perUnkeyed) };
+    return {
+      subjects: n,
+      bytesPerSubjectPartition: Math.round(perSubject),
+      bytesPerKeyedRating: Math.round(perKeyed),
+      bytesPerRatingWithoutKey: Math.round(perUnkeyed),
+    };
   } finally {
     redis.disconnect();
   }
@@ -177,7 +208,7 @@ async function main(): Promise<void> {
     const b = await consumerThroughput(config);
     const c = await redisFootprint(config);
     const summary = {
-      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      machine: { cpus: cpus().length, node: process.version },
       cpuLimitPerReplica: `${cpuMillis}m`,
       cgroups: a.cgroups,
       load: `wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds`,
@@ -199,14 +230,28 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`| benchmark | result | spread | goal |`);
     console.log(`|---|---|---|---|`);
-    console.log(`| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`);
-    console.log(`| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`);
-    console.log(`| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...a.ratios).toFixed(2)}–${Math.max(...a.ratios).toFixed(2)} | ≥ 0.5 |`);
-    console.log(`| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`);
-    console.log(`| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`);
-    console.log(`| (c) Redis per rating with an Idempotency-Key, for IDEMPOTENCY_WINDOW_S | ${c.bytesPerKeyedRating} bytes | without a key: ${c.bytesPerRatingWithoutKey} bytes | |`);
+    console.log(
+      `| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`,
+    );
+    console.log(
+      `| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`,
+    );
+    console.log(
+      `| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...a.ratios).toFixed(2)}–${Math.max(...a.ratios).toFixed(2)} | ≥ 0.5 |`,
+    );
+    console.log(
+      `| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`,
+    );
+    console.log(
+      `| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`,
+    );
+    console.log(
+      `| (c) Redis per rating with an Idempotency-Key, for IDEMPOTENCY_WINDOW_S | ${c.bytesPerKeyedRating} bytes | without a key: ${c.bytesPerRatingWithoutKey} bytes | |`,
+    );
     console.log('');
-    log(`CPU quota per process: ${cpuMillis}m${a.cgroups ? ' (cgroup)' : ' NOT APPLIED (cgroups not writable)'}; consumer unlimited; written ${file}`);
+    log(
+      `CPU quota per process: ${cpuMillis}m${a.cgroups ? ' (cgroup)' : ' NOT APPLIED (cgroups not writable)'}; consumer unlimited; written ${file}`,
+    );
   } finally {
     await down(config, true);
   }

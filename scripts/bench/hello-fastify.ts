@@ -10,7 +10,10 @@ let n = 0;
 const replicaName = process.env.REPLICA_NAME ?? 'hello';
 app.post('/rate', async (_request, reply) => {
   n++;
-  return reply.code(202).header('x-replica', replicaName).send({ id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, subject: 'default', rate: 5 });
+  return reply
+    .code(202)
+    .header('x-replica', replicaName)
+    .send({ id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`, subject: 'default', rate: 5 });
 });
 
 app.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 18199) }).catch((error: Error) => {

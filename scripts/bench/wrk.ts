@@ -17,10 +17,19 @@ export interface WrkResult {
 }
 
 /** Closed-loop maximum throughput: wrk with enough connections to keep the target saturated. */
-export async function wrkPost(wrk: string, scratchDir: string, url: string, seconds: number, connections: number, threads = 1): Promise<WrkResult> {
+export async function wrkPost(
+  wrk: string,
+  scratchDir: string,
+  url: string,
+  seconds: number,
+  connections: number,
+  threads = 1,
+): Promise<WrkResult> {
   const script = join(scratchDir, 'post.lua');
   writeFileSync(script, 'wrk.method = "POST"\n');
-  const { stdout } = await run(wrk, [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { timeout: (seconds + 30) * 1000 });
+  const { stdout } = await run(wrk, [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], {
+    timeout: (seconds + 30) * 1000,
+  });
   const num = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? NaN);
   const ms = (pattern: RegExp) => {
     const m = pattern.exec(stdout);

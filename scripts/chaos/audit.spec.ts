@@ -51,7 +51,12 @@ describe('chaos audit', () => {
 
   it('a correct total hides nothing: one lost and one duplicated still show', () => {
     const pair = [request('a', at(0, 202)), request('b', at(1, 202))];
-    const result = classify(pair, { counts: new Map([['a', 0], ['b', 2]]) });
+    const result = classify(pair, {
+      counts: new Map([
+        ['a', 0],
+        ['b', 2],
+      ]),
+    });
     expect(result.lost).toEqual(['a']);
     expect(result.duplicated).toEqual(['b']);
   });
@@ -66,7 +71,14 @@ describe('chaos audit', () => {
     });
 
     it('is the first 202 after the last failure, from the fault start', () => {
-      const run = [request('a', at(1000, 202)), request('b', at(1200, 503)), request('c', at(2500, 202)), request('d', at(3000, 0, 'reset')), request('e', at(4400, 202)), request('f', at(5000, 202))];
+      const run = [
+        request('a', at(1000, 202)),
+        request('b', at(1200, 503)),
+        request('c', at(2500, 202)),
+        request('d', at(3000, 0, 'reset')),
+        request('e', at(4400, 202)),
+        request('f', at(5000, 202)),
+      ];
       expect(apiRecoverySeconds(run, 1000)).toBe(3.4);
     });
 
@@ -81,7 +93,17 @@ describe('chaos audit', () => {
 
   it('fails a row on any loss or duplicate, and on any failure where none is allowed', () => {
     const row = faultRow('x', { requests: 10, accepted: 9, failed: 1, lost: [], duplicated: [], writtenDespiteError: [] }, 0, 0.4);
-    expect(row).toEqual({ name: 'x', requests: 10, accepted: 9, failed: 1, lost: 0, duplicated: 0, written_despite_error: 0, api_recovery_s: 0, consumer_catch_up_s: 0.4 });
+    expect(row).toEqual({
+      name: 'x',
+      requests: 10,
+      accepted: 9,
+      failed: 1,
+      lost: 0,
+      duplicated: 0,
+      written_despite_error: 0,
+      api_recovery_s: 0,
+      consumer_catch_up_s: 0.4,
+    });
     expect(rowProblems(row, false)).toEqual([]);
     expect(rowProblems(row, true)).toEqual(['1 failed (must be 0)']);
     expect(rowProblems({ ...row, lost: 2, duplicated: 1 }, false)).toEqual(['2 lost', '1 duplicated']);
@@ -96,18 +118,16 @@ describe('warm-up check', () => {
   });
 
   it('says so when the stack was saturated before the fault', () => {
-    expect(warmupProblem([answer(1500), answer(2500), answer(20)])).toMatch(/saturated before the fault: warm-up median latency 1\.50 s, 0 of 3/);
+    expect(warmupProblem([answer(1500), answer(2500), answer(20)])).toMatch(
+      /saturated before the fault: warm-up median latency 1\.50 s, 0 of 3/,
+    );
     expect(warmupProblem([answer(20), answer(20, 503)])).toMatch(/1 of 2 answers not 202/);
     expect(warmupProblem([])).toMatch(/no answer at all/);
   });
 });
 
 describe('ratings the fault itself destroyed', () => {
-  const records = [
-    request('before', at(100, 202)),
-    request('inside', at(1000, 202)),
-    request('after', at(5000, 202)),
-  ];
+  const records = [request('before', at(100, 202)), request('inside', at(1000, 202)), request('after', at(5000, 202))];
   const classified = { requests: 3, accepted: 3, failed: 0, lost: ['before', 'inside', 'after'], duplicated: [], writtenDespiteError: [] };
 
   it('excuses only a 202 answered inside the window, for a request sent before its end', () => {

@@ -122,10 +122,16 @@ export interface DestroyWindow {
  * for a request sent before `to` — and returns them apart: the fault destroyed them (deleting a
  * topic deletes what it holds), the product could not count them. A loss outside it stays a loss.
  */
-export function excuseDestroyed(classified: Classified, records: readonly RequestRecord[], window: DestroyWindow | null): { classified: Classified; destroyed: string[] } {
+export function excuseDestroyed(
+  classified: Classified,
+  records: readonly RequestRecord[],
+  window: DestroyWindow | null,
+): { classified: Classified; destroyed: string[] } {
   if (window === null) return { classified, destroyed: [] };
   const inWindow = new Set(
-    records.filter((r) => r.attempts.some((a) => a.status === 202 && a.answeredAt >= window.from && a.sentAt <= window.to)).map((r) => r.subject),
+    records
+      .filter((r) => r.attempts.some((a) => a.status === 202 && a.answeredAt >= window.from && a.sentAt <= window.to))
+      .map((r) => r.subject),
   );
   const destroyed = classified.lost.filter((s) => inWindow.has(s));
   return { classified: { ...classified, lost: classified.lost.filter((s) => !inWindow.has(s)) }, destroyed };

@@ -14,10 +14,14 @@ describe('CatchUpTracker', () => {
   function setup(slackMs = 500) {
     const visible = new Set<string>();
     const asked: string[] = [];
-    const tracker = new CatchUpTracker(6, async (subject) => {
-      asked.push(subject);
-      return visible.has(subject);
-    }, slackMs);
+    const tracker = new CatchUpTracker(
+      6,
+      async (subject) => {
+        asked.push(subject);
+        return visible.has(subject);
+      },
+      slackMs,
+    );
     return { visible, asked, tracker };
   }
 

@@ -9,7 +9,10 @@ describe('chaos arguments', () => {
   });
 
   it('takes --quick and --only in both spellings', () => {
-    expect(parseChaosArgs(['--quick', '--only', 'freeze,api-rolling'])).toEqual({ profile: PROFILES.quick, only: ['freeze', 'api-rolling'] });
+    expect(parseChaosArgs(['--quick', '--only', 'freeze,api-rolling'])).toEqual({
+      profile: PROFILES.quick,
+      only: ['freeze', 'api-rolling'],
+    });
     expect(parseChaosArgs(['--only=redis']).only).toEqual(['redis']);
     expect(selectFaults(['api-rolling', 'freeze']).map((f) => f.slug)).toEqual(['freeze', 'api-rolling']);
   });
@@ -28,7 +31,19 @@ describe('chaos arguments', () => {
 
   it('covers every fault of issue 8, each with a unique slug', () => {
     expect(new Set(FAULTS.map((f) => f.slug)).size).toBe(FAULTS.length);
-    expect(FAULTS.map((f) => f.slug)).toEqual(['freeze', 'outage', 'blip', 'leader', 'brokers-rolling', 'consumer-kill', 'consumer-scale', 'redis', 'api-rolling', 'retry-503', 'topic-reset']);
+    expect(FAULTS.map((f) => f.slug)).toEqual([
+      'freeze',
+      'outage',
+      'blip',
+      'leader',
+      'brokers-rolling',
+      'consumer-kill',
+      'consumer-scale',
+      'redis',
+      'api-rolling',
+      'retry-503',
+      'topic-reset',
+    ]);
     expect(FAULTS.filter((f) => f.zeroFailures).map((f) => f.slug)).toEqual(['api-rolling']);
   });
 

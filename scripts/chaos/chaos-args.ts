@@ -14,7 +14,8 @@ export function parseChaosArgs(argv: string[]): ChaosArgs {
     if (flag === '--quick' && inline === undefined) args.profile = PROFILES.quick;
     else if (flag === '--only') {
       const raw = inline ?? argv[++i] ?? '';
-      if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(raw)) throw new Error(`--only takes a comma-separated list of fault slugs, got ${JSON.stringify(raw)}`);
+      if (!/^[a-z0-9-]+(,[a-z0-9-]+)*$/.test(raw))
+        throw new Error(`--only takes a comma-separated list of fault slugs, got ${JSON.stringify(raw)}`);
       args.only = raw.split(',');
     } else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
   }

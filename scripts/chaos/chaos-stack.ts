@@ -179,7 +179,14 @@ export class ChaosStack {
   }
 
   kafka(): Kafka {
-    return new Kafka({ clientId: 'rate-chaos', brokers: brokerList(this.config, this.shape.brokers).split(','), logLevel: logLevel.NOTHING, retry: { retries: 5 }, connectionTimeout: 10_000, requestTimeout: 60_000 });
+    return new Kafka({
+      clientId: 'rate-chaos',
+      brokers: brokerList(this.config, this.shape.brokers).split(','),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5 },
+      connectionTimeout: 10_000,
+      requestTimeout: 60_000,
+    });
   }
 
   async withAdmin<T>(action: (admin: Admin) => Promise<T>): Promise<T> {
@@ -245,7 +252,9 @@ export class ChaosStack {
       const behind = [...ends].filter(([p, high]) => (applied.get(p) ?? -1n) < high - 1n);
       if (behind.length === 0) return checkedAt;
       if (Date.now() > deadline) {
-        throw new Error(`the consumer did not apply the topic's end within ${timeoutMs / 1000} s (behind: ${behind.map(([p, high]) => `p${p} ${applied.get(p)}/${high - 1n}`).join(', ')})`);
+        throw new Error(
+          `the consumer did not apply the topic's end within ${timeoutMs / 1000} s (behind: ${behind.map(([p, high]) => `p${p} ${applied.get(p)}/${high - 1n}`).join(', ')})`,
+        );
       }
       await sleep(50);
     }

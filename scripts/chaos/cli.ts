@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const faults = selectFaults(args.only);
   const log = (line: string) => console.log(`[chaos] ${line}`);
   const command = ['npm run chaos', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
-  log(`${faults.length} fault(s), profile ${args.profile.name}: open load ${args.profile.rate} requests/s through nginx :${CHAOS_STACK_ENV.RATE_NGINX_PORT}`);
+  log(
+    `${faults.length} fault(s), profile ${args.profile.name}: open load ${args.profile.rate} requests/s through nginx :${CHAOS_STACK_ENV.RATE_NGINX_PORT}`,
+  );
   const { details, info } = await runChaos({ profile: args.profile, faults, stackEnv: CHAOS_STACK_ENV, command, log });
 
   const dir = join(ROOT, 'reports', `chaos-${info.startedAt.replace(/[:.]/g, '-')}`);
@@ -21,7 +23,9 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'report.md'), renderMarkdown(details, info));
   writeFileSync(join(dir, 'details.json'), `${JSON.stringify({ info, faults: details }, null, 2)}\n`);
   console.log(`\n${consoleTable(details)}\n`);
-  log(`machine: ${info.cores} cores, ${info.machineBusyPct.toFixed(0)} % busy during the run; harness ${info.harnessCpuPct.toFixed(0)} % of one core; ${Math.round(info.durationS)} s`);
+  log(
+    `machine: ${info.cores} cores, ${info.machineBusyPct.toFixed(0)} % busy during the run; harness ${info.harnessCpuPct.toFixed(0)} % of one core; ${Math.round(info.durationS)} s`,
+  );
   log(`report: ${join(dir, 'report.md')}; logs of the stacks in ${CHAOS_STACK_ENV.RATE_RUN_DIR}/{single,cluster}/logs`);
   if (failed(details)) {
     log('FAILED: a rating was lost or counted twice, or the rolling update failed a request');

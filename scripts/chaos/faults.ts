@@ -75,7 +75,9 @@ export const FAULTS: Fault[] = [
     name: 'broker frozen twice (SIGSTOP)',
     stack: 'single',
     async inject(ctx) {
-      ctx.note(`SIGSTOP ${ctx.profile.freezeS} s, 5 s running, SIGSTOP ${ctx.profile.freezeS} s (consumer session 10 s, produce timeout 3 s)`);
+      ctx.note(
+        `SIGSTOP ${ctx.profile.freezeS} s, 5 s running, SIGSTOP ${ctx.profile.freezeS} s (consumer session 10 s, produce timeout 3 s)`,
+      );
       await frozen(ctx, 'kafka', ctx.profile.freezeS);
       await sleep(5000);
       await frozen(ctx, 'kafka', ctx.profile.freezeS);
@@ -209,8 +211,14 @@ export const FAULTS: Fault[] = [
       // reported apart. Any other 202 must be counted.
       const checked = await ctx.stack.waitApplied();
       const creator = await ctx.stack.recreateTopic();
-      ctx.destroyWindow({ from: checked, to: Date.now(), why: 'acknowledged by the old topic between the check that Redis held its whole log and its deletion' });
-      ctx.note(`topic \`rates\` deleted ${((Date.now() - checked) / 1000).toFixed(1)} s after Redis was seen holding its whole log, created again by ${creator} (same partitions, RF, min ISR): its log starts again at offset 0`);
+      ctx.destroyWindow({
+        from: checked,
+        to: Date.now(),
+        why: 'acknowledged by the old topic between the check that Redis held its whole log and its deletion',
+      });
+      ctx.note(
+        `topic \`rates\` deleted ${((Date.now() - checked) / 1000).toFixed(1)} s after Redis was seen holding its whole log, created again by ${creator} (same partitions, RF, min ISR): its log starts again at offset 0`,
+      );
     },
   },
 ];

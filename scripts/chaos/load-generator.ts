@@ -22,7 +22,13 @@ export interface LoadOptions {
 const MAX_IN_FLIGHT = 2000;
 
 /** One POST /rate; never throws: a missing answer is status 0 with the reason. */
-export function postRating(baseUrl: string, subject: string, rate: number, key: string | undefined, timeoutMs: number): Promise<Attempt & { retryAfterS: number }> {
+export function postRating(
+  baseUrl: string,
+  subject: string,
+  rate: number,
+  key: string | undefined,
+  timeoutMs: number,
+): Promise<Attempt & { retryAfterS: number }> {
   const sentAt = Date.now();
   return new Promise((resolve) => {
     let settled = false;
@@ -34,11 +40,15 @@ export function postRating(baseUrl: string, subject: string, rate: number, key: 
     const url = new URL(`/rate?rate=${rate}&subject=${encodeURIComponent(subject)}`, baseUrl);
     // A fresh connection per request: a client's keepalive race with a reloading balancer
     // is not what this measures.
-    const req = request(url, { method: 'POST', agent: false, timeout: timeoutMs, headers: key ? { 'idempotency-key': key } : {} }, (res) => {
-      res.resume();
-      res.on('end', () => done(res.statusCode ?? 0, undefined, Number(res.headers['retry-after']) || 1));
-      res.on('error', (error) => done(0, (error as NodeJS.ErrnoException).code ?? error.message));
-    });
+    const req = request(
+      url,
+      { method: 'POST', agent: false, timeout: timeoutMs, headers: key ? { 'idempotency-key': key } : {} },
+      (res) => {
+        res.resume();
+        res.on('end', () => done(res.statusCode ?? 0, undefined, Number(res.headers['retry-after']) || 1));
+        res.on('error', (error) => done(0, (error as NodeJS.ErrnoException).code ?? error.message));
+      },
+    );
     req.on('timeout', () => {
       req.destroy();
       done(0, 'timeout');

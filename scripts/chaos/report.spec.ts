@@ -2,7 +2,18 @@ import { FaultDetail } from './chaos-types';
 import { consoleTable, failed, renderMarkdown, summary } from './report';
 
 const detail = (name: string, overrides: Partial<FaultDetail['row']> = {}, zeroFailures = false): FaultDetail => ({
-  row: { name, requests: 100, accepted: 90, failed: 10, lost: 0, duplicated: 0, written_despite_error: 1, api_recovery_s: 2.5, consumer_catch_up_s: null, ...overrides },
+  row: {
+    name,
+    requests: 100,
+    accepted: 90,
+    failed: 10,
+    lost: 0,
+    duplicated: 0,
+    written_despite_error: 1,
+    api_recovery_s: 2.5,
+    consumer_catch_up_s: null,
+    ...overrides,
+  },
   zeroFailures,
   durationS: 42,
   notes: ['a note'],

@@ -64,7 +64,14 @@ export function failed(details: FaultDetail[]): boolean {
 export function consoleTable(details: FaultDetail[]): string {
   const rows = [COLUMNS.map(([title]) => title), ...details.map((d) => COLUMNS.map(([, cell]) => cell(d)))];
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 || c === r.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === 0 || c === r.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function markdownTable(details: FaultDetail[]): string {
@@ -99,7 +106,13 @@ export function renderMarkdown(details: FaultDetail[], info: RunInfo): string {
     if (failures.length > 0) lines.push(`- failed answers: ${failures.map(([status, n]) => `${status} × ${n}`).join(', ')}`);
     for (const note of d.notes) lines.push(`- ${note}`);
     for (const [what, subjects] of Object.entries(d.examples)) {
-      if (subjects.length > 0) lines.push(`- ${what} e.g.: ${subjects.slice(0, 5).map((s) => `\`${s}\``).join(', ')}`);
+      if (subjects.length > 0)
+        lines.push(
+          `- ${what} e.g.: ${subjects
+            .slice(0, 5)
+            .map((s) => `\`${s}\``)
+            .join(', ')}`,
+        );
     }
     lines.push('');
   }

@@ -70,7 +70,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     // The API drains on SIGTERM as the chart deploys it: the rolling update is Kubernetes' rollout.
     const appEnv = { SHUTDOWN_DRAIN_MS: String(apiShutdownDrainMs(config.valuesFile)), ...options.appEnv };
     const stack = new ChaosStack(config, shape, appEnv, (line) => log(`  [stack] ${line}`));
-    log(`starting the ${kind === 'single' ? '1-broker' : '3-broker'} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers) in ${config.runDir}`);
+    log(
+      `starting the ${kind === 'single' ? '1-broker' : '3-broker'} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers) in ${config.runDir}`,
+    );
     const launch = await startStack(stack, log);
     if ('error' in launch) {
       // Its faults are rows that say why they did not run; the other stack's faults still run.
@@ -80,9 +82,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
     const { state } = launch;
     cgroups = state.cgroups ? `${state.cpuLimitMillis}m per API replica (cgroup quota)` : `none (${state.cgroupProblem})`;
-    stacks.push(`${kind}: ${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers, nginx :${config.nginxPort}${launch.retried ? ` (started at the second attempt; the first: ${launch.retried})` : ''}`);
+    stacks.push(
+      `${kind}: ${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers, nginx :${config.nginxPort}${launch.retried ? ` (started at the second attempt; the first: ${launch.retried})` : ''}`,
+    );
     stack.supervise();
-    const stackDetails: { fault: Fault; detail: FaultDetail; records: RequestRecord[]; missing: Set<string>; window: DestroyWindow | null }[] = [];
+    const stackDetails: {
+      fault: Fault;
+      detail: FaultDetail;
+      records: RequestRecord[];
+      missing: Set<string>;
+      window: DestroyWindow | null;
+    }[] = [];
     try {
       let broken: string | null = null;
       for (const fault of faults) {
@@ -110,15 +120,32 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       // A rating may be counted twice long after its phase (a later fault replays it): audit all again.
       log(`final audit of the ${kind} stack's ${stackDetails.reduce((n, p) => n + p.records.length, 0)} requests`);
       for (const phase of stackDetails) {
-        const counts = await readCounts(stack.baseUrl, phase.records.map((r) => r.subject));
-        const { classified: final } = excuseDestroyed(classify(phase.records, { counts, missingAtDeadline: phase.missing }), phase.records, phase.window);
+        const counts = await readCounts(
+          stack.baseUrl,
+          phase.records.map((r) => r.subject),
+        );
+        const { classified: final } = excuseDestroyed(
+          classify(phase.records, { counts, missingAtDeadline: phase.missing }),
+          phase.records,
+          phase.window,
+        );
         const before = phase.detail.row;
         const after = faultRow(before.name, final, before.api_recovery_s, before.consumer_catch_up_s);
-        if (after.duplicated !== before.duplicated || after.lost !== before.lost || after.written_despite_error !== before.written_despite_error) {
-          phase.detail.notes.push(`changed after later faults: lost ${before.lost} → ${after.lost}, duplicated ${before.duplicated} → ${after.duplicated}, written despite error ${before.written_despite_error} → ${after.written_despite_error}`);
+        if (
+          after.duplicated !== before.duplicated ||
+          after.lost !== before.lost ||
+          after.written_despite_error !== before.written_despite_error
+        ) {
+          phase.detail.notes.push(
+            `changed after later faults: lost ${before.lost} → ${after.lost}, duplicated ${before.duplicated} → ${after.duplicated}, written despite error ${before.written_despite_error} → ${after.written_despite_error}`,
+          );
         }
         phase.detail.row = after;
-        phase.detail.examples = { lost: final.lost.slice(0, 5), duplicated: final.duplicated.slice(0, 5), writtenDespiteError: final.writtenDespiteError.slice(0, 5) };
+        phase.detail.examples = {
+          lost: final.lost.slice(0, 5),
+          duplicated: final.duplicated.slice(0, 5),
+          writtenDespiteError: final.writtenDespiteError.slice(0, 5),
+        };
       }
     } finally {
       await stack.stop(!(options.keepData ?? true));
@@ -148,7 +175,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
  * Starts a clean stack; a start that fails (a JVM that did not come up on a loaded machine) is
  * stopped — nothing of it is left running — and tried once more.
  */
-async function startStack(stack: ChaosStack, log: (line: string) => void): Promise<{ state: StackState; retried: string | null } | { error: string }> {
+async function startStack(
+  stack: ChaosStack,
+  log: (line: string) => void,
+): Promise<{ state: StackState; retried: string | null } | { error: string }> {
   let retried: string | null = null;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -200,9 +230,12 @@ async function probeAccepted(stack: ChaosStack, prefix: string, timeoutMs: numbe
 async function steadyState(stack: ChaosStack, prefix: string, notes: string[], log: (line: string) => void): Promise<void> {
   if (await probeAccepted(stack, prefix, 120_000)) return;
   log('  the stack does not accept and aggregate ratings: restarting the API replicas and consumers (as an operator would)');
-  notes.push('before this fault the stack did not accept and aggregate a rating within 120 s: the harness restarted the API replicas and consumers');
+  notes.push(
+    'before this fault the stack did not accept and aggregate a rating within 120 s: the harness restarted the API replicas and consumers',
+  );
   await stack.restart([...stack.apiNames(), ...stack.consumerNames()]);
-  if (!(await probeAccepted(stack, prefix, 180_000))) throw new Error('the stack does not accept and aggregate ratings even after restarting the API replicas and consumers');
+  if (!(await probeAccepted(stack, prefix, 180_000)))
+    throw new Error('the stack does not accept and aggregate ratings even after restarting the API replicas and consumers');
 }
 
 async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefix: string, log: (line: string) => void) {
@@ -290,10 +323,15 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   const drained = tracker.drained();
 
   const records = load.records;
-  const counts = await readCounts(stack.baseUrl, records.map((r) => r.subject));
+  const counts = await readCounts(
+    stack.baseUrl,
+    records.map((r) => r.subject),
+  );
   const missing = new Set(records.filter((r) => accepted(r) && counts.get(r.subject) === 0).map((r) => r.subject));
   if (!drained) {
-    notes.push(`the consumer did not make every accepted rating visible within ${profile.catchUpTimeoutS} s after the load stopped (${missing.size} missing): counted as lost`);
+    notes.push(
+      `the consumer did not make every accepted rating visible within ${profile.catchUpTimeoutS} s after the load stopped (${missing.size} missing): counted as lost`,
+    );
     // An operator would now restart the group; so does the harness, so the next fault starts healthy.
     log('  consumer did not catch up: restarting the consumers (as an operator would)');
     await stack.restart(stack.consumerNames());
@@ -310,13 +348,18 @@ async function runPhase(stack: ChaosStack, fault: Fault, profile: Profile, prefi
   notes.push(...stack.events.splice(0));
   if (load.dropped > 0) notes.push(`${load.dropped} requests not sent: the generator had too many in flight`);
   const retried = records.filter((r) => r.attempts.length > 1).length;
-  if (retried > 0) notes.push(`${retried} requests retried with their Idempotency-Key (${records.reduce((n, r) => n + r.attempts.length, 0)} attempts)`);
+  if (retried > 0)
+    notes.push(`${retried} requests retried with their Idempotency-Key (${records.reduce((n, r) => n + r.attempts.length, 0)} attempts)`);
   const detail: FaultDetail = {
     row: faultRow(fault.name, classified, apiRecoveryS, tracker.catchUpSeconds(faultEnd)),
     zeroFailures: fault.zeroFailures ?? false,
     durationS: (Date.now() - phaseStart) / 1000,
     notes,
-    examples: { lost: classified.lost.slice(0, 5), duplicated: classified.duplicated.slice(0, 5), writtenDespiteError: classified.writtenDespiteError.slice(0, 5) },
+    examples: {
+      lost: classified.lost.slice(0, 5),
+      duplicated: classified.duplicated.slice(0, 5),
+      writtenDespiteError: classified.writtenDespiteError.slice(0, 5),
+    },
     failures: failuresByStatus(records),
     ...(injectionError ? { error: injectionError } : {}),
   };

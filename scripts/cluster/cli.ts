@@ -49,7 +49,8 @@ async function main(): Promise<void> {
 
 function printStatus(rows: { name: string; pid: number | null; port: number | null; health: string }[]): void {
   console.log(`${'COMPONENT'.padEnd(24)} ${'PID'.padEnd(8)} ${'PORT'.padEnd(6)} HEALTH`);
-  for (const r of rows) console.log(`${r.name.padEnd(24)} ${String(r.pid ?? '-').padEnd(8)} ${String(r.port ?? '-').padEnd(6)} ${r.health}`);
+  for (const r of rows)
+    console.log(`${r.name.padEnd(24)} ${String(r.pid ?? '-').padEnd(8)} ${String(r.port ?? '-').padEnd(6)} ${r.health}`);
 }
 
 main().catch((error: Error) => {

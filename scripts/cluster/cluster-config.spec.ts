@@ -11,13 +11,20 @@ describe('clusterConfig', () => {
   });
 
   it('takes every port and the node count from the environment', () => {
-    const config = clusterConfig({ RATE_CLUSTER_API_PORT: '26443', RATE_CLUSTER_ETCD_PORT: '22379', RATE_CLUSTER_NODES: '2', RATE_CLUSTER_DIR: '/tmp/x' });
+    const config = clusterConfig({
+      RATE_CLUSTER_API_PORT: '26443',
+      RATE_CLUSTER_ETCD_PORT: '22379',
+      RATE_CLUSTER_NODES: '2',
+      RATE_CLUSTER_DIR: '/tmp/x',
+    });
     expect(config).toMatchObject({ apiserverPort: 26443, etcdPort: 22379, nodes: 2, runDir: '/tmp/x' });
   });
 
   it('refuses a malformed port and two components on one port, naming the variables', () => {
     expect(() => clusterConfig({ RATE_CLUSTER_API_PORT: '16443x' })).toThrow('RATE_CLUSTER_API_PORT=16443x');
-    expect(() => clusterConfig({ RATE_CLUSTER_KWOK_PORT: '16443' })).toThrow(/RATE_CLUSTER_KWOK_PORT and RATE_CLUSTER_API_PORT both use port 16443/);
+    expect(() => clusterConfig({ RATE_CLUSTER_KWOK_PORT: '16443' })).toThrow(
+      /RATE_CLUSTER_KWOK_PORT and RATE_CLUSTER_API_PORT both use port 16443/,
+    );
     expect(() => clusterConfig({ RATE_CLUSTER_NODES: '0' })).toThrow('RATE_CLUSTER_NODES=0');
   });
 });

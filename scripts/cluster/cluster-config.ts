@@ -76,7 +76,10 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
 export function clusterConfig(env: NodeJS.ProcessEnv = process.env): ClusterConfig {
   const versions = readVersions();
   const ports = Object.fromEntries(
-    (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).map((key) => [key, positiveInteger(env, PORT_ENV[key], DEFAULT_PORTS[key], 65535)]),
+    (Object.keys(DEFAULT_PORTS) as (keyof typeof DEFAULT_PORTS)[]).map((key) => [
+      key,
+      positiveInteger(env, PORT_ENV[key], DEFAULT_PORTS[key], 65535),
+    ]),
   ) as Record<keyof typeof DEFAULT_PORTS, number>;
   const seen = new Map<number, string>();
   for (const [key, port] of Object.entries(ports)) {

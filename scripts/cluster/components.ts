@@ -109,7 +109,11 @@ export function kubeApiserver({ config, pki, admin }: ComponentContext): Compone
 }
 
 /** --kubeconfig plus the delegated authentication/authorization the secure port needs. */
-const delegated = (kubeconfig: string) => [`--kubeconfig=${kubeconfig}`, `--authentication-kubeconfig=${kubeconfig}`, `--authorization-kubeconfig=${kubeconfig}`];
+const delegated = (kubeconfig: string) => [
+  `--kubeconfig=${kubeconfig}`,
+  `--authentication-kubeconfig=${kubeconfig}`,
+  `--authorization-kubeconfig=${kubeconfig}`,
+];
 
 export function kubeControllerManager({ config, pki, kubeconfigOf }: ComponentContext): ComponentSpec {
   const port = config.controllerManagerPort;

@@ -3,7 +3,10 @@ import { kwokNodes } from './control-plane';
 
 describe('kwokNodes', () => {
   it('makes nodes kwok manages, each its own hostname and zone, with room for the chart', () => {
-    const nodes = kwokNodes(3) as { metadata: { name: string; annotations: Record<string, string>; labels: Record<string, string> }; status: { allocatable: Record<string, string> } }[];
+    const nodes = kwokNodes(3) as {
+      metadata: { name: string; annotations: Record<string, string>; labels: Record<string, string> };
+      status: { allocatable: Record<string, string> };
+    }[];
     expect(nodes.map((n) => n.metadata.name)).toEqual(['kwok-node-1', 'kwok-node-2', 'kwok-node-3']);
     expect(nodes.map((n) => n.metadata.labels['kubernetes.io/hostname'])).toEqual(['kwok-node-1', 'kwok-node-2', 'kwok-node-3']);
     expect(new Set(nodes.map((n) => n.metadata.labels['topology.kubernetes.io/zone'])).size).toBe(3);

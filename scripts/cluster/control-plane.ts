@@ -67,7 +67,7 @@ export async function kubectl(config: ClusterConfig, args: string[], input?: str
     return (await child).stdout;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`kubectl ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`kubectl ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: error });
   }
 }
 
@@ -129,7 +129,14 @@ async function startComponent(config: ClusterConfig, spec: ComponentSpec, log: (
   if (!isRunning(record)) {
     const started = Date.now();
     await spec.prepare?.();
-    record = startProcess({ command: spec.command, args: spec.args, env: { ...process.env, ...spec.env }, logFile: logFile(config, spec.name), pidFile: file, cwd: config.runDir });
+    record = startProcess({
+      command: spec.command,
+      args: spec.args,
+      env: { ...process.env, ...spec.env },
+      logFile: logFile(config, spec.name),
+      pidFile: file,
+      cwd: config.runDir,
+    });
     await waitFor(spec.name, spec.ready, spec.startTimeoutMs, () => isRunning(record)).catch((error: Error) => {
       throw new Error(`${error.message}; see ${logFile(config, spec.name)}`);
     });
@@ -159,9 +166,19 @@ export async function up(config: ClusterConfig, options: UpOptions = {}): Promis
     if (i === apiserverIndex) await applyBootstrapObjects(config, log);
   }
   // A kubelet is ready before its Node is registered, and `wait --all` refuses an empty list.
-  await waitFor('a registered node', async () => (await ctx.admin.get<{ items: unknown[] }>('/api/v1/nodes')).items.length > 0, 60_000, () => true);
+  await waitFor(
+    'a registered node',
+    async () => (await ctx.admin.get<{ items: unknown[] }>('/api/v1/nodes')).items.length > 0,
+    60_000,
+    () => true,
+  );
   await kubectl(config, ['wait', '--for=condition=Ready', 'node', '--all', '--timeout=60s']);
-  await waitFor('the default ServiceAccount', async () => (await ctx.admin.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200, 60_000, () => true);
+  await waitFor(
+    'the default ServiceAccount',
+    async () => (await ctx.admin.request('GET', '/api/v1/namespaces/default/serviceaccounts/default')).status === 200,
+    60_000,
+    () => true,
+  );
   log(`ready: KUBECONFIG=${paths.kubeconfig} (${clusterServer(config)})`);
 }
 
@@ -177,7 +194,11 @@ function readState(config: ClusterConfig): ClusterState | null {
 function knownComponents(config: ClusterConfig): string[] {
   const recorded = readState(config)?.components ?? [];
   const dir = clusterPaths(config).pids;
-  const withPid = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.pid')).map((f) => f.slice(0, -4)) : [];
+  const withPid = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.pid'))
+        .map((f) => f.slice(0, -4))
+    : [];
   return [...recorded, ...withPid.filter((name) => !recorded.includes(name))];
 }
 

@@ -28,7 +28,13 @@ export const CLIENTS: ClientIdentity[] = [
 ];
 
 /** Names the API server's certificate answers to (loopback and the in-cluster Service). */
-export const APISERVER_NAMES = ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'];
+export const APISERVER_NAMES = [
+  'localhost',
+  'kubernetes',
+  'kubernetes.default',
+  'kubernetes.default.svc',
+  'kubernetes.default.svc.cluster.local',
+];
 export const APISERVER_IPS = ['127.0.0.1', '10.96.0.1'];
 
 export interface Pki {
@@ -73,7 +79,27 @@ function signed(pki: Pki, cert: string, key: string, subject: string, extensions
   ecKey(key, pki.dir);
   openssl(['req', '-new', '-key', key, '-subj', subject, '-out', csr], pki.dir);
   writeFileSync(ext, `${extensions.join('\n')}\n`);
-  openssl(['x509', '-req', '-in', csr, '-CA', pki.caCert, '-CAkey', pki.caKey, '-CAcreateserial', '-days', DAYS, '-sha256', '-extfile', ext, '-out', cert], pki.dir);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      pki.caCert,
+      '-CAkey',
+      pki.caKey,
+      '-CAcreateserial',
+      '-days',
+      DAYS,
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ],
+    pki.dir,
+  );
   rmSync(csr);
   rmSync(ext);
 }

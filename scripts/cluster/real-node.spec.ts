@@ -9,8 +9,17 @@ import { pkiPaths } from './pki';
 import { BRIDGE, NODE_IP, nodeImages, nodePaths, POD_SUBNET, qualified, REAL_NODE, writeNodeConfigs } from './real-node';
 
 function context(runDir: string): ComponentContext {
-  const config = { ...clusterConfig({ RATE_CLUSTER_DIR: runDir, RATE_CLUSTER_KUBELET_PORT: '31001', RATE_CLUSTER_KUBELET_HEALTHZ_PORT: '31002' }), nodes: 0 };
-  return { config, pki: pkiPaths(join(runDir, 'pki')), admin: {} as ComponentContext['admin'], server: 'https://127.0.0.1:1', kubeconfigOf: (client) => join(runDir, `${client}.kubeconfig`) };
+  const config = {
+    ...clusterConfig({ RATE_CLUSTER_DIR: runDir, RATE_CLUSTER_KUBELET_PORT: '31001', RATE_CLUSTER_KUBELET_HEALTHZ_PORT: '31002' }),
+    nodes: 0,
+  };
+  return {
+    config,
+    pki: pkiPaths(join(runDir, 'pki')),
+    admin: {} as ComponentContext['admin'],
+    server: 'https://127.0.0.1:1',
+    kubeconfigOf: (client) => join(runDir, `${client}.kubeconfig`),
+  };
 }
 
 describe('real node', () => {
@@ -27,7 +36,9 @@ describe('real node', () => {
     expect(chart).toContain(`${values.kafka.image.repository}:${values.kafka.image.tag}`);
     expect(chart).toContain(values.tests.image);
     expect(sandbox).toBe(`rate-local/pause:${readVersions().KUBERNETES_VERSION}`);
-    expect(readFileSync(join(ROOT, 'scripts', 'images', 'build.sh'), 'utf8')).toContain('pause_image="rate-local/pause:$KUBERNETES_VERSION"');
+    expect(readFileSync(join(ROOT, 'scripts', 'images', 'build.sh'), 'utf8')).toContain(
+      'pause_image="rate-local/pause:$KUBERNETES_VERSION"',
+    );
   });
 
   it('writes containerd, CNI, kubelet and kube-proxy configurations that agree on socket, subnet, node address and ports', () => {
@@ -35,11 +46,22 @@ describe('real node', () => {
     writeNodeConfigs(ctx);
     const paths = nodePaths(ctx.config);
     const kubelet = JSON.parse(readFileSync(paths.kubeletConfig, 'utf8'));
-    expect(kubelet).toMatchObject({ containerRuntimeEndpoint: `unix://${paths.socket}`, clusterDNS: [NODE_IP], address: NODE_IP, port: 31001, healthzPort: 31002, cgroupDriver: 'cgroupfs' });
+    expect(kubelet).toMatchObject({
+      containerRuntimeEndpoint: `unix://${paths.socket}`,
+      clusterDNS: [NODE_IP],
+      address: NODE_IP,
+      port: 31001,
+      healthzPort: 31002,
+      cgroupDriver: 'cgroupfs',
+    });
     const proxy = JSON.parse(readFileSync(paths.kubeProxyConfig, 'utf8'));
     expect(proxy).toMatchObject({ clusterCIDR: POD_SUBNET, mode: 'iptables' });
     const cni = JSON.parse(readFileSync(join(paths.cniConf, '10-rate.conflist'), 'utf8'));
-    expect(cni.plugins[0]).toMatchObject({ type: 'bridge', bridge: BRIDGE, ipam: { ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]] } });
+    expect(cni.plugins[0]).toMatchObject({
+      type: 'bridge',
+      bridge: BRIDGE,
+      ipam: { ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]] },
+    });
     const containerd = readFileSync(paths.containerdConfig, 'utf8');
     expect(containerd).toContain(`address = ${JSON.stringify(paths.socket)}`);
     expect(containerd).toContain(`conf_dir = ${JSON.stringify(paths.cniConf)}`);

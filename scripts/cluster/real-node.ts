@@ -86,7 +86,8 @@ export function realNodeUnsupported(): string | null {
   for (const controller of ['cpu', 'memory', 'pids', 'cpuset'])
     if (!existsSync(`/sys/fs/cgroup/${controller}`) && !existsSync('/sys/fs/cgroup/cgroup.controllers'))
       return `no cgroup ${controller} controller is mounted under /sys/fs/cgroup`;
-  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables')) return 'the kernel has no br_netfilter (kube-proxy needs bridged traffic to pass iptables): modprobe br_netfilter';
+  if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables'))
+    return 'the kernel has no br_netfilter (kube-proxy needs bridged traffic to pass iptables): modprobe br_netfilter';
   // Missing packages (containerd, runc, CNI plugins, iptables) are no reason: prepareRealNode installs them.
   return null;
 }
@@ -95,8 +96,17 @@ export function writeNodeConfigs(ctx: ComponentContext): void {
   const { config, pki } = ctx;
   const paths = nodePaths(config);
   // A unix socket path has room for 107 bytes; containerd adds ".ttrpc" to its own.
-  if (paths.socket.length > 100) throw new Error(`the run directory ${config.runDir} is too long for containerd's socket path (${paths.socket})`);
-  for (const dir of [paths.dir, paths.containerdRoot, paths.containerdState, paths.cniConf, paths.cniIpam, paths.kubeletRoot, paths.podLogs])
+  if (paths.socket.length > 100)
+    throw new Error(`the run directory ${config.runDir} is too long for containerd's socket path (${paths.socket})`);
+  for (const dir of [
+    paths.dir,
+    paths.containerdRoot,
+    paths.containerdState,
+    paths.cniConf,
+    paths.cniIpam,
+    paths.kubeletRoot,
+    paths.podLogs,
+  ])
     mkdirSync(dir, { recursive: true });
   const sandbox = qualified(nodeImages().sandbox);
   writeFileSync(
@@ -146,7 +156,12 @@ export function writeNodeConfigs(ctx: ComponentContext): void {
             ipMasq: false,
             // A pod reaching its own Service lands back on itself.
             hairpinMode: true,
-            ipam: { type: 'host-local', dataDir: paths.cniIpam, ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]], routes: [{ dst: '0.0.0.0/0' }] },
+            ipam: {
+              type: 'host-local',
+              dataDir: paths.cniIpam,
+              ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]],
+              routes: [{ dst: '0.0.0.0/0' }],
+            },
           },
           { type: 'portmap', capabilities: { portMappings: true } },
         ],
@@ -244,11 +259,15 @@ async function sh(command: string, args: string[]): Promise<string> {
     return (await run(command, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
+    throw new Error(`${command} ${args.join(' ')}: ${(e.stderr || e.message).trim()}`, { cause: error });
   }
 }
 
-const quiet = (command: string, args: string[]) => sh(command, args).then(() => true, () => false);
+const quiet = (command: string, args: string[]) =>
+  sh(command, args).then(
+    () => true,
+    () => false,
+  );
 
 /** The run directory of another real node that holds this machine, or null. */
 function otherOwner(config: ClusterConfig): string | null {
@@ -259,7 +278,10 @@ function otherOwner(config: ClusterConfig): string | null {
 
 function claimMachine(config: ClusterConfig): void {
   const owner = otherOwner(config);
-  if (owner) throw new Error(`a real node of ${owner} holds this machine (bridge ${BRIDGE}, pod subnet ${POD_SUBNET}): run cluster:down there first (RATE_CLUSTER_DIR=${owner})`);
+  if (owner)
+    throw new Error(
+      `a real node of ${owner} holds this machine (bridge ${BRIDGE}, pod subnet ${POD_SUBNET}): run cluster:down there first (RATE_CLUSTER_DIR=${owner})`,
+    );
   writeFileSync(OWNER_FILE, `${config.runDir}\n`);
 }
 
@@ -286,7 +308,8 @@ async function importImages(config: ClusterConfig, log: (line: string) => void):
   if (missing.length === 0) return;
   const started = Date.now();
   for (const image of missing)
-    if (!(await quiet('docker', ['image', 'inspect', image]))) throw new Error(`image ${image} is not in the Docker engine: run bash scripts/install-tools.sh real && bash scripts/images/build.sh`);
+    if (!(await quiet('docker', ['image', 'inspect', image])))
+      throw new Error(`image ${image} is not in the Docker engine: run bash scripts/install-tools.sh real && bash scripts/images/build.sh`);
   // docker save | ctr images import, through a file: both ends report their own errors.
   const archive = join(nodePaths(config).dir, 'images.tar');
   await sh('docker', ['save', '-o', archive, ...missing]);
@@ -389,8 +412,18 @@ export function ingressObjects(config: ClusterConfig): object[] {
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: INGRESS_ACCOUNT.name },
       subjects: [{ kind: 'ServiceAccount', ...INGRESS_ACCOUNT }],
     },
-    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: INGRESS_CLASS }, spec: { controller: 'traefik.io/ingress-controller' } },
-    { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'GatewayClass', metadata: { name: INGRESS_CLASS }, spec: { controllerName: 'traefik.io/gateway-controller' } },
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: INGRESS_CLASS },
+      spec: { controller: 'traefik.io/ingress-controller' },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: INGRESS_CLASS },
+      spec: { controllerName: 'traefik.io/gateway-controller' },
+    },
     {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'Gateway',
@@ -520,7 +553,8 @@ async function removeRules(config: ClusterConfig): Promise<void> {
     for (const table of ['filter', 'nat', 'mangle']) {
       const dump = (await sh(`${family}-save`, ['-t', table]).catch(() => '')).split('\n');
       // A jump into a KUBE-* chain from a chain that is not one; iptables-save quotes as a shell does.
-      for (const rule of dump.filter((line) => /^-A (?!KUBE-)\S+ .*-j KUBE-/.test(line))) await quiet('sh', ['-c', `${family} -t ${table} -D ${rule.slice(3)}`]);
+      for (const rule of dump.filter((line) => /^-A (?!KUBE-)\S+ .*-j KUBE-/.test(line)))
+        await quiet('sh', ['-c', `${family} -t ${table} -D ${rule.slice(3)}`]);
       const chains = dump.filter((line) => line.startsWith(':KUBE-')).map((line) => line.slice(1).split(' ')[0]);
       for (const chain of chains) await quiet(family, ['-t', table, '-F', chain]);
       for (const chain of chains) await quiet(family, ['-t', table, '-X', chain]);
@@ -554,6 +588,10 @@ export async function cleanupNode(config: ClusterConfig, log: (line: string) => 
   // The Docker engine scripts/images/build.sh started for the images (one that was already running stays).
   await sh('bash', [join(ROOT, 'scripts', 'images', 'docker-engine.sh'), 'down']).then((out) => out.trim() && log(out.trim()));
   if (existsSync(OWNER_FILE) && readFileSync(OWNER_FILE, 'utf8').trim() === config.runDir) rmSync(OWNER_FILE, { force: true });
-  log(left.length === 0 ? 'real node cleaned up (pods, mounts, cgroups, iptables rules, bridge, Docker engine)' : `real node: could not remove ${left.join('; ')}`);
+  log(
+    left.length === 0
+      ? 'real node cleaned up (pods, mounts, cgroups, iptables rules, bridge, Docker engine)'
+      : `real node: could not remove ${left.join('; ')}`,
+  );
   return left;
 }

@@ -1,11 +1,22 @@
 import { Claim, DEFAULT_STORAGE_CLASS, isReclaimable, PROVISIONER, StorageClass, Volume, volumeFor } from './volume-provisioner';
 
-const standard: StorageClass = { metadata: { name: DEFAULT_STORAGE_CLASS }, provisioner: PROVISIONER, reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer' };
+const standard: StorageClass = {
+  metadata: { name: DEFAULT_STORAGE_CLASS },
+  provisioner: PROVISIONER,
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+};
 const other: StorageClass = { metadata: { name: 'fast' }, provisioner: 'example.com/other' };
 
 function claim(overrides: Partial<Claim['metadata']> = {}, spec: Partial<Claim['spec']> = {}, phase = 'Pending'): Claim {
   return {
-    metadata: { name: 'data-rate-kafka-0', namespace: 'apps', uid: '1234', annotations: { 'volume.kubernetes.io/selected-node': 'kwok-node-2' }, ...overrides },
+    metadata: {
+      name: 'data-rate-kafka-0',
+      namespace: 'apps',
+      uid: '1234',
+      annotations: { 'volume.kubernetes.io/selected-node': 'kwok-node-2' },
+      ...overrides,
+    },
     spec: { storageClassName: DEFAULT_STORAGE_CLASS, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } }, ...spec },
     status: { phase },
   };
@@ -25,7 +36,11 @@ describe('volumeFor', () => {
         persistentVolumeReclaimPolicy: 'Delete',
         claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'apps', name: 'data-rate-kafka-0', uid: '1234' },
         hostPath: { path: '/run/volumes/pvc-1234', type: 'DirectoryOrCreate' },
-        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['kwok-node-2'] }] }] } },
+        nodeAffinity: {
+          required: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['kwok-node-2'] }] }],
+          },
+        },
       },
     });
   });

@@ -79,9 +79,21 @@ export function volumeFor(claim: Claim, classes: StorageClass[], volumesDir: str
       volumeMode: claim.spec.volumeMode ?? 'Filesystem',
       storageClassName: cls.metadata.name,
       persistentVolumeReclaimPolicy: cls.reclaimPolicy ?? 'Delete',
-      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: claim.metadata.namespace, name: claim.metadata.name, uid: claim.metadata.uid },
+      claimRef: {
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        namespace: claim.metadata.namespace,
+        name: claim.metadata.name,
+        uid: claim.metadata.uid,
+      },
       hostPath: { path: join(volumesDir, name), type: 'DirectoryOrCreate' },
-      ...(node ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } } : {}),
+      ...(node
+        ? {
+            nodeAffinity: {
+              required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] },
+            },
+          }
+        : {}),
     },
   };
 }
@@ -108,7 +120,8 @@ async function reconcile(client: KubeClient, volumesDir: string, log: (line: str
     chmodSync(volume.spec.hostPath.path, 0o777);
     const res = await client.request('POST', '/api/v1/persistentvolumes', volume);
     if (res.status === 201) log(`provisioned ${volume.metadata.name} for ${claim.metadata.namespace}/${claim.metadata.name}`);
-    else if (res.status !== 409) log(`could not provision ${claim.metadata.namespace}/${claim.metadata.name}: ${res.status} ${JSON.stringify(res.body)}`);
+    else if (res.status !== 409)
+      log(`could not provision ${claim.metadata.namespace}/${claim.metadata.name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   const volumes = (await client.get<{ items: Volume[] }>('/api/v1/persistentvolumes')).items;
   for (const volume of volumes.filter(isReclaimable)) {

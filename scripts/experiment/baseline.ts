@@ -28,7 +28,12 @@ export const BASELINE_REPLICA = 'baseline-1';
  * same configuration as the stack's (round robin, keepalive upstream, access log), so the
  * experiment puts it through the same capacity search as the app, in the same run.
  */
-export async function startBaseline(config: StackConfig, cpuMillis: number, log: (line: string) => void, nodeFlags: string[] = []): Promise<RunningBaseline> {
+export async function startBaseline(
+  config: StackConfig,
+  cpuMillis: number,
+  log: (line: string) => void,
+  nodeFlags: string[] = [],
+): Promise<RunningBaseline> {
   const dir = join(config.runDir, 'baseline');
   const ports = baselinePorts(config);
   mkdirSync(join(dir, 'tmp'), { recursive: true });
@@ -45,7 +50,10 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
     pidFile: pid('replica'),
     cgroupProcs: 'error' in quota ? undefined : quota.dir,
   });
-  writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ dir, port: ports.nginx, upstreamPorts: [ports.replica], runAsRoot: process.getuid?.() === 0 }));
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    renderNginxConf({ dir, port: ports.nginx, upstreamPorts: [ports.replica], runAsRoot: process.getuid?.() === 0 }),
+  );
   const nginx = startProcess({
     command: join(config.toolsDir, 'bin', 'nginx'),
     args: ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log')],
@@ -69,11 +77,27 @@ export async function startBaseline(config: StackConfig, cpuMillis: number, log:
   try {
     // As long as the stack gives its own apps: under a 250m quota on a busy machine, loading
     // Fastify alone took over 30 s (CI at load 13–18).
-    await waitFor('baseline', async () => (await httpStatus(`${url}/`)) === 404, 60_000, () => true);
+    await waitFor(
+      'baseline',
+      async () => (await httpStatus(`${url}/`)) === 404,
+      60_000,
+      () => true,
+    );
   } catch (error) {
     await stop();
     throw error;
   }
-  log(`baseline: bare Fastify (pid ${replica.pid}, port ${ports.replica}${'error' in quota ? ', NO CPU limit' : `, ${cpuMillis}m quota`}) behind nginx (pid ${nginx.pid}, port ${ports.nginx})`);
-  return { url, roots: new Map([['nginx', nginx.pid], [BASELINE_REPLICA, replica.pid]]), replicaName: BASELINE_REPLICA, cgroups: !('error' in quota), stop };
+  log(
+    `baseline: bare Fastify (pid ${replica.pid}, port ${ports.replica}${'error' in quota ? ', NO CPU limit' : `, ${cpuMillis}m quota`}) behind nginx (pid ${nginx.pid}, port ${ports.nginx})`,
+  );
+  return {
+    url,
+    roots: new Map([
+      ['nginx', nginx.pid],
+      [BASELINE_REPLICA, replica.pid],
+    ]),
+    replicaName: BASELINE_REPLICA,
+    cgroups: !('error' in quota),
+    stop,
+  };
 }

@@ -106,11 +106,17 @@ export function sweepFigures(steps: JudgedStep[]): SweepFigures {
   for (const step of steps) byRate.set(step.offered, step);
   const ordered = [...byRate.values()].sort((a, b) => a.offered - b.offered);
   const rates = ordered.map((s) => s.offered);
-  const capacity = capacityFigure(rates, ordered.map((s) => s.verdict.meetsObjective));
+  const capacity = capacityFigure(
+    rates,
+    ordered.map((s) => s.verdict.meetsObjective),
+  );
   const firstSystematic = ordered.find((s) => s.offered > capacity.rps && !s.verdict.meetsObjective);
   return {
     capacity: { ...capacity, limitedBy: capacity.reached ? (firstSystematic?.verdict.failure ?? 'latency') : 'sweep_end' },
-    sustainable: capacityFigure(rates, ordered.map((s) => s.verdict.sustainable)),
+    sustainable: capacityFigure(
+      rates,
+      ordered.map((s) => s.verdict.sustainable),
+    ),
   };
 }
 

@@ -28,7 +28,13 @@ function describe(step: GuardedStep): string {
  * locating ramp (unguarded: it only places the sweep), then `repeats` full sweeps of guarded steps
  * over the same grid of rates.
  */
-export async function measureCapacity(defs: Definitions, runLocate: RunStep, runGuarded: RunStep, rawPrefix: string, log: (line: string) => void): Promise<CapacityRun> {
+export async function measureCapacity(
+  defs: Definitions,
+  runLocate: RunStep,
+  runGuarded: RunStep,
+  rawPrefix: string,
+  log: (line: string) => void,
+): Promise<CapacityRun> {
   const plan = sweepPlan(defs);
   const pause = () => sleep(defs.capacity.pause_s * 1000);
   const located = await locate(plan, async (rate) => {
@@ -53,7 +59,9 @@ export async function measureCapacity(defs: Definitions, runLocate: RunStep, run
     };
     const result = await sweep(plan, r === 1 ? first : laterSweepStart(plan, first, sweeps[0].capacity.rps), measure, skipTo);
     sweeps.push(result);
-    const isolated = result.capacity.isolatedFailures.length ? `; isolated failures at ${result.capacity.isolatedFailures.join(', ')} rps` : '';
+    const isolated = result.capacity.isolatedFailures.length
+      ? `; isolated failures at ${result.capacity.isolatedFailures.join(', ')} rps`
+      : '';
     log(
       `capacity ${r}/${defs.capacity.repeats}: ${result.capacity.rps} rps at the objective (limited by ${result.capacity.limitedBy}${isolated}), ` +
         `sustainable ${result.sustainable.rps} rps${result.sustainable.reached ? '' : ' (not reached)'}`,

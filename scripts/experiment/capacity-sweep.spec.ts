@@ -2,14 +2,34 @@ import { capacityFigure, judgeStep, JudgedStep, nextRate, StepMeasurement, sweep
 import { laterSweepStart, locate, sustainableStart, sweep, SweepPlan, sweepStart } from './capacity-sweep';
 
 const objective = { p99Ms: 50, maxErrorRate: 0.001 };
-const plan: SweepPlan = { objective, tolerance: 0.02, startRate: 50, locateFactor: 1.5, sweepFactor: 1.1, sweepFrom: 0.6, sustainableFrom: 0.8, maxRate: 20_000, maxSteps: 30, maxDownSteps: 6, stopAfter: 2 };
+const plan: SweepPlan = {
+  objective,
+  tolerance: 0.02,
+  startRate: 50,
+  locateFactor: 1.5,
+  sweepFactor: 1.1,
+  sweepFrom: 0.6,
+  sustainableFrom: 0.8,
+  maxRate: 20_000,
+  maxSteps: 30,
+  maxDownSteps: 6,
+  stopAfter: 2,
+};
 
 const window = (p99Ms: number, errorRate = 0) => ({ requests: 500, p99Ms, errorRate });
 
 function step(offered: number, windows: { p99Ms: number; errorRate: number }[], achieved = offered, sent = offered): StepMeasurement {
   const worst = Math.max(...windows.map((w) => w.p99Ms));
   const errorRate = windows.reduce((sum, w) => sum + w.errorRate, 0) / windows.length;
-  return { offered, sentRate: sent, throughput: achieved, p50Ms: 3, p99Ms: worst, errorRate, windows: windows.map((w) => ({ requests: 500, ...w })) };
+  return {
+    offered,
+    sentRate: sent,
+    throughput: achieved,
+    p50Ms: 3,
+    p99Ms: worst,
+    errorRate,
+    windows: windows.map((w) => ({ requests: 500, ...w })),
+  };
 }
 
 /**
@@ -33,17 +53,36 @@ const judged = (s: StepMeasurement): JudgedStep => ({ ...s, verdict: judgeStep(s
 
 describe('capacity definition', () => {
   it('meets the objective when the majority of windows do: one stalled window does not fail a step', () => {
-    expect(judgeStep(step(100, [window(4), window(103), window(5)]), objective, 0.02)).toEqual({ meetsObjective: true, windowsPassed: 2, sustainable: true, failure: null });
-    expect(judgeStep(step(100, [window(4), window(103), window(90)]), objective, 0.02)).toMatchObject({ meetsObjective: false, windowsPassed: 1, failure: 'latency' });
+    expect(judgeStep(step(100, [window(4), window(103), window(5)]), objective, 0.02)).toEqual({
+      meetsObjective: true,
+      windowsPassed: 2,
+      sustainable: true,
+      failure: null,
+    });
+    expect(judgeStep(step(100, [window(4), window(103), window(90)]), objective, 0.02)).toMatchObject({
+      meetsObjective: false,
+      windowsPassed: 1,
+      failure: 'latency',
+    });
   });
 
   it('names errors when failing windows broke the error budget, and the generator when it could not send', () => {
-    expect(judgeStep(step(100, [window(4, 0.01), window(4, 0.02), window(4)]), objective, 0.02)).toMatchObject({ meetsObjective: false, failure: 'errors', sustainable: false });
-    expect(judgeStep(step(1000, [window(4), window(4), window(4)], 900, 900), objective, 0.02)).toMatchObject({ meetsObjective: false, failure: 'generator' });
+    expect(judgeStep(step(100, [window(4, 0.01), window(4, 0.02), window(4)]), objective, 0.02)).toMatchObject({
+      meetsObjective: false,
+      failure: 'errors',
+      sustainable: false,
+    });
+    expect(judgeStep(step(1000, [window(4), window(4), window(4)], 900, 900), objective, 0.02)).toMatchObject({
+      meetsObjective: false,
+      failure: 'generator',
+    });
   });
 
   it('calls a rate sustainable when it was served within the tolerance with errors under the budget, whatever the latency', () => {
-    expect(judgeStep(step(400, [window(300), window(400), window(350)], 395), objective, 0.02)).toMatchObject({ meetsObjective: false, sustainable: true });
+    expect(judgeStep(step(400, [window(300), window(400), window(350)], 395), objective, 0.02)).toMatchObject({
+      meetsObjective: false,
+      sustainable: true,
+    });
     expect(judgeStep(step(400, [window(4), window(4), window(4)], 389), objective, 0.02).sustainable).toBe(false);
   });
 
@@ -55,14 +94,23 @@ describe('capacity definition', () => {
 
   it('takes the highest rate below a tail of failures, recording failures below it as isolated', () => {
     // The repeat 3: 218 fails (42 ms would pass now, but say it failed), 273 passes, 341 fails, 290 passes...
-    expect(capacityFigure([174, 218, 273, 290, 341, 426], [true, false, true, true, false, false])).toEqual({ rps: 290, reached: true, isolatedFailures: [218] });
+    expect(capacityFigure([174, 218, 273, 290, 341, 426], [true, false, true, true, false, false])).toEqual({
+      rps: 290,
+      reached: true,
+      isolatedFailures: [218],
+    });
     expect(capacityFigure([100, 200], [true, true])).toEqual({ rps: 200, reached: false, isolatedFailures: [] });
     expect(capacityFigure([100, 200], [false, false])).toEqual({ rps: 0, reached: true, isolatedFailures: [] });
     expect(capacityFigure([], [])).toEqual({ rps: 0, reached: false, isolatedFailures: [] });
   });
 
   it('counts a retried rate once (its last measurement) and names the systematic limit', () => {
-    const steps = [judged(step(100, [window(4), window(4), window(4)])), judged(step(200, [window(90), window(90), window(4)])), judged(step(200, [window(4), window(4), window(4)])), judged(step(300, [window(90), window(90), window(90)], 280))];
+    const steps = [
+      judged(step(100, [window(4), window(4), window(4)])),
+      judged(step(200, [window(90), window(90), window(4)])),
+      judged(step(200, [window(4), window(4), window(4)])),
+      judged(step(300, [window(90), window(90), window(90)], 280)),
+    ];
     expect(sweepFigures(steps)).toEqual({
       capacity: { rps: 200, reached: true, isolatedFailures: [], limitedBy: 'latency' },
       sustainable: { rps: 200, reached: true, isolatedFailures: [] },

@@ -1,4 +1,14 @@
-import { capacityFigure, judgeStep, JudgedStep, nextRate, Objective, StepMeasurement, sweepDone, sweepFigures, SweepFigures } from './capacity-definition';
+import {
+  capacityFigure,
+  judgeStep,
+  JudgedStep,
+  nextRate,
+  Objective,
+  StepMeasurement,
+  sweepDone,
+  sweepFigures,
+  SweepFigures,
+} from './capacity-definition';
 
 export interface SweepPlan {
   objective: Objective;
@@ -37,9 +47,16 @@ async function judged<S extends StepMeasurement>(plan: SweepPlan, measure: Measu
   return { ...step, verdict: judgeStep(step, plan.objective, plan.tolerance) };
 }
 
-async function ramp<S extends StepMeasurement>(plan: SweepPlan, first: number, factor: number, measure: Measure<S>, steps: JudgedStep<S>[], skipTo = 0): Promise<void> {
+async function ramp<S extends StepMeasurement>(
+  plan: SweepPlan,
+  first: number,
+  factor: number,
+  measure: Measure<S>,
+  steps: JudgedStep<S>[],
+  skipTo = 0,
+): Promise<void> {
   let skipped = false;
-  for (let rate = first; rate <= plan.maxRate && steps.length < plan.maxSteps; ) {
+  for (let rate = first; rate <= plan.maxRate && steps.length < plan.maxSteps;) {
     steps.push(await judged(plan, measure, rate));
     if (sweepDone(steps, plan.stopAfter)) return;
     rate = nextRate(rate, factor);
@@ -59,12 +76,21 @@ function objectiveTail(steps: JudgedStep[], count: number): boolean {
  * does not end it) until `stopAfter` steps in a row fail both figures. Returns where the
  * objective was last met before that failing tail (or the start rate when it never was).
  */
-export async function locate<S extends StepMeasurement>(plan: SweepPlan, measure: Measure<S>): Promise<{ estimate: number; sustainableEstimate: number; steps: JudgedStep<S>[] }> {
+export async function locate<S extends StepMeasurement>(
+  plan: SweepPlan,
+  measure: Measure<S>,
+): Promise<{ estimate: number; sustainableEstimate: number; steps: JudgedStep<S>[] }> {
   const steps: JudgedStep<S>[] = [];
   await ramp(plan, plan.startRate, plan.locateFactor, measure, steps);
   const rates = steps.map((s) => s.offered);
-  const figure = capacityFigure(rates, steps.map((s) => s.verdict.meetsObjective));
-  const sustainable = capacityFigure(rates, steps.map((s) => s.verdict.sustainable));
+  const figure = capacityFigure(
+    rates,
+    steps.map((s) => s.verdict.meetsObjective),
+  );
+  const sustainable = capacityFigure(
+    rates,
+    steps.map((s) => s.verdict.sustainable),
+  );
   return { estimate: figure.rps || plan.startRate, sustainableEstimate: sustainable.rps, steps };
 }
 
@@ -95,7 +121,12 @@ export function sustainableStart(plan: SweepPlan, sustainableEstimate: number): 
  * `stopAfter` rates in a row failed the objective, it skips up to `skipTo` (when that is higher).
  * When even the first rate misses the objective, it also extends downwards until a rate meets it.
  */
-export async function sweep<S extends StepMeasurement>(plan: SweepPlan, first: number, measure: Measure<S>, skipTo = 0): Promise<SweepResult<S>> {
+export async function sweep<S extends StepMeasurement>(
+  plan: SweepPlan,
+  first: number,
+  measure: Measure<S>,
+  skipTo = 0,
+): Promise<SweepResult<S>> {
   const steps: JudgedStep<S>[] = [];
   await ramp(plan, first, plan.sweepFactor, measure, steps, skipTo);
   let lowest = steps[0];

@@ -24,7 +24,14 @@ const USAGE = `usage: npm run experiment -- [--quick] [--replicas 1,3] [--values
        npm run experiment -- --study reports/<a> reports/<b> ...   (the CPU-limit study: ratio against quota)`;
 
 function parseArgs(argv: string[]) {
-  const options = { quick: false, replicas: [1, 3], values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), target: 'local', baseUrl: '', baseline: true };
+  const options = {
+    quick: false,
+    replicas: [1, 3],
+    values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'),
+    target: 'local',
+    baseUrl: '',
+    baseline: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
@@ -114,7 +121,9 @@ async function main(): Promise<void> {
   let openRate = defs.open.rate;
   let cgroupProblem: string | null = null;
   const tag = startedAt.replace(/\D/g, '').slice(2, 14);
-  log(`writing to ${outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${cpuMillis}m CPU per API replica`);
+  log(
+    `writing to ${outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${cpuMillis}m CPU per API replica`,
+  );
   const context = (label: string): RunContext => ({
     config,
     k8s,
@@ -138,7 +147,23 @@ async function main(): Promise<void> {
       const label = `${replicas} replica(s)`;
       if (k8s) {
         log(`[${label}] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
-        execFileSync('helm', ['upgrade', '--install', 'rate', join(ROOT, 'charts', 'rate'), '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'], { stdio: 'inherit' });
+        execFileSync(
+          'helm',
+          [
+            'upgrade',
+            '--install',
+            'rate',
+            join(ROOT, 'charts', 'rate'),
+            '-f',
+            options.values,
+            '--set',
+            `replicas=${replicas}`,
+            '--wait',
+            '--timeout',
+            '10m',
+          ],
+          { stdio: 'inherit' },
+        );
       } else {
         log(`[${label}] starting the stack`);
         const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`), appEnv });
@@ -151,7 +176,9 @@ async function main(): Promise<void> {
         // Equal offered load for every replica count: a fraction of the first (smallest) count's capacity.
         if (first) {
           openRate = Math.max(50, Math.round(median(capacity.sweeps.map((s) => s.capacity.rps)) * defs.open.fraction_of_capacity_1));
-          log(`equal offered load for every replica count: ${openRate} rps (${defs.open.fraction_of_capacity_1} × capacity of ${replicas} replica(s))`);
+          log(
+            `equal offered load for every replica count: ${openRate} rps (${defs.open.fraction_of_capacity_1} × capacity of ${replicas} replica(s))`,
+          );
         }
         return openRate;
       };
@@ -179,7 +206,8 @@ async function main(): Promise<void> {
   }
   if (stopFailure !== null) {
     // No replica count finished: no report. Keep the directory only for raw results it may hold.
-    if (readdirSync(rawDir).some((f) => /\.(bin|txt)$/.test(f))) log(`no replica count finished: no report; the raw results so far are in ${rawDir}`);
+    if (readdirSync(rawDir).some((f) => /\.(bin|txt)$/.test(f)))
+      log(`no replica count finished: no report; the raw results so far are in ${rawDir}`);
     else rmSync(outDir, { recursive: true });
     throw stopFailure;
   }

@@ -1,4 +1,11 @@
-import { contendedBecause, ContentionReading, contentionReading, contentionSummary, parseProcStat, withContentionGuard } from './contention';
+import {
+  contendedBecause,
+  ContentionReading,
+  contentionReading,
+  contentionSummary,
+  parseProcStat,
+  withContentionGuard,
+} from './contention';
 
 const PROC_STAT = `cpu  73980 12 18688 31999 740 30 499 1278 0 0
 cpu0 36436 0 9002 17266 187 0 105 615 0 0
@@ -23,11 +30,25 @@ describe('contention guard', () => {
     // 1500 busy ticks at 100 ticks/s over 10 s = 150 % of a core; the known processes used 125 %.
     const after = { busy: 2500, interrupts: 130, steal: 60 };
     const r = contentionReading(before, after, { stack: 9, generator: 3, harness: 0.5 }, 10, 100);
-    expect(r).toEqual({ seconds: 10, outsideCpuPct: 26, generatorCpuPct: 30, stackCpuPct: 90, harnessCpuPct: 5, interruptsCpuPct: 3, stealCpuPct: 1 });
+    expect(r).toEqual({
+      seconds: 10,
+      outsideCpuPct: 26,
+      generatorCpuPct: 30,
+      stackCpuPct: 90,
+      harnessCpuPct: 5,
+      interruptsCpuPct: 3,
+      stealCpuPct: 1,
+    });
   });
 
   it('never reports negative outside load when the processes were counted a tick more than the machine', () => {
-    const r = contentionReading({ busy: 0, interrupts: 0, steal: 0 }, { busy: 100, interrupts: 0, steal: 0 }, { stack: 0.8, generator: 0.3, harness: 0 }, 1, 100);
+    const r = contentionReading(
+      { busy: 0, interrupts: 0, steal: 0 },
+      { busy: 100, interrupts: 0, steal: 0 },
+      { stack: 0.8, generator: 0.3, harness: 0 },
+      1,
+      100,
+    );
     expect(r.outsideCpuPct).toBe(0);
   });
 
@@ -40,15 +61,25 @@ describe('contention guard', () => {
   it('repeats a contended step until it is clean', async () => {
     const outside = [60, 25, 3];
     const retried: string[] = [];
-    const result = await withContentionGuard(async () => ({ rate: 100, contention: reading(outside.shift()!) }), limits, 3, async (reason) => {
-      retried.push(reason);
-    });
+    const result = await withContentionGuard(
+      async () => ({ rate: 100, contention: reading(outside.shift()!) }),
+      limits,
+      3,
+      async (reason) => {
+        retried.push(reason);
+      },
+    );
     expect(result).toMatchObject({ rate: 100, attempts: 3, contended: null });
     expect(retried).toEqual(['outside load 60 % of a core > 10 %', 'outside load 25 % of a core > 10 %']);
   });
 
   it('keeps the last measurement, marked contended, when the retries are spent', async () => {
-    const result = await withContentionGuard(async () => ({ contention: reading(50) }), limits, 2, async () => undefined);
+    const result = await withContentionGuard(
+      async () => ({ contention: reading(50) }),
+      limits,
+      2,
+      async () => undefined,
+    );
     expect(result).toMatchObject({ attempts: 3, contended: 'outside load 50 % of a core > 10 %' });
   });
 
@@ -56,7 +87,18 @@ describe('contention guard', () => {
     const clean = { contention: reading(3, 40), attempts: 1, contended: null };
     const retried = { contention: reading(8, 55), attempts: 2, contended: null };
     const dirty = { contention: reading(45, 30), attempts: 4, contended: 'outside load 45 % of a core > 10 %' };
-    expect(contentionSummary([clean, retried], limits)).toMatchObject({ outside_cpu_pct_max: 8, generator_cpu_pct_max: 55, flagged: false, repeated_steps: 1, contended_steps: 0 });
-    expect(contentionSummary([clean, dirty], limits)).toMatchObject({ outside_cpu_pct_max: 45, flagged: true, contended_steps: 1, steps: 2 });
+    expect(contentionSummary([clean, retried], limits)).toMatchObject({
+      outside_cpu_pct_max: 8,
+      generator_cpu_pct_max: 55,
+      flagged: false,
+      repeated_steps: 1,
+      contended_steps: 0,
+    });
+    expect(contentionSummary([clean, dirty], limits)).toMatchObject({
+      outside_cpu_pct_max: 45,
+      flagged: true,
+      contended_steps: 1,
+      steps: 2,
+    });
   });
 });

@@ -52,7 +52,13 @@ const pct = (cpuSeconds: number, seconds: number) => (seconds > 0 ? Math.round((
  * Outside load = machine busy time − what the known processes used (never below 0: tick sampling
  * can attribute a little more to the processes than the machine counted) + steal.
  */
-export function contentionReading(before: MachineTicks, after: MachineTicks, known: KnownCpu, seconds: number, ticksPerSecond: number): ContentionReading {
+export function contentionReading(
+  before: MachineTicks,
+  after: MachineTicks,
+  known: KnownCpu,
+  seconds: number,
+  ticksPerSecond: number,
+): ContentionReading {
   const busy = (after.busy - before.busy) / ticksPerSecond;
   const steal = (after.steal - before.steal) / ticksPerSecond;
   const outside = Math.max(0, busy - known.stack - known.generator - known.harness) + steal;
@@ -70,8 +76,10 @@ export function contentionReading(before: MachineTicks, after: MachineTicks, kno
 /** Why a step is contended, or null when it is clean. */
 export function contendedBecause(reading: ContentionReading, limits: ContentionLimits): string | null {
   const reasons: string[] = [];
-  if (reading.outsideCpuPct > limits.outsideCpuPct) reasons.push(`outside load ${reading.outsideCpuPct} % of a core > ${limits.outsideCpuPct} %`);
-  if (reading.generatorCpuPct > limits.generatorCpuPct) reasons.push(`load generator ${reading.generatorCpuPct} % of a core > ${limits.generatorCpuPct} %`);
+  if (reading.outsideCpuPct > limits.outsideCpuPct)
+    reasons.push(`outside load ${reading.outsideCpuPct} % of a core > ${limits.outsideCpuPct} %`);
+  if (reading.generatorCpuPct > limits.generatorCpuPct)
+    reasons.push(`load generator ${reading.generatorCpuPct} % of a core > ${limits.generatorCpuPct} %`);
   return reasons.length ? reasons.join('; ') : null;
 }
 

@@ -31,7 +31,10 @@ export interface WindowProfile {
 
 /** "fn node_modules/pkg/file.js:12", with paths shortened to the package or the project's dist/. */
 function frameName(frame: CallFrame): string {
-  const url = frame.url.replace(/^file:\/\//, '').replace(/.*\/node_modules\//, '').replace(/.*\/dist\//, '');
+  const url = frame.url
+    .replace(/^file:\/\//, '')
+    .replace(/.*\/node_modules\//, '')
+    .replace(/.*\/dist\//, '');
   const name = frame.functionName || '(anonymous)';
   return url ? `${name} ${url}:${frame.lineNumber + 1}` : name;
 }

@@ -24,7 +24,12 @@ describe('scenario definitions', () => {
   });
 
   it('give the sweep plan and the contention limits', () => {
-    expect(sweepPlan(full)).toMatchObject({ objective: { p99Ms: 50, maxErrorRate: 0.001 }, tolerance: 0.02, sweepFactor: full.capacity.step_factor, stopAfter: full.capacity.stop_after });
+    expect(sweepPlan(full)).toMatchObject({
+      objective: { p99Ms: 50, maxErrorRate: 0.001 },
+      tolerance: 0.02,
+      sweepFactor: full.capacity.step_factor,
+      stopAfter: full.capacity.stop_after,
+    });
     // The skip lands below the located sustainable rate, so the sweep still sees it pass first.
     expect(sweepPlan(full).sustainableFrom).toBeGreaterThan(0);
     expect(sweepPlan(full).sustainableFrom).toBeLessThan(1);

@@ -2,12 +2,26 @@ import { integrityOf, readinessProblem, redisHeadroomProblem } from './integrity
 
 describe('integrity check after drain', () => {
   it('counts a shortfall as lost while the consumer is ready', () => {
-    expect(integrityOf(1000, 997, null)).toEqual({ accepted: 1000, aggregated: 997, lost: 3, duplicated: 0, waiting: 0, waitingReason: null });
+    expect(integrityOf(1000, 997, null)).toEqual({
+      accepted: 1000,
+      aggregated: 997,
+      lost: 3,
+      duplicated: 0,
+      waiting: 0,
+      waitingReason: null,
+    });
   });
 
   it('does not call ratings lost that wait in Kafka because the consumer says it cannot write', () => {
     const oom = "Redis refused the last batch: OOM command not allowed when used memory > 'maxmemory'.";
-    expect(integrityOf(10872, 0, oom)).toEqual({ accepted: 10872, aggregated: 0, lost: 0, duplicated: 0, waiting: 10872, waitingReason: oom });
+    expect(integrityOf(10872, 0, oom)).toEqual({
+      accepted: 10872,
+      aggregated: 0,
+      lost: 0,
+      duplicated: 0,
+      waiting: 10872,
+      waitingReason: oom,
+    });
   });
 
   it('ignores a not-ready consumer when nothing is missing, and still counts duplicates', () => {
@@ -15,7 +29,11 @@ describe('integrity check after drain', () => {
   });
 
   it("reads the reason out of terminus' readiness answer", () => {
-    const body = { status: 'error', info: { kafka: { status: 'up' } }, error: { redis: { status: 'down', message: 'Redis refused the last batch: OOM' } } };
+    const body = {
+      status: 'error',
+      info: { kafka: { status: 'up' } },
+      error: { redis: { status: 'down', message: 'Redis refused the last batch: OOM' } },
+    };
     expect(readinessProblem(503, body)).toBe('redis: Redis refused the last batch: OOM');
     expect(readinessProblem(200, { status: 'ok', error: {} })).toBeNull();
     expect(readinessProblem(503, 'not json')).toBe('readiness answered 503');

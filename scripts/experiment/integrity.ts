@@ -20,7 +20,14 @@ export interface Integrity {
 export function integrityOf(accepted: number, aggregated: number, consumerProblem: string | null): Integrity {
   const shortfall = Math.max(0, accepted - aggregated);
   const waiting = consumerProblem === null ? 0 : shortfall;
-  return { accepted, aggregated, lost: shortfall - waiting, duplicated: Math.max(0, aggregated - accepted), waiting, waitingReason: waiting > 0 ? consumerProblem : null };
+  return {
+    accepted,
+    aggregated,
+    lost: shortfall - waiting,
+    duplicated: Math.max(0, aggregated - accepted),
+    waiting,
+    waitingReason: waiting > 0 ? consumerProblem : null,
+  };
 }
 
 /** A full run sends over a million ratings: starting with Redis this full, the consumer would stall. */
@@ -35,7 +42,7 @@ export function redisHeadroomProblem(info: string): string | null {
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   return (
     `Redis holds ${mb(used)} MB of its ${mb(max)} MB maxmemory (${Math.round((100 * used) / max)} %): the consumer would stop aggregating ` +
-    'during the run and integrity could not be checked. Free it with npm run stack:down -- --purge (deletes the stack\'s data) or raise redis.maxmemory in --values'
+    "during the run and integrity could not be checked. Free it with npm run stack:down -- --purge (deletes the stack's data) or raise redis.maxmemory in --values"
   );
 }
 

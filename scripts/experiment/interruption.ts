@@ -25,7 +25,9 @@ export function watchInterrupts(log: (line: string) => void): void {
         process.exit(EXIT_CODES[signal]);
       }
       received = signal;
-      log(`${signal}: stopping the load generator; the stack is stopped and the report of what was measured written next (${signal} again exits at once)`);
+      log(
+        `${signal}: stopping the load generator; the stack is stopped and the report of what was measured written next (${signal} again exits at once)`,
+      );
       for (const child of generators) child.kill('SIGTERM');
     });
   }

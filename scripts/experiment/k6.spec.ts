@@ -23,7 +23,16 @@ const recorded = {
 describe('k6 driver', () => {
   it('reads latency, per-window p99 and errors, and accepted ratings from the k6 summary', () => {
     const stats = stepStatsFromK6(recorded, 12, 3);
-    expect(stats).toMatchObject({ requests: 2400, sentRate: 200, p50Ms: 3.4, p90Ms: 6.1, p99Ms: 21.7, maxMs: 88.5, errorRate: 0.0025, statusCodes: { '202': 2394, other: 6 } });
+    expect(stats).toMatchObject({
+      requests: 2400,
+      sentRate: 200,
+      p50Ms: 3.4,
+      p90Ms: 6.1,
+      p99Ms: 21.7,
+      maxMs: 88.5,
+      errorRate: 0.0025,
+      statusCodes: { '202': 2394, other: 6 },
+    });
     expect(stats.throughput).toBeCloseTo(2394 / 12.15, 6);
     expect(stats.windows).toEqual([
       { requests: 800, p99Ms: 5.5, errorRate: 0 },
@@ -33,6 +42,11 @@ describe('k6 driver', () => {
   });
 
   it('fails a step that sent nothing', () => {
-    expect(stepStatsFromK6({ metrics: {} }, 10, 2)).toMatchObject({ requests: 0, errorRate: 1, throughput: 0, windows: [{ requests: 0 }, { requests: 0 }] });
+    expect(stepStatsFromK6({ metrics: {} }, 10, 2)).toMatchObject({
+      requests: 0,
+      errorRate: 1,
+      throughput: 0,
+      windows: [{ requests: 0 }, { requests: 0 }],
+    });
   });
 });

@@ -36,7 +36,11 @@ export function stepStatsFromK6(summary: K6Summary, seconds: number, windows: nu
     statusCodes: { '202': accepted, other: requests - accepted },
     windows: Array.from({ length: windows }, (_, i) => {
       const count = metric(`http_reqs{window:${i + 1}}`).count ?? 0;
-      return { requests: count, p99Ms: metric(`http_req_duration{window:${i + 1}}`)['p(99)'] ?? 0, errorRate: metric(`http_req_failed{window:${i + 1}}`).rate ?? 0 };
+      return {
+        requests: count,
+        p99Ms: metric(`http_req_duration{window:${i + 1}}`)['p(99)'] ?? 0,
+        errorRate: metric(`http_req_failed{window:${i + 1}}`).rate ?? 0,
+      };
     }),
   };
 }
@@ -60,6 +64,10 @@ export function k6Driver(k6: string, baseUrl: string, subjectPrefix: string, sub
     };
     // Exit code 99 = thresholds crossed: expected above capacity, the verdict is the experiment's.
     const generator = await runGenerator(k6, ['run', '--quiet', join(ROOT, 'loadtest', 'rate.js')], env, onSpawn, [0, 99]);
-    return { stats: stepStatsFromK6(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6Summary, seconds, windows), records: null, generator };
+    return {
+      stats: stepStatsFromK6(JSON.parse(readFileSync(summaryFile, 'utf8')) as K6Summary, seconds, windows),
+      records: null,
+      generator,
+    };
   };
 }

@@ -67,7 +67,8 @@ export function treeCpuSeconds(roots: Map<string, number>): Record<string, numbe
   const table = processTable();
   const children = childrenOf(table);
   const result: Record<string, number> = {};
-  for (const [name, root] of roots) result[name] = treeMembers(table, root, children).reduce((sum, pid) => sum + (table.get(pid)?.ticks ?? 0), 0) / CLK_TCK;
+  for (const [name, root] of roots)
+    result[name] = treeMembers(table, root, children).reduce((sum, pid) => sum + (table.get(pid)?.ticks ?? 0), 0) / CLK_TCK;
   return result;
 }
 

@@ -28,7 +28,13 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function parse(argv: string[]) {
-  const options = { values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'), rate: 100, seconds: 30, cpuProf: true, baseline: false };
+  const options = {
+    values: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'),
+    rate: 100,
+    seconds: 30,
+    cpuProf: true,
+    baseline: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? '';
@@ -44,7 +50,14 @@ function parse(argv: string[]) {
 }
 
 function frames(title: string, w: WindowProfile): string[] {
-  return [`### ${title}: JS thread busy ${w.busyPct} % of ${w.wallMs} ms`, '', '| self ms | % of wall | frame |', '|---|---|---|', ...w.top.map((f) => `| ${f.selfMs} | ${f.pctOfWall} | \`${f.frame}\` |`), ''];
+  return [
+    `### ${title}: JS thread busy ${w.busyPct} % of ${w.wallMs} ms`,
+    '',
+    '| self ms | % of wall | frame |',
+    '|---|---|---|',
+    ...w.top.map((f) => `| ${f.selfMs} | ${f.pctOfWall} | \`${f.frame}\` |`),
+    '',
+  ];
 }
 
 interface Profiled {
@@ -70,7 +83,10 @@ async function startApp(config: StackConfig, nodeFlags: string[], log: (line: st
     const record = runningRecord(config, name);
     if (record) roots.set(name, record.pid);
   }
-  const profiled: [string, number][] = [['api-1', roots.get('api-1') ?? 0], ['consumer', roots.get('consumer') ?? 0]];
+  const profiled: [string, number][] = [
+    ['api-1', roots.get('api-1') ?? 0],
+    ['consumer', roots.get('consumer') ?? 0],
+  ];
   return { roots, profiled, url: `http://127.0.0.1:${config.nginxPort}`, stop };
 }
 
@@ -108,7 +124,11 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   let cpu: { idle: Record<string, number>; load: Record<string, number> };
   try {
     const targets = join(outDir, 'targets.http');
-    writeTargets(targets, target.url, Array.from({ length: 12 }, (_, i) => `profile-${i}`));
+    writeTargets(
+      targets,
+      target.url,
+      Array.from({ length: 12 }, (_, i) => `profile-${i}`),
+    );
     const drive = vegetaDriver(vegeta, targets);
     log('warm-up');
     await drive(options.rate, 5, 1, join(outDir, 'warmup'), () => undefined);
@@ -139,16 +159,28 @@ export async function profileApi(argv: string[], log: (line: string) => void): P
   const lines = [
     `# CPU profile of ${subject} — idle and at ${options.rate} rps`,
     '',
-    `CPU (% of one core) idle: ${Object.entries(cpu.idle).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `CPU (% of one core) at ${options.rate} rps: ${Object.entries(cpu.load).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
-    `CPU per request above idle: ${Object.entries(perRequest).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`,
+    `CPU (% of one core) idle: ${Object.entries(cpu.idle)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `CPU (% of one core) at ${options.rate} rps: ${Object.entries(cpu.load)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+    `CPU per request above idle: ${Object.entries(perRequest)
+      .map(([k, v]) => `${k} ${v} ms`)
+      .join(', ')}.`,
     '',
     options.cpuProf
       ? 'The profiles run under `node --cpu-prof` (the sampling itself costs some CPU); the figures above are from /proc, profiler included (`--no-cpu-prof` measures without it).'
       : 'Measured without the profiler (`--no-cpu-prof`).',
     '',
   ];
-  const result: Record<string, unknown> = { target: options.baseline ? 'baseline' : 'app', rate: options.rate, seconds: options.seconds, cpu, cpuPerRequestMs: perRequest };
+  const result: Record<string, unknown> = {
+    target: options.baseline ? 'baseline' : 'app',
+    rate: options.rate,
+    seconds: options.seconds,
+    cpu,
+    cpuPerRequestMs: perRequest,
+  };
   for (const [name, pid] of options.cpuProf ? target.profiled : []) {
     const p = profileOf(pid);
     if (!p) {

@@ -20,7 +20,11 @@ rate_http_requests_total{route="/rate",method="POST",status="202"} 1200
 describe('Prometheus text', () => {
   it('parses samples with their labels', () => {
     const samples = parsePromText(METRICS);
-    expect(samples.find((s) => s.name === 'rate_http_requests_total')).toEqual({ name: 'rate_http_requests_total', labels: { route: '/rate', method: 'POST', status: '202' }, value: 1200 });
+    expect(samples.find((s) => s.name === 'rate_http_requests_total')).toEqual({
+      name: 'rate_http_requests_total',
+      labels: { route: '/rate', method: 'POST', status: '202' },
+      value: 1200,
+    });
     expect(samples.filter((s) => s.name.startsWith('nodejs_gc'))).toHaveLength(11);
   });
 
@@ -33,6 +37,10 @@ describe('Prometheus text', () => {
   });
 
   it('subtracts two readings into one window', () => {
-    expect(histogramDelta({ count: 10, above: 1, sum: 0.5 }, { count: 25, above: 3, sum: 0.75 })).toEqual({ count: 15, above: 2, sum: 0.25 });
+    expect(histogramDelta({ count: 10, above: 1, sum: 0.5 }, { count: 25, above: 3, sum: 0.75 })).toEqual({
+      count: 15,
+      above: 2,
+      sum: 0.25,
+    });
   });
 });

@@ -146,10 +146,19 @@ async function closedModel(ctx: RunContext, label: string, prefix: string): Prom
   const closed: ClosedRun[] = [];
   for (let i = 1; i <= defs.closed.repeats && !ctx.k8s; i++) {
     throwIfInterrupted();
-    const result = await wrkPost(ctx.wrk, ctx.rawDir, `${ctx.baseUrl}/rate?rate=5&subject=${prefix}-closed`, defs.closed.duration_s, defs.closed.vus, defs.closed.vus);
+    const result = await wrkPost(
+      ctx.wrk,
+      ctx.rawDir,
+      `${ctx.baseUrl}/rate?rate=5&subject=${prefix}-closed`,
+      defs.closed.duration_s,
+      defs.closed.vus,
+      defs.closed.vus,
+    );
     writeFileSync(join(ctx.rawDir, `${label}-closed-${i}.wrk.txt`), result.output);
     closed.push({ rps: result.rps, p50Ms: result.p50Ms, meanMs: result.meanMs, p99Ms: result.p99Ms, connections: defs.closed.vus });
-    ctx.log(`closed model (wrk -c${defs.closed.vus} -t${defs.closed.vus}) ${i}/${defs.closed.repeats}: ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms} ms`);
+    ctx.log(
+      `closed model (wrk -c${defs.closed.vus} -t${defs.closed.vus}) ${i}/${defs.closed.repeats}: ${result.rps.toFixed(0)} rps, p50 ${result.p50Ms} ms`,
+    );
   }
   return closed;
 }
@@ -159,7 +168,12 @@ async function closedModel(ctx: RunContext, label: string, prefix: string): Prom
  * capacity sweeps, the open model at the equal offered load with freshness probes, then drain and
  * the integrity check (every accepted rating aggregated exactly once).
  */
-export async function measureReplicaCount(ctx: RunContext, replicas: number, prefix: string, openRateFor: (capacity: CapacityRun) => number): Promise<ReplicaRun> {
+export async function measureReplicaCount(
+  ctx: RunContext,
+  replicas: number,
+  prefix: string,
+  openRateFor: (capacity: CapacityRun) => number,
+): Promise<ReplicaRun> {
   const { defs, config, baseUrl } = ctx;
   const label = `r${replicas}`;
   const target = probeTarget(ctx, replicas);
@@ -176,12 +190,22 @@ export async function measureReplicaCount(ctx: RunContext, replicas: number, pre
   await capDriver(100, defs.warmup_s, 1, join(ctx.rawDir, `${label}-warmup`), () => undefined);
   await sleep(2000);
   const idleCpuPct = ctx.k8s ? {} : await idleCpu(target.roots, defs.idle_s);
-  ctx.log(`idle CPU (% of a core): ${Object.entries(idleCpuPct).map(([k, v]) => `${k} ${v}`).join(', ') || 'not measured'}`);
+  ctx.log(
+    `idle CPU (% of a core): ${
+      Object.entries(idleCpuPct)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'not measured'
+    }`,
+  );
 
   const closed = await closedModel(ctx, label, prefix);
 
   const runner = stepRunner(capDriver, target, defs.capacity.windows, ctx.objective);
-  const unguarded = async (rate: number, seconds: number, raw: string) => ({ ...(await runner(rate, seconds, raw)), attempts: 1, contended: null });
+  const unguarded = async (rate: number, seconds: number, raw: string) => ({
+    ...(await runner(rate, seconds, raw)),
+    attempts: 1,
+    contended: null,
+  });
   const guarded = guardedStep(runner, ctx.guard, ctx.log);
   const capacity = await measureCapacity(defs, unguarded, guarded, join(ctx.rawDir, label), ctx.log);
 
@@ -201,21 +225,42 @@ export async function measureReplicaCount(ctx: RunContext, replicas: number, pre
     running = false;
     await probe;
     await sleep(1500); // nginx flushes its access log buffer every second
-    if (!ctx.k8s) for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
+    if (!ctx.k8s)
+      for (const [port, n] of Object.entries(upstreamCounts(accessLog, offset))) shareCounts[port] = (shareCounts[port] ?? 0) + n;
     openAccepted += step.accepted;
-    open.push({ offered: openRate, sentRate: step.sentRate, p50Ms: step.p50Ms, p90Ms: step.p90Ms, p99Ms: step.p99Ms, errorRate: step.errorRate, generatorCpuPct: step.contention.generatorCpuPct, cpuPct: step.cpuPct, contention: step.contention });
-    ctx.log(`open ${openRate} rps ${i}/${defs.open.repeats}: p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, errors ${(step.errorRate * 100).toFixed(2)} %, generator CPU ${step.contention.generatorCpuPct} %, outside ${step.contention.outsideCpuPct} %`);
+    open.push({
+      offered: openRate,
+      sentRate: step.sentRate,
+      p50Ms: step.p50Ms,
+      p90Ms: step.p90Ms,
+      p99Ms: step.p99Ms,
+      errorRate: step.errorRate,
+      generatorCpuPct: step.contention.generatorCpuPct,
+      cpuPct: step.cpuPct,
+      contention: step.contention,
+    });
+    ctx.log(
+      `open ${openRate} rps ${i}/${defs.open.repeats}: p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, errors ${(step.errorRate * 100).toFixed(2)} %, generator CPU ${step.contention.generatorCpuPct} %, outside ${step.contention.outsideCpuPct} %`,
+    );
   }
   const shareTotal = Object.values(shareCounts).reduce((a, b) => a + b, 0);
   const replicaShare: Record<string, number> = {};
-  for (const [port, n] of Object.entries(shareCounts)) replicaShare[`api-${Number(port) - config.apiBasePort + 1}`] = Math.round((1000 * n) / shareTotal) / 1000;
+  for (const [port, n] of Object.entries(shareCounts))
+    replicaShare[`api-${Number(port) - config.apiBasePort + 1}`] = Math.round((1000 * n) / shareTotal) / 1000;
 
   ctx.log('draining and checking integrity');
   const expected = openAccepted + freshSubjects.length;
   const aggregated = await drainedTotal(baseUrl, [...openSubjects, ...freshSubjects], expected);
   const capAggregated = await drainedTotal(baseUrl, capSubjects, capTraffic.accepted);
-  const integrity = integrityOf(expected, aggregated, aggregated < expected && !ctx.k8s ? await consumerProblem(`http://127.0.0.1:${config.consumerPort}/health/ready`) : null);
-  const waiting = integrity.waiting > 0 ? `; ${integrity.waiting} not aggregated while the consumer reported not ready (${integrity.waitingReason}): NOT CHECKED` : '';
+  const integrity = integrityOf(
+    expected,
+    aggregated,
+    aggregated < expected && !ctx.k8s ? await consumerProblem(`http://127.0.0.1:${config.consumerPort}/health/ready`) : null,
+  );
+  const waiting =
+    integrity.waiting > 0
+      ? `; ${integrity.waiting} not aggregated while the consumer reported not ready (${integrity.waitingReason}): NOT CHECKED`
+      : '';
   ctx.log(`integrity: ${expected} accepted, ${aggregated} aggregated${waiting}`);
   return {
     replicas,
@@ -238,17 +283,38 @@ export async function measureBaseline(ctx: RunContext, cpuMillis: number, appRep
   const baseline = await startBaseline(ctx.config, cpuMillis, ctx.log);
   try {
     const targets = join(ctx.rawDir, 'targets-baseline.http');
-    writeTargets(targets, baseline.url, Array.from({ length: ctx.defs.subjects }, (_, i) => `baseline-${i}`));
+    writeTargets(
+      targets,
+      baseline.url,
+      Array.from({ length: ctx.defs.subjects }, (_, i) => `baseline-${i}`),
+    );
     const driver = ctx.driverFor(targets, 'baseline');
-    const roots = new Map([...stackRoots(ctx.config, appReplicas), ['baseline-nginx', baseline.roots.get('nginx')!], [BASELINE_REPLICA, baseline.roots.get(BASELINE_REPLICA)!]]);
-    const target: ProbeTarget = { roots, replicas: [{ name: BASELINE_REPLICA, throttling: () => cpuThrottling(ctx.config.id, BASELINE_REPLICA), metricsUrl: null }] };
+    const roots = new Map([
+      ...stackRoots(ctx.config, appReplicas),
+      ['baseline-nginx', baseline.roots.get('nginx')!],
+      [BASELINE_REPLICA, baseline.roots.get(BASELINE_REPLICA)!],
+    ]);
+    const target: ProbeTarget = {
+      roots,
+      replicas: [{ name: BASELINE_REPLICA, throttling: () => cpuThrottling(ctx.config.id, BASELINE_REPLICA), metricsUrl: null }],
+    };
     ctx.log('warm-up');
     await driver(100, ctx.defs.warmup_s, 1, join(ctx.rawDir, 'baseline-warmup'), () => undefined);
     await sleep(2000);
     const idleCpuPct = await idleCpu(new Map([...baseline.roots]), ctx.defs.idle_s);
     const runner = stepRunner(driver, target, ctx.defs.capacity.windows, ctx.objective);
-    const unguarded = async (rate: number, seconds: number, raw: string) => ({ ...(await runner(rate, seconds, raw)), attempts: 1, contended: null });
-    const capacity = await measureCapacity(ctx.defs, unguarded, guardedStep(runner, ctx.guard, ctx.log), join(ctx.rawDir, 'baseline'), ctx.log);
+    const unguarded = async (rate: number, seconds: number, raw: string) => ({
+      ...(await runner(rate, seconds, raw)),
+      attempts: 1,
+      contended: null,
+    });
+    const capacity = await measureCapacity(
+      ctx.defs,
+      unguarded,
+      guardedStep(runner, ctx.guard, ctx.log),
+      join(ctx.rawDir, 'baseline'),
+      ctx.log,
+    );
     return { idleCpuPct, capacity, cgroups: baseline.cgroups };
   } finally {
     await baseline.stop();

@@ -28,7 +28,15 @@ const meta: ExperimentMeta = {
   valuesFile: 'charts/rate/ci/experiment-values.yaml',
 };
 
-const clean = (outside = 3, generator = 20): ContentionReading => ({ seconds: 12, outsideCpuPct: outside, generatorCpuPct: generator, stackCpuPct: 80, harnessCpuPct: 2, interruptsCpuPct: 2, stealCpuPct: 0 });
+const clean = (outside = 3, generator = 20): ContentionReading => ({
+  seconds: 12,
+  outsideCpuPct: outside,
+  generatorCpuPct: generator,
+  stackCpuPct: 80,
+  harnessCpuPct: 2,
+  interruptsCpuPct: 2,
+  stealCpuPct: 0,
+});
 
 const throttledEpisode: AttributedEpisode = {
   startMs: 1000,
@@ -65,7 +73,12 @@ function sweep(rates: number[], capacity: number, sustainable: number, replicas:
       maxMs: 120,
       statusCodes: { '202': offered * 12 },
       contention,
-      cpuPct: { nginx: 10, ...Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 24])), kafka: 30, generator: contention.generatorCpuPct },
+      cpuPct: {
+        nginx: 10,
+        ...Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 24])),
+        kafka: 30,
+        generator: contention.generatorCpuPct,
+      },
       throttledPct: { 'api-1': offered > capacity ? 35 : 2 },
       stalls: summarizeStalls(episodes),
       episodes,
@@ -82,7 +95,14 @@ function capacityRun(capacities: number[], sustainables: number[], replicas: num
     located: { estimate: capacities[0], sustainableEstimate: sustainables[0], steps: [] },
     sweeps: capacities.map((c, i) => {
       const rates = [c * 0.6, c * 0.8, c, c * 1.1, sustainables[i], sustainables[i] * 1.2, sustainables[i] * 1.4].map(Math.round);
-      return sweep([...new Set(rates)].sort((a, b) => a - b), c, sustainables[i], replicas, i === 0 ? Math.round(c * 0.8) : undefined, contention);
+      return sweep(
+        [...new Set(rates)].sort((a, b) => a - b),
+        c,
+        sustainables[i],
+        replicas,
+        i === 0 ? Math.round(c * 0.8) : undefined,
+        contention,
+      );
     }),
   };
 }
@@ -90,10 +110,27 @@ function capacityRun(capacities: number[], sustainables: number[], replicas: num
 function run(replicas: number, capacities: number[], sustainables: number[], lost = 0, contention?: ContentionReading): ReplicaRun {
   return {
     replicas,
-    idleCpuPct: { nginx: 0, ...Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 0.7])), kafka: 2.5, consumer: 1.1 },
+    idleCpuPct: {
+      nginx: 0,
+      ...Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 0.7])),
+      kafka: 2.5,
+      consumer: 1.1,
+    },
     closed: [{ rps: 160 * replicas, p50Ms: 30 / replicas, meanMs: 31.25 / replicas, p99Ms: 60, connections: 5 }],
     capacity: capacityRun(capacities, sustainables, replicas, contention),
-    open: [{ offered: 60, sentRate: 60, p50Ms: 4 / replicas, p90Ms: 10, p99Ms: 40 / replicas, errorRate: 0, generatorCpuPct: 12, cpuPct: { 'api-1': 3.7, kafka: 5.5, nginx: 0.6, generator: 12 }, contention: clean() }],
+    open: [
+      {
+        offered: 60,
+        sentRate: 60,
+        p50Ms: 4 / replicas,
+        p90Ms: 10,
+        p99Ms: 40 / replicas,
+        errorRate: 0,
+        generatorCpuPct: 12,
+        cpuPct: { 'api-1': 3.7, kafka: 5.5, nginx: 0.6, generator: 12 },
+        contention: clean(),
+      },
+    ],
     replicaShare: Object.fromEntries(Array.from({ length: replicas }, (_, i) => [`api-${i + 1}`, 1 / replicas])),
     freshnessMs: [12, 8, 30, 15],
     integrity: { accepted: 1000, aggregated: 1000 - lost, lost, duplicated: 0, waiting: 0, waitingReason: null },
@@ -103,17 +140,46 @@ function run(replicas: number, capacities: number[], sustainables: number[], los
 
 const runs: Runs = {
   replicas: [run(1, [120, 110, 130, 120, 125], [150, 140, 150, 155, 150]), run(3, [340, 330, 360, 350, 345], [430, 420, 440, 430, 435])],
-  baseline: { idleCpuPct: { nginx: 0, 'baseline-1': 0.1 }, capacity: capacityRun([240, 250, 230, 240, 245], [300, 310, 300, 305, 300], 1), cgroups: true },
+  baseline: {
+    idleCpuPct: { nginx: 0, 'baseline-1': 0.1 },
+    capacity: capacityRun([240, 250, 230, 240, 245], [300, 310, 300, 305, 300], 1),
+    cgroups: true,
+  },
 };
 
 describe('experiment summary', () => {
   const summary = buildSummary(meta, runs);
 
   it('writes summary.json with the keys DESIGN.md fixes, the added ones included', () => {
-    expect(Object.keys(summary)).toEqual(expect.arrayContaining(['cpu_limit_per_replica', 'cgroups', 'quick', 'driver', 'results', 'capacity_ratio_3_vs_1', 'baseline', 'capacity_ratio_interval', 'contention']));
+    expect(Object.keys(summary)).toEqual(
+      expect.arrayContaining([
+        'cpu_limit_per_replica',
+        'cgroups',
+        'quick',
+        'driver',
+        'results',
+        'capacity_ratio_3_vs_1',
+        'baseline',
+        'capacity_ratio_interval',
+        'contention',
+      ]),
+    );
     for (const n of ['1', '3']) {
       expect(Object.keys(summary.results[n])).toEqual(
-        expect.arrayContaining(['capacity_rps', 'p50_ms', 'p99_ms', 'offered_rps', 'accepted', 'aggregated', 'lost', 'duplicated', 'replica_share', 'generator_cpu_pct', 'sustainable_rps', 'capacity_cv']),
+        expect.arrayContaining([
+          'capacity_rps',
+          'p50_ms',
+          'p99_ms',
+          'offered_rps',
+          'accepted',
+          'aggregated',
+          'lost',
+          'duplicated',
+          'replica_share',
+          'generator_cpu_pct',
+          'sustainable_rps',
+          'capacity_cv',
+        ]),
       );
     }
     expect(Object.keys(summary.baseline!)).toEqual(['capacity_rps', 'sustainable_rps']);
@@ -121,9 +187,19 @@ describe('experiment summary', () => {
   });
 
   it('gives median, interquartile range and coefficient of variation for both figures', () => {
-    expect(summary.results['1']).toMatchObject({ capacity_rps: 120, capacity_rps_runs: [120, 110, 130, 120, 125], capacity_iqr: [120, 125], sustainable_rps: 150, sustainable_iqr: [150, 150] });
+    expect(summary.results['1']).toMatchObject({
+      capacity_rps: 120,
+      capacity_rps_runs: [120, 110, 130, 120, 125],
+      capacity_iqr: [120, 125],
+      sustainable_rps: 150,
+      sustainable_iqr: [150, 150],
+    });
     expect(summary.results['1'].capacity_cv).toBeCloseTo(0.061, 3);
-    expect(summary.results['3']).toMatchObject({ capacity_rps: 345, sustainable_rps: 430, replica_share: { 'api-1': 1 / 3, 'api-2': 1 / 3, 'api-3': 1 / 3 } });
+    expect(summary.results['3']).toMatchObject({
+      capacity_rps: 345,
+      sustainable_rps: 430,
+      replica_share: { 'api-1': 1 / 3, 'api-2': 1 / 3, 'api-3': 1 / 3 },
+    });
   });
 
   it('gives the 3-vs-1 ratios of both figures with bootstrap intervals around them', () => {
@@ -151,12 +227,19 @@ describe('experiment summary', () => {
 
   it('gives CPU per request above idle at the equal offered load', () => {
     expect(summary.results['1'].cpu_ms_per_request).toEqual({ 'api-1': 0.5, kafka: 0.5, nginx: 0.1, api_total: 0.5 });
-    expect(cpuPerRequestMs({ 'api-1': 20, 'api-2': 21, generator: 9 }, { 'api-1': 0.5, 'api-2': 1 }, 100)).toEqual({ 'api-1': 1.95, 'api-2': 2, api_total: 3.95 });
+    expect(cpuPerRequestMs({ 'api-1': 20, 'api-2': 21, generator: 9 }, { 'api-1': 0.5, 'api-2': 1 }, 100)).toEqual({
+      'api-1': 1.95,
+      'api-2': 2,
+      api_total: 3.95,
+    });
     expect(cpuPerRequestMs({ 'api-1': 20 }, { 'api-1': 1 }, 0)).toEqual({});
   });
 
   it('withholds the ratios when any kept step stayed contended, and says so first', () => {
-    const contended: Runs = { replicas: [runs.replicas[0], run(3, [600, 610, 590, 600, 605], [700, 700, 700, 700, 700], 0, clean(45))], baseline: null };
+    const contended: Runs = {
+      replicas: [runs.replicas[0], run(3, [600, 610, 590, 600, 605], [700, 700, 700, 700, 700], 0, clean(45))],
+      baseline: null,
+    };
     const s = buildSummary(meta, contended);
     expect(s.contention).toMatchObject({ flagged: true, outside_cpu_pct_max: 45 });
     expect(s.capacity_ratio_3_vs_1).toBeNull();
@@ -168,21 +251,31 @@ describe('experiment summary', () => {
   });
 
   it('fits the Universal Scalability Law to three or more replica counts and names what saturates at the top', () => {
-    const curve: Runs = { replicas: [run(1, [120], [150]), run(2, [230], [290]), run(3, [330], [420]), run(4, [410], [520]), run(6, [480], [600])], baseline: null };
+    const curve: Runs = {
+      replicas: [run(1, [120], [150]), run(2, [230], [290]), run(3, [330], [420]), run(4, [410], [520]), run(6, [480], [600])],
+      baseline: null,
+    };
     const s = buildSummary({ ...meta, repeats: 1 }, curve);
     expect(s.scaling.points.map((p) => p.replicas)).toEqual([1, 2, 3, 4, 6]);
     const fit = s.scaling.usl_capacity!;
     expect(fit.sigma + fit.kappa).toBeGreaterThan(0);
     expect(fit.r2).toBeGreaterThan(0.95);
     expect(fit.peakReplicas).toBeGreaterThan(6);
-    expect(renderMarkdown(s, meta)).toMatch(/- Capacity at the objective: λ = [\d.]+ rps per replica, σ \(contention\) = [\d.]+, κ \(coherency\) = [\d.]+, predicted peak \d+ rps at [\d.]+ replicas; R² = 0\.99\d/);
+    expect(renderMarkdown(s, meta)).toMatch(
+      /- Capacity at the objective: λ = [\d.]+ rps per replica, σ \(contention\) = [\d.]+, κ \(coherency\) = [\d.]+, predicted peak \d+ rps at [\d.]+ replicas; R² = 0\.99\d/,
+    );
     expect(s.scaling.top).toMatchObject({ replicas: 6, offered_rps: 600 });
     expect(buildSummary(meta, runs).scaling.usl_capacity).toBeNull();
   });
 
   it('tells a machine that ran out of cores from replicas at their quota', () => {
-    expect(saturation({ 'api-1': 24, 'api-2': 24.5, nginx: 20, kafka: 40 }, 5, 25, 2)).toMatchObject({ api_replicas_at_quota: true, machine_saturated: false });
-    expect(saturation({ 'api-1': 24, 'api-2': 24.5, nginx: 60, kafka: 70 }, 10, 25, 2).verdict).toMatch(/^the machine's 2 cores \(188.5 % of 200 % busy; kafka 70 %/);
+    expect(saturation({ 'api-1': 24, 'api-2': 24.5, nginx: 20, kafka: 40 }, 5, 25, 2)).toMatchObject({
+      api_replicas_at_quota: true,
+      machine_saturated: false,
+    });
+    expect(saturation({ 'api-1': 24, 'api-2': 24.5, nginx: 60, kafka: 70 }, 10, 25, 2).verdict).toMatch(
+      /^the machine's 2 cores \(188.5 % of 200 % busy; kafka 70 %/,
+    );
   });
 
   it("takes the closed model from the median repeat, whole, so Little's law holds within it", () => {
@@ -192,7 +285,14 @@ describe('experiment summary', () => {
       { rps: 800, p50Ms: 3, meanMs: 6.25, p99Ms: 30, connections: 5 },
       { rps: 700, p50Ms: 4, meanMs: 7.1, p99Ms: 40, connections: 5 },
     ];
-    expect(buildSummary(meta, { replicas: [r], baseline: null }).results['1'].closed_model).toEqual({ connections: 5, rps: 700, p50_ms: 4, mean_ms: 7.1, p99_ms: 40, rps_runs: [300, 800, 700] });
+    expect(buildSummary(meta, { replicas: [r], baseline: null }).results['1'].closed_model).toEqual({
+      connections: 5,
+      rps: 700,
+      p50_ms: 4,
+      mean_ms: 7.1,
+      p99_ms: 40,
+      rps_runs: [300, 800, 700],
+    });
   });
 
   it('reports integrity as exact only when nothing was lost or duplicated', () => {
@@ -201,8 +301,13 @@ describe('experiment summary', () => {
   });
 
   it('heads the report of a run that stopped early with why, and still reports what it measured', () => {
-    const s = buildSummary({ ...meta, stoppedBy: 'Redis holds 192 MB of its 192 MB maxmemory (100 %)' }, { replicas: [run(1, [100, 110, 120, 110, 100], [150, 150, 150, 150, 150])], baseline: null });
-    expect(headline(s)).toMatch(/^\*\*INCOMPLETE — the run stopped early: Redis holds 192 MB of its 192 MB maxmemory \(100 %\)\. 1 replica\(s\): 110 rps at the objective/);
+    const s = buildSummary(
+      { ...meta, stoppedBy: 'Redis holds 192 MB of its 192 MB maxmemory (100 %)' },
+      { replicas: [run(1, [100, 110, 120, 110, 100], [150, 150, 150, 150, 150])], baseline: null },
+    );
+    expect(headline(s)).toMatch(
+      /^\*\*INCOMPLETE — the run stopped early: Redis holds 192 MB of its 192 MB maxmemory \(100 %\)\. 1 replica\(s\): 110 rps at the objective/,
+    );
     expect(headline(buildSummary(meta, runs))).not.toContain('INCOMPLETE');
   });
 
@@ -214,7 +319,14 @@ describe('experiment summary', () => {
 
   it('says integrity was not checked, not that ratings were lost, when the consumer could not write', () => {
     const stuck = run(1, [100], [120]);
-    stuck.integrity = { accepted: 1000, aggregated: 0, lost: 0, duplicated: 0, waiting: 1000, waitingReason: 'consumer: Redis refused the last batch: OOM' };
+    stuck.integrity = {
+      accepted: 1000,
+      aggregated: 0,
+      lost: 0,
+      duplicated: 0,
+      waiting: 1000,
+      waitingReason: 'consumer: Redis refused the last batch: OOM',
+    };
     const s = buildSummary(meta, { replicas: [stuck], baseline: null });
     expect(s.integrity_exact).toBe(false);
     const text = renderMarkdown(s, meta);
@@ -243,10 +355,16 @@ describe('experiment report', () => {
     expect(md).toContain(headlineTable(summary));
     expect(md).toContain('**Sustainable throughput** is the highest rate served within 2 % of the offered rate');
     expect(md).toContain('120 rps at the objective (runs 120, 110, 130, 120, 125; limited by latency), 150 rps sustainable');
-    expect(md).toContain('Tail at or below capacity: 7 slow or failed request(s) in 1 episode(s) — CFS throttling of the answering replica: 1 episode(s), 7 request(s)');
+    expect(md).toContain(
+      'Tail at or below capacity: 7 slow or failed request(s) in 1 episode(s) — CFS throttling of the answering replica: 1 episode(s), 7 request(s)',
+    );
     expect(md).toContain('Isolated failures (a rate that failed while higher ones passed — not taken as the limit): 96 rps.');
-    expect(md).toContain('at 96 rps: 7 request(s) up to 96 ms over 90 ms on api-1 7 — CFS throttling of the answering replica (throttled api-1 72 ms)');
-    expect(md).toContain('One API replica reaches 0.5 of its capacity at the objective (120 vs 240 rps) and 0.5 of its sustainable throughput (150 vs 300 rps)');
+    expect(md).toContain(
+      'at 96 rps: 7 request(s) up to 96 ms over 90 ms on api-1 7 — CFS throttling of the answering replica (throttled api-1 72 ms)',
+    );
+    expect(md).toContain(
+      'One API replica reaches 0.5 of its capacity at the objective (120 vs 240 rps) and 0.5 of its sustainable throughput (150 vs 300 rps)',
+    );
     expect(md).toContain('no Universal Scalability Law fit — it needs at least three replica counts');
     expect(md).toContain('CPU per request above idle at 60 rps: api-1 0.5 ms, kafka 0.5 ms, nginx 0.1 ms, api_total 0.5 ms');
     expect(md).toContain('5 / 1.01 s = 4.95 rps');
@@ -254,7 +372,11 @@ describe('experiment report', () => {
   });
 
   it('says loudly when the CPU limits were not applied', () => {
-    const text = renderMarkdown(buildSummary({ ...meta, cgroups: false }, runs), { ...meta, cgroups: false, cgroupProblem: 'cgroups not writable here' });
+    const text = renderMarkdown(buildSummary({ ...meta, cgroups: false }, runs), {
+      ...meta,
+      cgroups: false,
+      cgroupProblem: 'cgroups not writable here',
+    });
     expect(text).toContain('**NOT APPLIED — cgroups not writable here.');
   });
 

@@ -16,8 +16,13 @@ const CAUSE_TEXT: Record<StallCause, string> = {
 const range = (iqr: [number, number]) => `${iqr[0]}–${iqr[1]}`;
 const cvText = (cv: number) => `CV ${round(cv * 100)} %`;
 const waitingText = (r: Pick<ReplicaResult, 'waiting' | 'waiting_reason'>) =>
-  r.waiting ? ` — **NOT CHECKED**: ${r.waiting} not aggregated while the consumer reported not ready (${r.waiting_reason}); they wait in Kafka, not counted as lost` : '';
-const list = (m: Record<string, number>, unit = '') => Object.entries(m).map(([k, v]) => `${k} ${v}${unit}`).join(', ');
+  r.waiting
+    ? ` — **NOT CHECKED**: ${r.waiting} not aggregated while the consumer reported not ready (${r.waiting_reason}); they wait in Kafka, not counted as lost`
+    : '';
+const list = (m: Record<string, number>, unit = '') =>
+  Object.entries(m)
+    .map(([k, v]) => `${k} ${v}${unit}`)
+    .join(', ');
 
 /** The one-paragraph verdict: both figures and the baseline, or why no ratio is given. */
 export function headline(summary: Summary): string {
@@ -63,9 +68,14 @@ export function headlineTable(summary: Summary): string {
     );
   });
   const b = summary.baseline_detail;
-  if (b) rows.push(`| bare Fastify (baseline, 1) | ${b.capacity_rps} (${range(b.capacity_iqr)}), ${cvText(b.capacity_cv)} | ${b.sustainable_rps} (${range(b.sustainable_iqr)}), ${cvText(b.sustainable_cv)} | — | — | — |`);
+  if (b)
+    rows.push(
+      `| bare Fastify (baseline, 1) | ${b.capacity_rps} (${range(b.capacity_iqr)}), ${cvText(b.capacity_cv)} | ${b.sustainable_rps} (${range(b.sustainable_iqr)}), ${cvText(b.sustainable_cv)} | — | — | — |`,
+    );
   const ratio = (value: number | null, interval: [number, number] | null) =>
-    summary.contention.flagged ? '**withheld (contended run)**' : `**${value ?? 'n/a'}**${interval ? ` [${interval[0]}, ${interval[1]}]` : ''}`;
+    summary.contention.flagged
+      ? '**withheld (contended run)**'
+      : `**${value ?? 'n/a'}**${interval ? ` [${interval[0]}, ${interval[1]}]` : ''}`;
   return [
     headline(summary),
     '',
@@ -86,7 +96,21 @@ function stallLine(s: StallSummary): string {
   return `${s.slowRequests} slow or failed request(s) in ${s.episodes} episode(s) — ${causes.join('; ')}`;
 }
 
-function capacitySection(label: string, r: Pick<ReplicaResult, 'capacity_rps' | 'capacity_rps_runs' | 'capacity_limited_by' | 'sustainable_rps' | 'sustainable_rps_runs' | 'sustainable_reached' | 'cpu_pct_at_capacity' | 'throttled_periods_pct' | 'stalls'>): string[] {
+function capacitySection(
+  label: string,
+  r: Pick<
+    ReplicaResult,
+    | 'capacity_rps'
+    | 'capacity_rps_runs'
+    | 'capacity_limited_by'
+    | 'sustainable_rps'
+    | 'sustainable_rps_runs'
+    | 'sustainable_reached'
+    | 'cpu_pct_at_capacity'
+    | 'throttled_periods_pct'
+    | 'stalls'
+  >,
+): string[] {
   const gap = r.capacity_rps > 0 ? round((100 * (r.sustainable_rps - r.capacity_rps)) / r.capacity_rps) : 0;
   const isolated = r.stalls.isolated_failures.flat();
   return [
@@ -95,7 +119,8 @@ function capacitySection(label: string, r: Pick<ReplicaResult, 'capacity_rps' | 
       `CPU at capacity: ${list(r.cpu_pct_at_capacity, ' %') || 'n/a'}. CFS periods throttled: ${list(r.throttled_periods_pct.atCapacity, ' %') || 'n/a'} at capacity, ${list(r.throttled_periods_pct.atFailure, ' %') || 'n/a'} at the first failing rate.`,
     `  - Tail at or below capacity: ${stallLine(r.stalls.at_or_below_capacity)}. ${isolated.length ? `Isolated failures (a rate that failed while higher ones passed — not taken as the limit): ${isolated.join(', ')} rps.` : 'No isolated failures.'}`,
     ...r.stalls.worst_episodes.map(
-      (e) => `  - at ${e.offered} rps: ${e.requests} request(s) up to ${e.maxLatencyMs} ms over ${round(e.endMs - e.startMs, 0)} ms on ${list(e.replicas)} — ${e.causes.map((c) => CAUSE_TEXT[c]).join(', ')}${Object.keys(e.throttledMs).length ? ` (throttled ${list(e.throttledMs, ' ms')})` : ''}`,
+      (e) =>
+        `  - at ${e.offered} rps: ${e.requests} request(s) up to ${e.maxLatencyMs} ms over ${round(e.endMs - e.startMs, 0)} ms on ${list(e.replicas)} — ${e.causes.map((c) => CAUSE_TEXT[c]).join(', ')}${Object.keys(e.throttledMs).length ? ` (throttled ${list(e.throttledMs, ' ms')})` : ''}`,
     ),
   ];
 }
@@ -103,11 +128,19 @@ function capacitySection(label: string, r: Pick<ReplicaResult, 'capacity_rps' | 
 function scalingSection(summary: Summary): string[] {
   const s = summary.scaling;
   const lines: string[] = ['| replicas | capacity rps | per replica | sustainable rps | per replica |', '|---|---|---|---|---|'];
-  for (const p of s.points) lines.push(`| ${p.replicas} | ${p.capacity_rps} | ${round(p.capacity_rps / p.replicas)} | ${p.sustainable_rps} | ${round(p.sustainable_rps / p.replicas)} |`);
+  for (const p of s.points)
+    lines.push(
+      `| ${p.replicas} | ${p.capacity_rps} | ${round(p.capacity_rps / p.replicas)} | ${p.sustainable_rps} | ${round(p.sustainable_rps / p.replicas)} |`,
+    );
   lines.push('');
   const fitText = (name: string, fit: Summary['scaling']['usl_capacity']) => {
     if (!fit) return `- ${name}: no Universal Scalability Law fit — it needs at least three replica counts (\`--replicas 1,2,3,4,6\`).`;
-    const peak = fit.peakReplicas !== null ? `predicted peak ${round(fit.peakRps ?? 0, 0)} rps at ${round(fit.peakReplicas, 1)} replicas` : fit.ceilingRps !== null ? `no peak; ceiling λ/σ = ${round(fit.ceilingRps, 0)} rps` : 'linear: no peak, no ceiling';
+    const peak =
+      fit.peakReplicas !== null
+        ? `predicted peak ${round(fit.peakRps ?? 0, 0)} rps at ${round(fit.peakReplicas, 1)} replicas`
+        : fit.ceilingRps !== null
+          ? `no peak; ceiling λ/σ = ${round(fit.ceilingRps, 0)} rps`
+          : 'linear: no peak, no ceiling';
     return `- ${name}: λ = ${round(fit.lambda, 1)} rps per replica, σ (contention) = ${round(fit.sigma, 4)}, κ (coherency) = ${round(fit.kappa, 5)}, ${peak}; R² = ${round(fit.r2, 3)}.`;
   };
   lines.push(fitText('Capacity at the objective', s.usl_capacity), fitText('Sustainable throughput', s.usl_sustainable));
@@ -122,7 +155,9 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   lines.push(headlineTable(summary), '');
   lines.push(
     `Machine: ${meta.machine.cpus} cores (${meta.machine.model}), ${meta.machine.memoryGiB} GiB. CPU limit per API replica: ${summary.cpu_limit_per_replica} ` +
-      (summary.cgroups ? `as a cgroup CPU quota (from ${meta.valuesFile}).` : `**NOT APPLIED — ${meta.cgroupProblem}. Without per-replica limits, 1 vs 3 replicas on one machine measures nothing.**`),
+      (summary.cgroups
+        ? `as a cgroup CPU quota (from ${meta.valuesFile}).`
+        : `**NOT APPLIED — ${meta.cgroupProblem}. Without per-replica limits, 1 vs 3 replicas on one machine measures nothing.**`),
     `Load: ${summary.driver} (open model) and wrk (closed model). Objective: p99 ≤ ${summary.objective.p99_ms} ms and errors < ${summary.objective.max_error_rate * 100} %. ` +
       `${summary.repeats} full sweep(s) per replica count, each rate held ${summary.step_duration_s} s and judged in ${summary.windows} windows${summary.quick ? ' (--quick: short steps, one sweep — indicative only)' : ''}.`,
     '',
@@ -185,19 +220,25 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   lines.push('', '## CPU: idle and per request', '');
   for (const n of replicas) {
     const r = summary.results[n];
-    lines.push(`- ${n} replica(s): idle ${list(r.idle_cpu_pct, ' %') || 'n/a'}; CPU per request above idle at ${r.offered_rps} rps: ${list(r.cpu_ms_per_request, ' ms') || 'n/a'}.`);
+    lines.push(
+      `- ${n} replica(s): idle ${list(r.idle_cpu_pct, ' %') || 'n/a'}; CPU per request above idle at ${r.offered_rps} rps: ${list(r.cpu_ms_per_request, ' ms') || 'n/a'}.`,
+    );
   }
   if (summary.baseline_detail) lines.push(`- baseline: idle ${list(summary.baseline_detail.idle_cpu_pct, ' %')}.`);
 
   lines.push('', '## Latency at equal offered load', '');
   for (const n of replicas) {
     const r = summary.results[n];
-    lines.push(`- ${n} replica(s) at ${r.offered_rps} rps: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms. CPU (% of one core): ${list(r.cpu_pct_at_open_load)}.`);
+    lines.push(
+      `- ${n} replica(s) at ${r.offered_rps} rps: p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms. CPU (% of one core): ${list(r.cpu_pct_at_open_load)}.`,
+    );
   }
   lines.push('', '## Balance, freshness, integrity, generator', '');
   for (const n of replicas) {
     const r = summary.results[n];
-    const share = Object.entries(r.replica_share).map(([k, v]) => `${k} ${round(v * 100)} %`).join(', ');
+    const share = Object.entries(r.replica_share)
+      .map(([k, v]) => `${k} ${round(v * 100)} %`)
+      .join(', ');
     lines.push(
       `- ${n} replica(s): share ${share || 'n/a'}; freshness (202 → visible in GET) p50 ${r.freshness_ms.p50} ms, p99 ${r.freshness_ms.p99} ms over ${r.freshness_ms.samples} probes; ` +
         `integrity ${r.accepted} accepted, ${r.aggregated} aggregated, ${r.lost} lost, ${r.duplicated} duplicated${waitingText(r)}; generator CPU ${r.generator_cpu_pct} %${r.generator_flagged ? ' — **FLAGGED: above 80 % of a core, the generator may have limited the run**' : ''}.`,
@@ -205,7 +246,15 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   }
   const verdict = !summary.integrity_checked ? 'NOT CHECKED' : summary.integrity_exact ? 'yes' : 'NO';
   lines.push('', `Integrity exact in every run: **${verdict}**.`, '');
-  lines.push('## Files', '', '- `summary.json` — the numbers above', '- `runs.json`, `meta.json` — every step as measured (`npm run experiment -- --render DIR` rebuilds the report)', '- `report.html` — the same with charts', "- `raw/` — the load generators' own results (vegeta binary results and JSON reports, wrk output)", '');
+  lines.push(
+    '## Files',
+    '',
+    '- `summary.json` — the numbers above',
+    '- `runs.json`, `meta.json` — every step as measured (`npm run experiment -- --render DIR` rebuilds the report)',
+    '- `report.html` — the same with charts',
+    "- `raw/` — the load generators' own results (vegeta binary results and JSON reports, wrk output)",
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -230,10 +279,14 @@ export function barChart(title: string, unit: string, groups: { label: string; b
       const i = names.indexOf(b.name);
       const h = ((height - 70) * b.value) / max;
       const x = x0 + i * barWidth;
-      parts.push(`<rect x="${x}" y="${height - 40 - h}" width="${barWidth - 2}" height="${h}" fill="${COLORS[i % COLORS.length]}"><title>${esc(b.name)}: ${b.value} ${unit}</title></rect>`);
+      parts.push(
+        `<rect x="${x}" y="${height - 40 - h}" width="${barWidth - 2}" height="${h}" fill="${COLORS[i % COLORS.length]}"><title>${esc(b.name)}: ${b.value} ${unit}</title></rect>`,
+      );
       parts.push(`<text x="${x + barWidth / 2}" y="${height - 44 - h}" font-size="10" text-anchor="middle">${round(b.value)}</text>`);
     });
-    parts.push(`<text x="${x0 + (names.length * barWidth) / 2}" y="${height - 24}" font-size="12" text-anchor="middle">${esc(g.label)}</text>`);
+    parts.push(
+      `<text x="${x0 + (names.length * barWidth) / 2}" y="${height - 24}" font-size="12" text-anchor="middle">${esc(g.label)}</text>`,
+    );
   });
   const legend = names.map((n, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■</tspan> ${esc(n)}`).join('  ');
   return `<figure><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">
@@ -245,7 +298,13 @@ ${parts.join('\n')}
 }
 
 /** Lines through points (x ascending), one per series; `dashed` series are drawn without dots. */
-export function lineChart(title: string, xUnit: string, yUnit: string, series: { name: string; points: { x: number; y: number }[]; dashed?: boolean }[], yLimit?: number): string {
+export function lineChart(
+  title: string,
+  xUnit: string,
+  yUnit: string,
+  series: { name: string; points: { x: number; y: number }[]; dashed?: boolean }[],
+  yLimit?: number,
+): string {
   const width = 640;
   const height = 300;
   const xs = series.flatMap((s) => s.points.map((p) => p.x));
@@ -258,10 +317,20 @@ export function lineChart(title: string, xUnit: string, yUnit: string, series: {
     const color = COLORS[i % COLORS.length];
     const pts = [...s.points].sort((a, b) => a.x - b.x);
     const d = pts.map((p, j) => `${j ? 'L' : 'M'}${round(sx(p.x))},${round(sy(p.y))}`).join(' ');
-    const dots = s.dashed ? '' : pts.map((p) => `<circle cx="${round(sx(p.x))}" cy="${round(sy(p.y))}" r="3" fill="${color}"><title>${esc(s.name)}: ${p.x} ${esc(xUnit)}, ${p.y} ${esc(yUnit)}</title></circle>`).join('');
+    const dots = s.dashed
+      ? ''
+      : pts
+          .map(
+            (p) =>
+              `<circle cx="${round(sx(p.x))}" cy="${round(sy(p.y))}" r="3" fill="${color}"><title>${esc(s.name)}: ${p.x} ${esc(xUnit)}, ${p.y} ${esc(yUnit)}</title></circle>`,
+          )
+          .join('');
     return `<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>${dots}`;
   });
-  const limit = yLimit === undefined ? '' : `<line x1="50" x2="${width - 20}" y1="${sy(yLimit)}" y2="${sy(yLimit)}" stroke="#e15759" stroke-dasharray="4"/><text x="${width - 20}" y="${sy(yLimit) - 4}" font-size="10" text-anchor="end">objective</text>`;
+  const limit =
+    yLimit === undefined
+      ? ''
+      : `<line x1="50" x2="${width - 20}" y1="${sy(yLimit)}" y2="${sy(yLimit)}" stroke="#e15759" stroke-dasharray="4"/><text x="${width - 20}" y="${sy(yLimit) - 4}" font-size="10" text-anchor="end">objective</text>`;
   const legend = series.map((s, i) => `<tspan fill="${COLORS[i % COLORS.length]}">■</tspan> ${esc(s.name)}`).join('  ');
   return `<figure><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-label="${esc(title)}">
 <text x="10" y="18" font-size="14" font-weight="bold">${esc(title)}</text>
@@ -279,7 +348,10 @@ function sweepSteps(capacity: CapacityRun) {
 }
 
 export function renderHtml(summary: Summary, meta: ExperimentMeta, runs: Runs, markdown: string): string {
-  const systems = [...runs.replicas.map((r) => ({ name: `${r.replicas} replica(s)`, capacity: r.capacity })), ...(runs.baseline ? [{ name: 'bare Fastify', capacity: runs.baseline.capacity }] : [])];
+  const systems = [
+    ...runs.replicas.map((r) => ({ name: `${r.replicas} replica(s)`, capacity: r.capacity })),
+    ...(runs.baseline ? [{ name: 'bare Fastify', capacity: runs.baseline.capacity }] : []),
+  ];
   const scalingSeries: { name: string; points: { x: number; y: number }[]; dashed?: boolean }[] = [
     { name: 'capacity at the objective', points: summary.scaling.points.map((p) => ({ x: p.replicas, y: p.capacity_rps })) },
     { name: 'sustainable throughput', points: summary.scaling.points.map((p) => ({ x: p.replicas, y: p.sustainable_rps })) },
@@ -287,15 +359,54 @@ export function renderHtml(summary: Summary, meta: ExperimentMeta, runs: Runs, m
   const fit = summary.scaling.usl_capacity;
   if (fit) {
     const top = Math.max(...summary.scaling.points.map((p) => p.replicas)) + 2;
-    scalingSeries.push({ name: 'USL fit (capacity)', dashed: true, points: Array.from({ length: top * 4 }, (_, i) => 1 + i / 4).map((n) => ({ x: n, y: round(uslThroughput(fit, n)) })) });
+    scalingSeries.push({
+      name: 'USL fit (capacity)',
+      dashed: true,
+      points: Array.from({ length: top * 4 }, (_, i) => 1 + i / 4).map((n) => ({ x: n, y: round(uslThroughput(fit, n)) })),
+    });
   }
   const charts = [
-    lineChart('Throughput served vs offered load (every sweep step)', 'offered req/s', 'req/s', systems.map((s) => ({ name: s.name, points: sweepSteps(s.capacity).map((st) => ({ x: st.offered, y: round(st.throughput) })) }))),
-    lineChart('p99 latency vs offered load (every sweep step)', 'offered req/s', 'ms', systems.map((s) => ({ name: s.name, points: sweepSteps(s.capacity).map((st) => ({ x: st.offered, y: st.p99Ms })) })), summary.objective.p99_ms),
+    lineChart(
+      'Throughput served vs offered load (every sweep step)',
+      'offered req/s',
+      'req/s',
+      systems.map((s) => ({ name: s.name, points: sweepSteps(s.capacity).map((st) => ({ x: st.offered, y: round(st.throughput) })) })),
+    ),
+    lineChart(
+      'p99 latency vs offered load (every sweep step)',
+      'offered req/s',
+      'ms',
+      systems.map((s) => ({ name: s.name, points: sweepSteps(s.capacity).map((st) => ({ x: st.offered, y: st.p99Ms })) })),
+      summary.objective.p99_ms,
+    ),
     lineChart('Capacity against replicas', 'replicas', 'req/s', scalingSeries),
-    barChart(`Latency at equal offered load (${meta.openRate} req/s)`, 'ms', Object.entries(summary.results).map(([n, v]) => ({ label: `${n} replica(s)`, bars: [{ name: 'p50', value: v.p50_ms }, { name: 'p99', value: v.p99_ms }] }))),
-    barChart('Per-replica share of requests', '%', runs.replicas.map((r) => ({ label: `${r.replicas} replica(s)`, bars: Object.entries(r.replicaShare).map(([name, v]) => ({ name, value: round(v * 100) })) }))),
-    barChart('CPU per component at capacity', '% of one core', Object.entries(summary.results).map(([n, v]) => ({ label: `${n} replica(s)`, bars: Object.entries(v.cpu_pct_at_capacity).map(([name, value]) => ({ name, value })) }))),
+    barChart(
+      `Latency at equal offered load (${meta.openRate} req/s)`,
+      'ms',
+      Object.entries(summary.results).map(([n, v]) => ({
+        label: `${n} replica(s)`,
+        bars: [
+          { name: 'p50', value: v.p50_ms },
+          { name: 'p99', value: v.p99_ms },
+        ],
+      })),
+    ),
+    barChart(
+      'Per-replica share of requests',
+      '%',
+      runs.replicas.map((r) => ({
+        label: `${r.replicas} replica(s)`,
+        bars: Object.entries(r.replicaShare).map(([name, v]) => ({ name, value: round(v * 100) })),
+      })),
+    ),
+    barChart(
+      'CPU per component at capacity',
+      '% of one core',
+      Object.entries(summary.results).map(([n, v]) => ({
+        label: `${n} replica(s)`,
+        bars: Object.entries(v.cpu_pct_at_capacity).map(([name, value]) => ({ name, value })),
+      })),
+    ),
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rate scaling experiment ${esc(meta.startedAt)}</title>
@@ -310,7 +421,10 @@ ${charts.join('\n')}
 
 /** Just enough Markdown for this report: headings, tables, bullets (two levels), bold, code, paragraphs. */
 export function markdownToHtml(markdown: string): string {
-  const inline = (t: string) => esc(t).replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>').replace(/`(.+?)`/g, '<code>$1</code>');
+  const inline = (t: string) =>
+    esc(t)
+      .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
+      .replace(/`(.+?)`/g, '<code>$1</code>');
   const out: string[] = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -321,9 +435,23 @@ export function markdownToHtml(markdown: string): string {
       const rows: string[] = [];
       while (i < lines.length && lines[i].startsWith('|')) rows.push(lines[i++]);
       i--;
-      const cells = (row: string) => row.split('|').slice(1, -1).map((c) => c.trim());
-      out.push('<table>', `<tr>${cells(rows[0]).map((c) => `<th>${inline(c)}</th>`).join('')}</tr>`);
-      for (const row of rows.slice(2)) out.push(`<tr>${cells(row).map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`);
+      const cells = (row: string) =>
+        row
+          .split('|')
+          .slice(1, -1)
+          .map((c) => c.trim());
+      out.push(
+        '<table>',
+        `<tr>${cells(rows[0])
+          .map((c) => `<th>${inline(c)}</th>`)
+          .join('')}</tr>`,
+      );
+      for (const row of rows.slice(2))
+        out.push(
+          `<tr>${cells(row)
+            .map((c) => `<td>${inline(c)}</td>`)
+            .join('')}</tr>`,
+        );
       out.push('</table>');
     } else if (line.startsWith('- ')) {
       out.push('<ul>');
@@ -353,7 +481,8 @@ export function quotaStudyTable(summaries: Summary[]): string {
       const one = s.results['1'];
       const three = s.results['3'];
       const cell = (r?: ReplicaResult) => (r ? `${r.capacity_rps} / ${r.sustainable_rps}` : 'n/a');
-      const ratio = (value: number | null, interval: [number, number] | null) => (s.contention.flagged ? 'withheld (contended)' : `${value ?? 'n/a'}${interval ? ` [${interval[0]}, ${interval[1]}]` : ''}`);
+      const ratio = (value: number | null, interval: [number, number] | null) =>
+        s.contention.flagged ? 'withheld (contended)' : `${value ?? 'n/a'}${interval ? ` [${interval[0]}, ${interval[1]}]` : ''}`;
       return `| ${s.cpu_limit_per_replica} | ${cell(one)} | ${cell(three)} | ${ratio(s.capacity_ratio_3_vs_1, s.capacity_ratio_interval)} | ${ratio(s.sustainable_ratio_3_vs_1, s.sustainable_ratio_interval)} | ${s.started_at}${s.quick ? ' (quick)' : ''} |`;
     });
   return [

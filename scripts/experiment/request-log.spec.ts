@@ -7,7 +7,12 @@ const VEGETA = `{"attack":"","seq":0,"code":202,"timestamp":"2026-11-29T19:34:17
 
 /** `n` requests at `rate` per second from t = 0, each with the latency `latencyAt(i)`. */
 function requests(n: number, rate: number, latencyAt: (i: number) => number, codeAt: (i: number) => number = () => 202): RequestRecord[] {
-  return Array.from({ length: n }, (_, i) => ({ sentAtMs: (i * 1000) / rate, latencyMs: latencyAt(i), code: codeAt(i), replica: `api-${(i % 3) + 1}` }));
+  return Array.from({ length: n }, (_, i) => ({
+    sentAtMs: (i * 1000) / rate,
+    latencyMs: latencyAt(i),
+    code: codeAt(i),
+    replica: `api-${(i % 3) + 1}`,
+  }));
 }
 
 describe('request log', () => {
@@ -20,7 +25,11 @@ describe('request log', () => {
 
   it('splits a held step into windows by send time and judges each on its own requests', () => {
     // 300 requests over 3 s; requests 150..159 (in the middle window) hit a 103 ms stall.
-    const stats = stepStats(requests(300, 100, (i) => (i >= 150 && i < 160 ? 103 : 4)), 3, 3);
+    const stats = stepStats(
+      requests(300, 100, (i) => (i >= 150 && i < 160 ? 103 : 4)),
+      3,
+      3,
+    );
     expect(stats.windows).toEqual([
       { requests: 100, p99Ms: 4, errorRate: 0 },
       { requests: 100, p99Ms: 103, errorRate: 0 },
@@ -32,15 +41,32 @@ describe('request log', () => {
 
   it('measures throughput up to the last answer, so a growing queue shows as a shortfall', () => {
     // Offered 100/s for 10 s, but each answer is 1 ms later than the one before: the queue grows.
-    const backlog = stepStats(requests(1000, 100, (i) => 5 + i), 10, 1);
+    const backlog = stepStats(
+      requests(1000, 100, (i) => 5 + i),
+      10,
+      1,
+    );
     expect(backlog.throughput).toBeCloseTo((1000 * 1000) / (9990 + 1004), 6);
     expect(backlog.throughput).toBeLessThan(0.98 * 100);
-    const steady = stepStats(requests(1000, 100, () => 5), 10, 1);
+    const steady = stepStats(
+      requests(1000, 100, () => 5),
+      10,
+      1,
+    );
     expect(steady.throughput).toBeGreaterThan(0.98 * 100);
   });
 
   it('counts answers other than 202 as errors, per window and in total', () => {
-    const stats = stepStats(requests(200, 100, () => 4, (i) => (i === 10 ? 503 : 202)), 2, 2);
+    const stats = stepStats(
+      requests(
+        200,
+        100,
+        () => 4,
+        (i) => (i === 10 ? 503 : 202),
+      ),
+      2,
+      2,
+    );
     expect(stats.errorRate).toBe(0.005);
     expect(stats.windows.map((w) => w.errorRate)).toEqual([0.01, 0]);
     expect(stats.statusCodes).toEqual({ '202': 199, '503': 1 });
@@ -54,12 +80,26 @@ describe('request log', () => {
     const records = requests(300, 100, (i) => (i >= 100 && i < 108 ? 80 - i + 100 : i === 250 ? 70 : 4));
     const episodes = slowEpisodes(records, 50);
     expect(episodes).toHaveLength(2);
-    expect(episodes[0]).toEqual({ startMs: 1000, endMs: 1070 + 73, requests: 8, maxLatencyMs: 80, replicas: { 'api-2': 3, 'api-3': 3, 'api-1': 2 } });
+    expect(episodes[0]).toEqual({
+      startMs: 1000,
+      endMs: 1070 + 73,
+      requests: 8,
+      maxLatencyMs: 80,
+      replicas: { 'api-2': 3, 'api-3': 3, 'api-1': 2 },
+    });
     expect(episodes[1]).toMatchObject({ startMs: 2500, requests: 1, maxLatencyMs: 70 });
   });
 
   it('counts failed requests in episodes even when they were fast', () => {
-    const episodes = slowEpisodes(requests(10, 100, () => 2, (i) => (i === 3 ? 502 : 202)), 50);
+    const episodes = slowEpisodes(
+      requests(
+        10,
+        100,
+        () => 2,
+        (i) => (i === 3 ? 502 : 202),
+      ),
+      50,
+    );
     expect(episodes).toEqual([{ startMs: 30, endMs: 32, requests: 1, maxLatencyMs: 2, replicas: { 'api-1': 1 } }]);
   });
 });

@@ -24,7 +24,12 @@ export function parseVegetaJsonLines(text: string): RequestRecord[] {
     const r = JSON.parse(line) as { timestamp: string; latency: number; code: number; headers?: Record<string, string[]> | null };
     const headers = r.headers ?? {};
     const replicaKey = Object.keys(headers).find((k) => k.toLowerCase() === 'x-replica');
-    records.push({ sentAtMs: isoToMs(r.timestamp), latencyMs: r.latency / 1e6, code: r.code, replica: replicaKey ? (headers[replicaKey][0] ?? null) : null });
+    records.push({
+      sentAtMs: isoToMs(r.timestamp),
+      latencyMs: r.latency / 1e6,
+      code: r.code,
+      replica: replicaKey ? (headers[replicaKey][0] ?? null) : null,
+    });
   }
   return records.sort((a, b) => a.sentAtMs - b.sentAtMs);
 }

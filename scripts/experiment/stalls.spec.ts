@@ -16,12 +16,24 @@ const windows = (override: Partial<typeof quiet> = {}): SignalWindow[] => [
   { startMs: 1500, endMs: 3000, replicas: { 'api-1': quiet, 'api-2': quiet } },
 ];
 
-const episode = (startMs: number, endMs: number, replicas: Record<string, number>): SlowEpisode => ({ startMs, endMs, requests: Object.values(replicas).reduce((a, b) => a + b, 0), maxLatencyMs: 90, replicas });
+const episode = (startMs: number, endMs: number, replicas: Record<string, number>): SlowEpisode => ({
+  startMs,
+  endMs,
+  requests: Object.values(replicas).reduce((a, b) => a + b, 0),
+  maxLatencyMs: 90,
+  replicas,
+});
 
 describe('stall attribution', () => {
   it('blames CFS throttling of the replica that answered the slow requests', () => {
     const e = attributeEpisode(episode(1020, 1120, { 'api-1': 6 }), timeline(), windows());
-    expect(e).toMatchObject({ causes: ['cfs_throttling'], throttledMs: { 'api-1': 60 }, gcPausesOver10ms: 0, acksOver25ms: 0, outsideCpuPct: 2 });
+    expect(e).toMatchObject({
+      causes: ['cfs_throttling'],
+      throttledMs: { 'api-1': 60 },
+      gcPausesOver10ms: 0,
+      acksOver25ms: 0,
+      outsideCpuPct: 2,
+    });
   });
 
   it('does not blame a replica that was throttled when another one answered', () => {
@@ -53,7 +65,23 @@ describe('stall attribution', () => {
     const a = attributeEpisode(episode(1020, 1120, { 'api-1': 6 }), timeline(), windows({ gcPausesOver10ms: 1 }));
     const b = attributeEpisode(episode(2020, 2120, { 'api-2': 3 }), timeline(), windows());
     const summary = summarizeStalls([a, b]);
-    expect(summary).toEqual({ episodes: 2, slowRequests: 9, byCause: { cfs_throttling: { episodes: 1, requests: 6 }, gc_pause: { episodes: 1, requests: 6 }, unexplained: { episodes: 1, requests: 3 } } });
-    expect(mergeStallSummaries([summary, summary])).toEqual({ episodes: 4, slowRequests: 18, byCause: { cfs_throttling: { episodes: 2, requests: 12 }, gc_pause: { episodes: 2, requests: 12 }, unexplained: { episodes: 2, requests: 6 } } });
+    expect(summary).toEqual({
+      episodes: 2,
+      slowRequests: 9,
+      byCause: {
+        cfs_throttling: { episodes: 1, requests: 6 },
+        gc_pause: { episodes: 1, requests: 6 },
+        unexplained: { episodes: 1, requests: 3 },
+      },
+    });
+    expect(mergeStallSummaries([summary, summary])).toEqual({
+      episodes: 4,
+      slowRequests: 18,
+      byCause: {
+        cfs_throttling: { episodes: 2, requests: 12 },
+        gc_pause: { episodes: 2, requests: 12 },
+        unexplained: { episodes: 2, requests: 6 },
+      },
+    });
   });
 });

@@ -56,14 +56,22 @@ function bracket(timeline: TimelinePoint[], from: number, to: number): [Timeline
   return after.atMs > before.atMs ? [before, after] : null;
 }
 
-export function attributeEpisode(episode: SlowEpisode, timeline: TimelinePoint[], windows: SignalWindow[], limits: AttributionLimits = DEFAULT_ATTRIBUTION): AttributedEpisode {
+export function attributeEpisode(
+  episode: SlowEpisode,
+  timeline: TimelinePoint[],
+  windows: SignalWindow[],
+  limits: AttributionLimits = DEFAULT_ATTRIBUTION,
+): AttributedEpisode {
   const from = episode.startMs - limits.leadMs;
   const to = episode.endMs;
   const span = bracket(timeline, from, to);
   const tracked = Object.keys(span?.[1].throttledMs ?? {});
   const answered = Object.keys(episode.replicas).filter((r) => r !== NO_ANSWER);
   // A timed-out request names no replica: hold every replica to account for it.
-  const suspects = episode.replicas[NO_ANSWER] || answered.length === 0 ? tracked : answered.filter((r) => tracked.includes(r) || windows.some((w) => w.replicas[r]));
+  const suspects =
+    episode.replicas[NO_ANSWER] || answered.length === 0
+      ? tracked
+      : answered.filter((r) => tracked.includes(r) || windows.some((w) => w.replicas[r]));
   const throttledMs: Record<string, number> = {};
   if (span) {
     for (const r of suspects) {

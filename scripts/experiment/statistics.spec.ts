@@ -15,7 +15,7 @@ describe('experiment statistics', () => {
 
   it('gives the coefficient of variation with the sample standard deviation', () => {
     expect(coefficientOfVariation([100, 100, 100])).toBe(0);
-    expect(coefficientOfVariation([90, 110])).toBeCloseTo(Math.SQRT2 * 10 / 100, 10);
+    expect(coefficientOfVariation([90, 110])).toBeCloseTo((Math.SQRT2 * 10) / 100, 10);
     expect(coefficientOfVariation([42])).toBe(0);
   });
 

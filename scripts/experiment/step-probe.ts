@@ -39,7 +39,10 @@ async function scrape(url: string): Promise<Signals | null> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
     const samples = parsePromText(await response.text());
-    return { gc: histogramAbove(samples, 'nodejs_gc_duration_seconds', 0.01), acks: histogramAbove(samples, 'rate_produce_batch_duration_seconds', 0.025) };
+    return {
+      gc: histogramAbove(samples, 'nodejs_gc_duration_seconds', 0.01),
+      acks: histogramAbove(samples, 'rate_produce_batch_duration_seconds', 0.025),
+    };
   } catch {
     return null;
   }
@@ -76,7 +79,8 @@ export class StepProbe {
     this.throttleStart = new Map(target.replicas.map((r) => [r.name, r.throttling()]));
     this.sample();
     this.timers.push(setInterval(() => this.sample(), SAMPLE_MS));
-    for (let k = 1; k <= windows; k++) this.timers.push(setTimeout(() => this.pendingScrapes.push(this.scrapeAll()), (k * seconds * 1000) / windows));
+    for (let k = 1; k <= windows; k++)
+      this.timers.push(setTimeout(() => this.pendingScrapes.push(this.scrapeAll()), (k * seconds * 1000) / windows));
   }
 
   static async start(target: ProbeTarget, windows: number, seconds: number): Promise<StepProbe> {
@@ -103,7 +107,8 @@ export class StepProbe {
 
   private sample(): void {
     const machine = machineTicks();
-    const outsideTicks = machine.busy - this.machineStart.busy - (this.knownTicks() - this.knownStart) + (machine.steal - this.machineStart.steal);
+    const outsideTicks =
+      machine.busy - this.machineStart.busy - (this.knownTicks() - this.knownStart) + (machine.steal - this.machineStart.steal);
     const throttledMs: Record<string, number> = {};
     for (const r of this.target.replicas) {
       const t = r.throttling();
@@ -132,7 +137,13 @@ export class StepProbe {
     const { cpuSeconds } = this.cpu.used();
     const harness = ((procStat('self')?.ticks ?? 0) - this.selfStart) / CLK_TCK;
     const stack = Object.values(cpuSeconds).reduce((a, b) => a + b, 0);
-    const contention = contentionReading(this.machineStart, machineTicks(), { stack, generator: generatorCpuSeconds, harness }, seconds, CLK_TCK);
+    const contention = contentionReading(
+      this.machineStart,
+      machineTicks(),
+      { stack, generator: generatorCpuSeconds, harness },
+      seconds,
+      CLK_TCK,
+    );
     const cpuPct: Record<string, number> = {};
     for (const [name, cpu] of Object.entries(cpuSeconds)) cpuPct[name] = Math.round((1000 * cpu) / seconds) / 10;
     cpuPct.generator = contention.generatorCpuPct;
@@ -140,7 +151,8 @@ export class StepProbe {
     for (const r of this.target.replicas) {
       const a = this.throttleStart.get(r.name);
       const b = r.throttling();
-      if (a && b && b.periods > a.periods) throttledPct[r.name] = Math.round((1000 * (b.throttled - a.throttled)) / (b.periods - a.periods)) / 10;
+      if (a && b && b.periods > a.periods)
+        throttledPct[r.name] = Math.round((1000 * (b.throttled - a.throttled)) / (b.periods - a.periods)) / 10;
     }
     return { contention, cpuPct, throttledPct, timeline: this.timeline, signals: this.signalWindows() };
   }

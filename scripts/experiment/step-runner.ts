@@ -41,7 +41,9 @@ export function stepRunner(driver: Driver, target: ProbeTarget, windows: number,
     const probed = await probe.finish(run?.generator.cpuSeconds ?? 0);
     if (!run) throw failure;
     const { stats } = run;
-    const episodes = (run.records ? slowEpisodes(run.records, objective.p99Ms) : []).map((e) => attributeEpisode(e, probed.timeline, probed.signals));
+    const episodes = (run.records ? slowEpisodes(run.records, objective.p99Ms) : []).map((e) =>
+      attributeEpisode(e, probed.timeline, probed.signals),
+    );
     return {
       offered: rate,
       sentRate: stats.sentRate,

@@ -5,12 +5,18 @@ import { bootstrapRatioInterval, coefficientOfVariation, interquartileRange, med
 import { mergeStallSummaries, StallSummary } from './stalls';
 import { fitUsl, UslFit } from './usl';
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0;
 
 /** Median, interquartile range and coefficient of variation of one figure over the repeats. */
 export function spread(values: number[]) {
   const [q1, q3] = interquartileRange(values);
-  return { median: round(median(values)), iqr: [round(q1), round(q3)] as [number, number], cv: round(coefficientOfVariation(values), 3), runs: values };
+  return {
+    median: round(median(values)),
+    iqr: [round(q1), round(q3)] as [number, number],
+    cv: round(coefficientOfVariation(values), 3),
+    runs: values,
+  };
 }
 
 /** The repeat with the median capacity, whole: its steps show what happened at and around it. */
@@ -33,7 +39,11 @@ function stallsOf(capacity: CapacityRun) {
     above_capacity: mergeStallSummaries(above),
     isolated_failures: capacity.sweeps.map((s) => s.capacity.isolatedFailures),
     worst_episodes: capacity.sweeps
-      .flatMap((s) => s.steps.filter((step) => step.offered <= s.capacity.rps).flatMap((step) => step.episodes.map((e) => ({ offered: step.offered, ...e }))))
+      .flatMap((s) =>
+        s.steps
+          .filter((step) => step.offered <= s.capacity.rps)
+          .flatMap((step) => step.episodes.map((e) => ({ offered: step.offered, ...e }))),
+      )
       .sort((a, b) => b.requests - a.requests)
       .slice(0, 5),
   };
@@ -42,7 +52,9 @@ function stallsOf(capacity: CapacityRun) {
 function capacityFigures(capacity: CapacityRun) {
   const sweep = medianSweep(capacity);
   const atCapacity = sweep?.steps.find((s) => s.offered === sweep.capacity.rps);
-  const firstFailure = sweep?.steps.filter((s) => s.offered > sweep.capacity.rps && !s.verdict.meetsObjective).sort((a, b) => a.offered - b.offered)[0];
+  const firstFailure = sweep?.steps
+    .filter((s) => s.offered > sweep.capacity.rps && !s.verdict.meetsObjective)
+    .sort((a, b) => a.offered - b.offered)[0];
   const objective = spread(capacity.sweeps.map((s) => s.capacity.rps));
   const sustainable = spread(capacity.sweeps.map((s) => s.sustainable.rps));
   return {
@@ -72,7 +84,11 @@ export function cpuPerRequestMs(loaded: Record<string, number>, idle: Record<str
     result[name] = round(((pct - idle[name]) * 10) / rate, 3);
   }
   const apis = Object.keys(result).filter((k) => k.startsWith('api-'));
-  if (apis.length) result.api_total = round(apis.reduce((sum, k) => sum + result[k], 0), 3);
+  if (apis.length)
+    result.api_total = round(
+      apis.reduce((sum, k) => sum + result[k], 0),
+      3,
+    );
   return result;
 }
 
@@ -82,7 +98,10 @@ function replicaResult(meta: ExperimentMeta, run: ReplicaRun) {
   const openCpu = run.open[Math.floor((run.open.length - 1) / 2)]?.cpuPct ?? {};
   const closedSorted = [...run.closed].sort((a, b) => a.rps - b.rps);
   const closedMid = closedSorted[Math.floor((closedSorted.length - 1) / 2)];
-  const guard = contentionSummary(guardedSteps(run.capacity), { outsideCpuPct: meta.contentionLimits.outsideCpuPct, generatorCpuPct: meta.contentionLimits.generatorCpuPct });
+  const guard = contentionSummary(guardedSteps(run.capacity), {
+    outsideCpuPct: meta.contentionLimits.outsideCpuPct,
+    generatorCpuPct: meta.contentionLimits.generatorCpuPct,
+  });
   return {
     ...capacityFigures(run.capacity),
     p50_ms: round(median(run.open.map((o) => o.p50Ms)), 2),
@@ -114,7 +133,13 @@ function replicaResult(meta: ExperimentMeta, run: ReplicaRun) {
     },
     freshness_ms: { p50: pct(fresh, 50), p99: pct(fresh, 99), max: fresh[fresh.length - 1] ?? 0, samples: fresh.length },
     capacity_traffic: run.capacityTraffic,
-    contention: { outside_cpu_pct_max: guard.outside_cpu_pct_max, generator_cpu_pct_max: guard.generator_cpu_pct_max, contended_steps: guard.contended_steps, repeated_steps: guard.repeated_steps, steps: guard.steps },
+    contention: {
+      outside_cpu_pct_max: guard.outside_cpu_pct_max,
+      generator_cpu_pct_max: guard.generator_cpu_pct_max,
+      contended_steps: guard.contended_steps,
+      repeated_steps: guard.repeated_steps,
+      steps: guard.steps,
+    },
   };
 }
 
@@ -131,25 +156,41 @@ export function saturation(cpu: Record<string, number>, outsidePct: number, limi
   const machinePct = round(entries.reduce((sum, [, v]) => sum + v, 0) + outsidePct);
   const apisAtQuota = apis.length > 0 && apis.every(([, v]) => v >= 0.85 * limitPct);
   const machineSaturated = machinePct >= 0.85 * cores * 100;
-  const busiest = entries.slice(0, 4).map(([name, v]) => `${name} ${v} %`).join(', ');
+  const busiest = entries
+    .slice(0, 4)
+    .map(([name, v]) => `${name} ${v} %`)
+    .join(', ');
   let verdict: string;
   if (machineSaturated) verdict = `the machine's ${cores} cores (${machinePct} % of ${cores * 100} % busy; ${busiest})`;
-  else if (apisAtQuota) verdict = `the API replicas, each at its ${limitPct} % quota (${busiest}; machine ${machinePct} % of ${cores * 100} %)`;
+  else if (apisAtQuota)
+    verdict = `the API replicas, each at its ${limitPct} % quota (${busiest}; machine ${machinePct} % of ${cores * 100} %)`;
   else verdict = entries.length ? `no single component: busiest ${busiest}; machine ${machinePct} % of ${cores * 100} %` : 'not measured';
   return { machine_cpu_pct: machinePct, api_replicas_at_quota: apisAtQuota, machine_saturated: machineSaturated, verdict };
 }
 
 function scaling(meta: ExperimentMeta, runs: ReplicaRun[], results: Record<string, ReplicaResult>) {
-  const points = runs.map((r) => ({ replicas: r.replicas, capacity_rps: results[String(r.replicas)].capacity_rps, sustainable_rps: results[String(r.replicas)].sustainable_rps }));
-  const usl = (key: 'capacity_rps' | 'sustainable_rps'): UslFit | null => fitUsl(points.map((p) => ({ replicas: p.replicas, rps: p[key] })));
+  const points = runs.map((r) => ({
+    replicas: r.replicas,
+    capacity_rps: results[String(r.replicas)].capacity_rps,
+    sustainable_rps: results[String(r.replicas)].sustainable_rps,
+  }));
+  const usl = (key: 'capacity_rps' | 'sustainable_rps'): UslFit | null =>
+    fitUsl(points.map((p) => ({ replicas: p.replicas, rps: p[key] })));
   const top = runs[runs.length - 1];
   let topSaturation = null;
   if (top) {
     const sweep = medianSweep(top.capacity);
     // At the sustainable limit the busiest resource is working flat out.
-    const step = sweep?.steps.find((s) => s.offered === sweep.sustainable.rps) ?? sweep?.steps.find((s) => s.offered === sweep.capacity.rps);
+    const step =
+      sweep?.steps.find((s) => s.offered === sweep.sustainable.rps) ?? sweep?.steps.find((s) => s.offered === sweep.capacity.rps);
     const limitPct = Number(meta.cpuLimitPerReplica.replace('m', '')) / 10;
-    topSaturation = step ? { replicas: top.replicas, offered_rps: step.offered, ...saturation(step.cpuPct, step.contention.outsideCpuPct + step.contention.interruptsCpuPct, limitPct, meta.machine.cpus) } : null;
+    topSaturation = step
+      ? {
+          replicas: top.replicas,
+          offered_rps: step.offered,
+          ...saturation(step.cpuPct, step.contention.outsideCpuPct + step.contention.interruptsCpuPct, limitPct, meta.machine.cpus),
+        }
+      : null;
   }
   return { points, usl_capacity: usl('capacity_rps'), usl_sustainable: usl('sustainable_rps'), top: topSaturation };
 }
@@ -189,7 +230,13 @@ export function buildSummary(meta: ExperimentMeta, runs: Runs) {
     results,
     baseline: baseline ? { capacity_rps: baseline.capacity_rps, sustainable_rps: baseline.sustainable_rps } : null,
     baseline_detail: baseline,
-    app_vs_baseline: one && baseline ? { capacity: ratioOf(one.capacity_rps, baseline.capacity_rps), sustainable: ratioOf(one.sustainable_rps, baseline.sustainable_rps) } : null,
+    app_vs_baseline:
+      one && baseline
+        ? {
+            capacity: ratioOf(one.capacity_rps, baseline.capacity_rps),
+            sustainable: ratioOf(one.sustainable_rps, baseline.sustainable_rps),
+          }
+        : null,
     capacity_ratio_3_vs_1: ratio('capacity_rps'),
     capacity_ratio_3_vs_1_runs: ratioRuns,
     capacity_ratio_interval: interval('capacity_rps_runs'),

@@ -40,7 +40,18 @@ describe('Universal Scalability Law fit', () => {
   });
 
   it('needs three distinct replica counts with a measured capacity', () => {
-    expect(fitUsl([{ replicas: 1, rps: 100 }, { replicas: 3, rps: 280 }])).toBeNull();
-    expect(fitUsl([{ replicas: 1, rps: 100 }, { replicas: 3, rps: 280 }, { replicas: 6, rps: 0 }])).toBeNull();
+    expect(
+      fitUsl([
+        { replicas: 1, rps: 100 },
+        { replicas: 3, rps: 280 },
+      ]),
+    ).toBeNull();
+    expect(
+      fitUsl([
+        { replicas: 1, rps: 100 },
+        { replicas: 3, rps: 280 },
+        { replicas: 6, rps: 0 },
+      ]),
+    ).toBeNull();
   });
 });

@@ -30,7 +30,12 @@ export function writeTargets(file: string, baseUrl: string, subjects: string[]):
 export function vegetaDriver(vegeta: string, targets: string): Driver {
   return async (rate, seconds, windows, raw, onSpawn) => {
     const output = `${raw}.bin`;
-    const generator = await runGenerator(vegeta, ['attack', `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, '-timeout=10s', `-output=${output}`], process.env, onSpawn);
+    const generator = await runGenerator(
+      vegeta,
+      ['attack', `-targets=${targets}`, `-rate=${rate}/1s`, `-duration=${seconds}s`, '-timeout=10s', `-output=${output}`],
+      process.env,
+      onSpawn,
+    );
     const { stdout } = await exec(vegeta, ['encode', '--to', 'json', output], { maxBuffer: 1024 * 1024 * 1024 });
     const records = parseVegetaJsonLines(stdout);
     return { stats: stepStats(records, seconds, windows), records, generator };

@@ -16,7 +16,11 @@ describe('local images', () => {
     expect(localValues.redis.image.tag).toBe(versions.DEBIAN_SUITE);
     expect(localValues.tests.image).toBe(`rate-local/curl:${versions.DEBIAN_SUITE}`);
     for (const app of ['api', 'consumer']) {
-      expect(localValues.image[app]).toMatchObject({ repository: chartValues.image[app].repository, tag: chartValues.image[app].tag || appVersion, pullPolicy: 'Never' });
+      expect(localValues.image[app]).toMatchObject({
+        repository: chartValues.image[app].repository,
+        tag: chartValues.image[app].tag || appVersion,
+        pullPolicy: 'Never',
+      });
     }
   });
 
@@ -34,7 +38,10 @@ describe('kafka image entrypoint', () => {
   /** Runs the entrypoint with a stand-in `java` that records its calls and prints the broker's properties file. */
   function entrypoint(env: Record<string, string>) {
     const bin = mkdtempSync(join(tmpdir(), 'rate-kafka-entry-'));
-    writeFileSync(join(bin, 'java'), '#!/bin/sh\necho "java $*" >>"$(dirname "$0")/calls"\ncase "$*" in *kafka.Kafka*) for a; do last="$a"; done; cat "$last";; esac\n');
+    writeFileSync(
+      join(bin, 'java'),
+      '#!/bin/sh\necho "java $*" >>"$(dirname "$0")/calls"\ncase "$*" in *kafka.Kafka*) for a; do last="$a"; done; cat "$last";; esac\n',
+    );
     chmodSync(join(bin, 'java'), 0o755);
     const result = spawnSync('sh', [join(ROOT, 'scripts', 'images', 'bases', 'kafka-entrypoint.sh')], {
       encoding: 'utf8',
@@ -55,12 +62,14 @@ describe('kafka image entrypoint', () => {
     });
     expect(result.status).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines).toEqual(expect.arrayContaining([
-      'node.id=1',
-      'advertised.listeners=PLAINTEXT://rate-kafka.rate.svc.cluster.local:9092',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'confluent-support_x=y',
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'node.id=1',
+        'advertised.listeners=PLAINTEXT://rate-kafka.rate.svc.cluster.local:9092',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'confluent-support_x=y',
+      ]),
+    );
     expect(lines.filter((l) => l.includes('heap'))).toEqual([]);
     const [format, broker] = result.calls;
     expect(format).toContain('kafka.tools.StorageTool format --cluster-id rate-kraft-cluster-0001');

@@ -3,7 +3,8 @@ import { mb, SoakResult } from './run-soak';
 import { LIMIT_HORIZON_H } from './soak-stats';
 
 const hours = (h: unknown) => (h === null ? 'never (no growth, or capped below the limit)' : `${h} h`);
-const perHour = (bytes: unknown) => (bytes === null ? 'not measured (too few samples after the Redis restart)' : `${mb(Number(bytes))} per hour`);
+const perHour = (bytes: unknown) =>
+  bytes === null ? 'not measured (too few samples after the Redis restart)' : `${mb(Number(bytes))} per hour`;
 
 export function renderMarkdown(result: SoakResult, command: string): string {
   const s = result.summary as Record<string, number | null | boolean>;
@@ -47,8 +48,12 @@ export function renderHtml(result: SoakResult, markdown: string): string {
   const series = (value: (s: SoakResult['samples'][number]) => number | null) =>
     result.samples.filter((s) => value(s) !== null).map((s) => ({ x: minutes(s.t), y: Math.round(value(s)! * 10) / 10 }));
   const charts = [
-    lineChart('Redis used memory', 'min', 'MiB', [{ name: 'used_memory', points: series((s) => (s.redisUsedBytes === null ? null : s.redisUsedBytes / 1024 / 1024)) }]),
-    lineChart('Kafka log of the ratings topics', 'min', 'MiB', [{ name: 'log bytes', points: series((s) => s.kafkaLogBytes / 1024 / 1024) }]),
+    lineChart('Redis used memory', 'min', 'MiB', [
+      { name: 'used_memory', points: series((s) => (s.redisUsedBytes === null ? null : s.redisUsedBytes / 1024 / 1024)) },
+    ]),
+    lineChart('Kafka log of the ratings topics', 'min', 'MiB', [
+      { name: 'log bytes', points: series((s) => s.kafkaLogBytes / 1024 / 1024) },
+    ]),
     lineChart('Consumer lag', 'min', 'records', [{ name: 'lag', points: series((s) => s.lag) }]),
   ];
   return `<!doctype html><html><head><meta charset="utf-8"><title>rate soak</title>

@@ -114,7 +114,13 @@ class SoakRun {
 
   private async sample(): Promise<void> {
     const [redis, lag] = await Promise.all([this.probe.redisInfo(), this.probe.lag()]);
-    const sample: Sample = { t: Math.round(this.elapsedS), redisUsedBytes: redis?.usedBytes ?? null, kafkaLogBytes: kafkaLogBytes(this.config), lag, phase: this.phase };
+    const sample: Sample = {
+      t: Math.round(this.elapsedS),
+      redisUsedBytes: redis?.usedBytes ?? null,
+      kafkaLogBytes: kafkaLogBytes(this.config),
+      lag,
+      phase: this.phase,
+    };
     this.samples.push(sample);
     if (this.samples.length % 6 === 1) {
       const sent = this.load.records.length;
@@ -133,8 +139,10 @@ class SoakRun {
     const before = partitionBytes(this.config);
     const stoppedAt = Date.now();
     for (let i = SOAK_SHAPE.consumers; i >= 1; i--) await stopService(this.config, consumerName(i));
-    this.log(`consumers stopped: waiting for ${mb(BACKLOG_BYTES_PER_PARTITION)} of backlog in every partition (at least ${this.plan.minAbsenceS} s)`);
-    let grown = 0;
+    this.log(
+      `consumers stopped: waiting for ${mb(BACKLOG_BYTES_PER_PARTITION)} of backlog in every partition (at least ${this.plan.minAbsenceS} s)`,
+    );
+    let grown: number;
     for (;;) {
       await sleep(2000);
       const now = partitionBytes(this.config);
@@ -178,7 +186,12 @@ class SoakRun {
     await sleep(1000);
     await ensureService(this.config, redisService(this.config), this.log);
     const recovered = await this.caughtUpAfter(killedAt, this.plan.rollingAtS);
-    this.faults.push({ name: 'Redis SIGKILL + restart', atS: round((killedAt - this.startedAt) / 1000), durationS: recovered ?? 0, note: `lag back under one second of arrivals after ${recovered ?? 'never'} s` });
+    this.faults.push({
+      name: 'Redis SIGKILL + restart',
+      atS: round((killedAt - this.startedAt) / 1000),
+      durationS: recovered ?? 0,
+      note: `lag back under one second of arrivals after ${recovered ?? 'never'} s`,
+    });
     this.phase = 'steady';
   }
 
@@ -191,7 +204,12 @@ class SoakRun {
       await stopService(this.config, consumerName(i));
       await ensureService(this.config, consumerService(this.config, ROLLED_ENV, i), this.log);
     }
-    this.faults.push({ name: 'rolling config change of the consumers', atS: round((at - this.startedAt) / 1000), durationS: round((Date.now() - at) / 1000), note: `LOG_LEVEL=${ROLLED_ENV.LOG_LEVEL}, one consumer at a time` });
+    this.faults.push({
+      name: 'rolling config change of the consumers',
+      atS: round((at - this.startedAt) / 1000),
+      durationS: round((Date.now() - at) / 1000),
+      note: `LOG_LEVEL=${ROLLED_ENV.LOG_LEVEL}, one consumer at a time`,
+    });
     this.phase = 'steady';
   }
 
@@ -218,7 +236,15 @@ class SoakRun {
     const hoursToDisk = logCeiling < retention.volumeBytes ? null : hoursToLimit(last.kafkaLogBytes, retention.volumeBytes, kafkaPerHour);
     const hoursToRedis = hoursToLimit(lastRedis, redisLimit, redisPerHour);
     const bound = catchUpBoundS(this.absenceS);
-    const judged = verdict({ lost, duplicated, catchUpS: this.catchUpS, catchUpBoundS: bound, hoursToRedisLimit: hoursToRedis, hoursToDiskLimit: hoursToDisk, notAudited });
+    const judged = verdict({
+      lost,
+      duplicated,
+      catchUpS: this.catchUpS,
+      catchUpBoundS: bound,
+      hoursToRedisLimit: hoursToRedis,
+      hoursToDiskLimit: hoursToDisk,
+      notAudited,
+    });
     const problems = [...judged.problems];
     if (sumMismatches > 0) problems.push(`${sumMismatches} subjects with the right count but another sum`);
     if (!drained) problems.push(`the consumers did not drain the backlog within ${DRAIN_TIMEOUT_MS / 60_000} min after the load stopped`);

@@ -5,9 +5,26 @@ import { schedule } from './run-soak';
 describe('soak figures', () => {
   it('fits the growth per unit of x by least squares', () => {
     expect(slope([0, 1, 2, 3].map((x) => ({ x, y: 5 + 2 * x })))).toBeCloseTo(2);
-    expect(slope([{ x: 0, y: 1 }, { x: 1, y: 3 }, { x: 2, y: 2 }])).toBeCloseTo(0.5);
-    expect(slope([{ x: 1, y: 1 }, { x: 1, y: 2 }, { x: 1, y: 3 }])).toBeNull();
-    expect(slope([{ x: 0, y: 1 }, { x: 1, y: 2 }])).toBeNull();
+    expect(
+      slope([
+        { x: 0, y: 1 },
+        { x: 1, y: 3 },
+        { x: 2, y: 2 },
+      ]),
+    ).toBeCloseTo(0.5);
+    expect(
+      slope([
+        { x: 1, y: 1 },
+        { x: 1, y: 2 },
+        { x: 1, y: 3 },
+      ]),
+    ).toBeNull();
+    expect(
+      slope([
+        { x: 0, y: 1 },
+        { x: 1, y: 2 },
+      ]),
+    ).toBeNull();
   });
 
   it('says never when nothing grows, else the hours left to the limit', () => {

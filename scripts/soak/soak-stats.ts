@@ -66,9 +66,12 @@ export function verdict(input: {
   if (input.duplicated > 0) problems.push(`${input.duplicated} ratings counted twice`);
   if (input.notAudited > 0) problems.push(`${input.notAudited} subjects could not be read back`);
   if (input.catchUpS === null) problems.push('the consumers never caught up after their absence');
-  else if (input.catchUpS > input.catchUpBoundS) problems.push(`catch-up took ${input.catchUpS} s, over the bound of ${input.catchUpBoundS} s`);
-  if (input.hoursToRedisLimit !== null && input.hoursToRedisLimit < LIMIT_HORIZON_H) problems.push(`Redis would reach maxmemory in ${input.hoursToRedisLimit.toFixed(1)} h`);
-  if (input.hoursToDiskLimit !== null && input.hoursToDiskLimit < LIMIT_HORIZON_H) problems.push(`the Kafka log would fill its volume in ${input.hoursToDiskLimit.toFixed(1)} h`);
+  else if (input.catchUpS > input.catchUpBoundS)
+    problems.push(`catch-up took ${input.catchUpS} s, over the bound of ${input.catchUpBoundS} s`);
+  if (input.hoursToRedisLimit !== null && input.hoursToRedisLimit < LIMIT_HORIZON_H)
+    problems.push(`Redis would reach maxmemory in ${input.hoursToRedisLimit.toFixed(1)} h`);
+  if (input.hoursToDiskLimit !== null && input.hoursToDiskLimit < LIMIT_HORIZON_H)
+    problems.push(`the Kafka log would fill its volume in ${input.hoursToDiskLimit.toFixed(1)} h`);
   return { ok: problems.length === 0, problems };
 }
 

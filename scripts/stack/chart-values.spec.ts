@@ -1,7 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCpuLimitMillis, apiShutdownDrainMs, DEFAULT_REDIS_MAXMEMORY, idempotencyWindowS, parseCpuQuantity, parseRedisMemory, redisMaxmemory } from './chart-values';
+import {
+  apiCpuLimitMillis,
+  apiShutdownDrainMs,
+  DEFAULT_REDIS_MAXMEMORY,
+  idempotencyWindowS,
+  parseCpuQuantity,
+  parseRedisMemory,
+  redisMaxmemory,
+} from './chart-values';
 import { ROOT } from './stack-config';
 
 describe('chart values', () => {

@@ -21,7 +21,9 @@ export function apiCpuLimitMillis(valuesFile: string): number {
 
 /** Redis' own memory syntax (bytes, or k/kb/m/mb/g/gb as redis.conf reads them) to bytes. */
 export function parseRedisMemory(value: unknown): number {
-  const text = String(value ?? '').trim().toLowerCase();
+  const text = String(value ?? '')
+    .trim()
+    .toLowerCase();
   const match = /^(\d+)(k|kb|m|mb|g|gb)?$/.exec(text);
   const unit = { '': 1, k: 1e3, kb: 1024, m: 1e6, mb: 1024 ** 2, g: 1e9, gb: 1024 ** 3 }[match?.[2] ?? ''];
   if (!match || unit === undefined || Number(match[1]) < 1) {
@@ -62,7 +64,8 @@ function configCount(valuesFile: string, key: string, unit: string): number | nu
   const values = parse(readFileSync(valuesFile, 'utf8')) as { config?: Record<string, unknown> } | null;
   const value = values?.config?.[key];
   if (value === undefined || value === null) return null;
-  if (!Number.isInteger(value) || (value as number) < 0) throw new Error(`config.${key}=${JSON.stringify(value)} is not a number of ${unit}`);
+  if (!Number.isInteger(value) || (value as number) < 0)
+    throw new Error(`config.${key}=${JSON.stringify(value)} is not a number of ${unit}`);
   return value as number;
 }
 
@@ -101,5 +104,11 @@ export function kafkaRetention(valuesFile: string): KafkaRetention {
   const logs = Math.floor((volumeBytes * Number(values?.kafka?.retention?.volumePercent ?? 60)) / 100);
   const share = Math.floor(logs / partitions);
   const segmentBytes = Math.max(1024 ** 2, Math.min(1024 ** 3, Math.floor(share / 5)));
-  return { hours: Number(values?.kafka?.retention?.hours ?? 168), retentionBytes: share - segmentBytes, segmentBytes, volumeBytes, partitions };
+  return {
+    hours: Number(values?.kafka?.retention?.hours ?? 168),
+    retentionBytes: share - segmentBytes,
+    segmentBytes,
+    volumeBytes,
+    partitions,
+  };
 }

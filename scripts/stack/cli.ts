@@ -15,7 +15,8 @@ async function main(): Promise<void> {
         brokers: args.brokers ?? previous?.brokers ?? 1,
         consumers: args.consumers ?? previous?.consumers ?? 1,
       };
-      const sameShape = previous?.replicas === shape.replicas && previous.brokers === shape.brokers && previous.consumers === shape.consumers;
+      const sameShape =
+        previous?.replicas === shape.replicas && previous.brokers === shape.brokers && previous.consumers === shape.consumers;
       const alreadyUp = before.length > 0 && before.every((s) => s.health === 'ready') && sameShape;
       if (alreadyUp) log(`already running with ${shape.replicas} API replica(s); nothing to start`);
       const state = await up(config, { ...shape, log });

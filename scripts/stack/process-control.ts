@@ -69,7 +69,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * SIGTERM the process group, SIGKILL after the timeout — or as soon as `hopeless` says a clean
  * stop cannot finish any more; forget the record. Returns how it ended.
  */
-export async function stopProcess(pidFile: string, timeoutMs: number, hopeless: () => boolean = () => false): Promise<'stopped' | 'killed' | 'not running'> {
+export async function stopProcess(
+  pidFile: string,
+  timeoutMs: number,
+  hopeless: () => boolean = () => false,
+): Promise<'stopped' | 'killed' | 'not running'> {
   const record = readRecord(pidFile);
   if (!isRunning(record)) {
     rmSync(pidFile, { force: true });

@@ -18,10 +18,24 @@ describe('waitFor', () => {
   });
 
   it('still gives up on a service that never gets ready', async () => {
-    await expect(waitFor('service', async () => false, 300, () => true)).rejects.toThrow('service not ready after 0 s');
+    await expect(
+      waitFor(
+        'service',
+        async () => false,
+        300,
+        () => true,
+      ),
+    ).rejects.toThrow('service not ready after 0 s');
   });
 
   it('stops at once when the process died', async () => {
-    await expect(waitFor('service', async () => false, 10_000, () => false)).rejects.toThrow('service exited while starting');
+    await expect(
+      waitFor(
+        'service',
+        async () => false,
+        10_000,
+        () => false,
+      ),
+    ).rejects.toThrow('service exited while starting');
   });
 });

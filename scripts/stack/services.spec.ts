@@ -1,4 +1,13 @@
-import { apiService, brokerList, brokerName, brokerPort, consumerService, durabilityEnv, kafkaProperties, topicDurability } from './services';
+import {
+  apiService,
+  brokerList,
+  brokerName,
+  brokerPort,
+  consumerService,
+  durabilityEnv,
+  kafkaProperties,
+  topicDurability,
+} from './services';
 import { stackConfig } from './stack-config';
 
 const config = stackConfig({ RATE_RUN_DIR: '/tmp/rate-services-spec' });

@@ -247,7 +247,15 @@ export function appMain(app: 'rate-api' | 'rate-consumer'): string {
   return join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
 }
 
-function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'rate-consumer', port: number, brokers: number, env: NodeJS.ProcessEnv, nodeFlags: string[]): ServiceSpec {
+function nodeAppService(
+  config: StackConfig,
+  name: string,
+  app: 'rate-api' | 'rate-consumer',
+  port: number,
+  brokers: number,
+  env: NodeJS.ProcessEnv,
+  nodeFlags: string[],
+): ServiceSpec {
   const healthUrl = `http://127.0.0.1:${port}/health/ready`;
   return {
     name,
@@ -262,13 +270,25 @@ function nodeAppService(config: StackConfig, name: string, app: 'rate-api' | 'ra
 }
 
 /** Consumer i (1-based) of the group, health on consumerPort + i - 1. */
-export function consumerService(config: StackConfig, extraEnv: NodeJS.ProcessEnv, index = 1, brokers = 1, nodeFlags: string[] = []): ServiceSpec {
+export function consumerService(
+  config: StackConfig,
+  extraEnv: NodeJS.ProcessEnv,
+  index = 1,
+  brokers = 1,
+  nodeFlags: string[] = [],
+): ServiceSpec {
   const port = config.consumerPort + index - 1;
   const env = { ...extraEnv, HEALTH_PORT: String(port), REPLICA_NAME: `consumer-${index}` };
   return nodeAppService(config, consumerName(index), 'rate-consumer', port, brokers, env, nodeFlags);
 }
 
-export function apiService(config: StackConfig, index: number, extraEnv: NodeJS.ProcessEnv, brokers = 1, nodeFlags: string[] = []): ServiceSpec {
+export function apiService(
+  config: StackConfig,
+  index: number,
+  extraEnv: NodeJS.ProcessEnv,
+  brokers = 1,
+  nodeFlags: string[] = [],
+): ServiceSpec {
   const port = config.apiBasePort + index - 1;
   // nginx (on loopback) replaces X-Forwarded-For with the client's address: trust it for the rate limit's key.
   const env = { TRUST_PROXY: '127.0.0.1', ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` };

@@ -5,7 +5,6 @@ import { startProcess } from './process-control';
 import { StackConfig } from './stack-config';
 import { down, healAction, instanceIndex, validateShape } from './stack';
 
-
 describe('stack supervision', () => {
   it('starts what is not running, restarts what says it is not live, leaves the rest', () => {
     expect(healAction(false, null)).toBe('start');
@@ -42,13 +41,24 @@ describe('stack supervision', () => {
     it('stops the brokers together and kills the last one standing after a short grace, saying why', async () => {
       const config = { runDir, id: `unit-${process.pid}` } as StackConfig;
       const start = (name: string, script: string) =>
-        startProcess({ command: '/bin/sh', args: ['-c', script], env: process.env, cwd: runDir, logFile: join(runDir, 'logs', `${name}.log`), pidFile: join(runDir, 'pids', `${name}.pid`) });
+        startProcess({
+          command: '/bin/sh',
+          args: ['-c', script],
+          env: process.env,
+          cwd: runDir,
+          logFile: join(runDir, 'logs', `${name}.log`),
+          pidFile: join(runDir, 'pids', `${name}.pid`),
+        });
       start('kafka', 'exec sleep 300');
       start('kafka-2', 'exec sleep 300');
       start('kafka-3', "trap '' TERM; while :; do sleep 0.1; done");
       const lines: string[] = [];
       await down(config, false, (line) => lines.push(line));
-      expect(lines.sort()).toEqual(['kafka-2: stopped', 'kafka-3: killed (the last broker: no controller quorum left for its controlled shutdown)', 'kafka: stopped']);
+      expect(lines.sort()).toEqual([
+        'kafka-2: stopped',
+        'kafka-3: killed (the last broker: no controller quorum left for its controlled shutdown)',
+        'kafka: stopped',
+      ]);
     }, 60_000);
   });
 });

@@ -100,7 +100,12 @@ export function healAction(running: boolean, liveStatus: number | null): 'start'
  * Starts the service unless it already runs (restarts it when its liveness probe answers
  * "not live"); waits until it is ready. Returns whether it started it.
  */
-export async function ensureService(config: StackConfig, spec: ServiceSpec, log: (line: string) => void, cgroupProcs?: string): Promise<boolean> {
+export async function ensureService(
+  config: StackConfig,
+  spec: ServiceSpec,
+  log: (line: string) => void,
+  cgroupProcs?: string,
+): Promise<boolean> {
   const record = runningRecord(config, spec.name);
   const liveStatus = record && spec.liveUrl ? await httpStatus(spec.liveUrl) : null;
   const action = healAction(record !== null, liveStatus);
@@ -115,7 +120,9 @@ export async function ensureService(config: StackConfig, spec: ServiceSpec, log:
     await stopService(config, spec.name, spec.stopTimeoutMs);
   }
   if (!(await portFreed(spec.port))) {
-    throw new Error(`port ${spec.port} for ${spec.name} is taken by a process this stack did not start (see README: ports can be overridden)`);
+    throw new Error(
+      `port ${spec.port} for ${spec.name} is taken by a process this stack did not start (see README: ports can be overridden)`,
+    );
   }
   await spec.prepare?.();
   const launch = spec.launch();
@@ -147,7 +154,12 @@ async function portFreed(port: number, timeoutMs = 10_000): Promise<boolean> {
 }
 
 /** Ensures an API replica inside its cgroup CPU quota; returns why there is no quota, if there is none. */
-export async function ensureApi(config: StackConfig, spec: ServiceSpec, cpuLimitMillis: number, log: (line: string) => void): Promise<string | null> {
+export async function ensureApi(
+  config: StackConfig,
+  spec: ServiceSpec,
+  cpuLimitMillis: number,
+  log: (line: string) => void,
+): Promise<string | null> {
   const quota = createCpuQuota(config.id, spec.name, cpuLimitMillis);
   await ensureService(config, spec, log, 'error' in quota ? undefined : quota.dir);
   return 'error' in quota ? quota.error : null;
@@ -213,7 +225,9 @@ function checkBrokerCount(config: StackConfig, brokers: number): void {
   const formatted = existsSync(join(config.runDir, 'kafka', 'data', 'meta.properties'));
   const previous = readState(config)?.brokers ?? 1;
   if (formatted && previous !== brokers) {
-    throw new Error(`the Kafka data in ${config.runDir} belongs to a ${previous}-broker cluster; run npm run stack:down -- --purge before changing --brokers to ${brokers}`);
+    throw new Error(
+      `the Kafka data in ${config.runDir} belongs to a ${previous}-broker cluster; run npm run stack:down -- --purge before changing --brokers to ${brokers}`,
+    );
   }
 }
 
@@ -243,7 +257,11 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
   state.cgroupProblem = problems.find((p) => p !== null) ?? null;
   state.cgroups = state.cgroupProblem === null;
   if (state.cgroupProblem) log(`WARNING: API replicas run WITHOUT a CPU limit: ${state.cgroupProblem}`);
-  setUpstreams(config, specs.apis.map((s) => s.port), log);
+  setUpstreams(
+    config,
+    specs.apis.map((s) => s.port),
+    log,
+  );
   await ensureService(config, specs.nginx, log);
   // Extra replicas go only after nginx stopped routing to them; extra consumers leave the group on SIGTERM.
   for (const [index, name] of recordedInstances(config, 'api', false)) {
@@ -297,7 +315,8 @@ async function stopBrokers(config: StackConfig, log: (line: string) => void): Pr
     brokers.map(async (name) => {
       const result = await stopService(config, name, undefined, hopeless);
       running.delete(name);
-      if (result === 'killed' && hopeless()) log(`${name}: killed (the last broker: no controller quorum left for its controlled shutdown)`);
+      if (result === 'killed' && hopeless())
+        log(`${name}: killed (the last broker: no controller quorum left for its controlled shutdown)`);
       else if (result !== 'not running') log(`${name}: ${result}`);
     }),
   );

@@ -39,7 +39,9 @@ describe('helm chart', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rate-chart-')), scenario);
     writeFileSync(file, result.stdout);
     const validation = run(TOOL('kubernetes-validate'), ['--strict', '-k', KUBERNETES_VERSION, '--quiet', file]);
-    const problems = (validation.stdout + validation.stderr).split('\n').filter((l) => l.trim() && !/kind (HTTPRoute|ServiceMonitor|PrometheusRule) /.test(l));
+    const problems = (validation.stdout + validation.stderr)
+      .split('\n')
+      .filter((l) => l.trim() && !/kind (HTTPRoute|ServiceMonitor|PrometheusRule) /.test(l));
     expect({ status: validation.status, problems }).toEqual({ status: 0, problems: [] });
   });
 
@@ -104,7 +106,10 @@ describe('helm chart', () => {
 
   it.each(SCENARIOS)('runs every pod of %s under the restricted security profile', (scenario) => {
     for (const { object, pod } of podSpecs(render(`ci/${scenario}`))) {
-      expect({ name: object.metadata.name, ...pod.securityContext }).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+      expect({ name: object.metadata.name, ...pod.securityContext }).toMatchObject({
+        runAsNonRoot: true,
+        seccompProfile: { type: 'RuntimeDefault' },
+      });
       for (const container of pod.containers) {
         expect(container.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
         if (!object.metadata.name.endsWith('-kafka')) expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
@@ -124,7 +129,9 @@ describe('helm chart', () => {
     const ingress = find(objects, 'Ingress', 'rate');
     expect(ingress.spec.ingressClassName).toBe('nginx');
     expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'rate-api', port: { name: 'http' } });
-    expect(find(objects, 'PodDisruptionBudget', 'rate-api').spec.selector.matchLabels).toEqual(find(objects, 'Deployment', 'rate-api').spec.selector.matchLabels);
+    expect(find(objects, 'PodDisruptionBudget', 'rate-api').spec.selector.matchLabels).toEqual(
+      find(objects, 'Deployment', 'rate-api').spec.selector.matchLabels,
+    );
   });
 
   it('creates a PodDisruptionBudget only when more than one replica runs', () => {
@@ -156,8 +163,12 @@ describe('helm chart', () => {
   });
 
   it('caps the Kafka log by bytes from the volume size, so steady load never fills the disk (#19)', () => {
-    const kafkaEnv = (objects: K8sObject[]) => containerEnv(objects, find(objects, 'StatefulSet', 'rate-kafka').spec.template.spec.containers[0]);
-    for (const [size, bytes] of [['2Gi', 2 * 1024 ** 3], ['50G', 50e9]] as const) {
+    const kafkaEnv = (objects: K8sObject[]) =>
+      containerEnv(objects, find(objects, 'StatefulSet', 'rate-kafka').spec.template.spec.containers[0]);
+    for (const [size, bytes] of [
+      ['2Gi', 2 * 1024 ** 3],
+      ['50G', 50e9],
+    ] as const) {
       const env = kafkaEnv(render(undefined, `kafka.persistence.size=${size}`));
       const [retention, segment] = [Number(env.KAFKA_LOG_RETENTION_BYTES), Number(env.KAFKA_LOG_SEGMENT_BYTES)];
       // 6 partitions of the topic and 1 of the dead-letter topic, each at most retention + one active segment.
@@ -166,7 +177,9 @@ describe('helm chart', () => {
       expect(segment).toBeGreaterThanOrEqual(1024 ** 2);
       expect(env.KAFKA_LOG_RETENTION_HOURS).toBe('168');
     }
-    expect(template(undefined, 'kafka.persistence.size=lots').stderr).toMatch(/kafka.persistence.size must be a byte quantity such as 2Gi or 500M, got "lots"/);
+    expect(template(undefined, 'kafka.persistence.size=lots').stderr).toMatch(
+      /kafka.persistence.size must be a byte quantity such as 2Gi or 500M, got "lots"/,
+    );
   });
 
   it('gives the local broker the retention the chart gives its broker', () => {
@@ -215,7 +228,8 @@ describe('helm chart', () => {
   });
 
   it('rolls the pods when their configuration changes', () => {
-    const checksum = (objects: K8sObject[]) => find(objects, 'Deployment', 'rate-api').spec.template.metadata.annotations['checksum/config'];
+    const checksum = (objects: K8sObject[]) =>
+      find(objects, 'Deployment', 'rate-api').spec.template.metadata.annotations['checksum/config'];
     expect(checksum(render())).toBe(checksum(render()));
     expect(checksum(render(undefined, 'config.logLevel=debug'))).not.toBe(checksum(render()));
   });
@@ -257,7 +271,11 @@ describe('repository checks', () => {
 
 describe('k6 scripts', () => {
   it('type-check against @types/k6', () => {
-    const result = run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'loadtest', 'tsconfig.json')]);
+    const result = run(process.execPath, [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      join(ROOT, 'loadtest', 'tsconfig.json'),
+    ]);
     expect({ status: result.status, out: result.stdout + result.stderr }).toEqual({ status: 0, out: '' });
   });
 });

@@ -54,13 +54,20 @@ export async function startFakeApiServer(objects: any[]): Promise<FakeApiServer>
       return reply(200, {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }],
+        groups: [
+          {
+            name: 'apps',
+            versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
+          },
+        ],
       });
     }
     if (p === '/api/v1') return reply(200, resourceList('v1'));
     if (p === '/apis/apps/v1') return reply(200, resourceList('apps/v1'));
     // helm's release history lives in Secrets; an empty list = a release not installed through helm here.
-    if (/^\/api\/v1\/namespaces\/[^/]+\/secrets$/.test(p)) return reply(200, { kind: 'SecretList', apiVersion: 'v1', metadata: {}, items: [] });
+    if (/^\/api\/v1\/namespaces\/[^/]+\/secrets$/.test(p))
+      return reply(200, { kind: 'SecretList', apiVersion: 'v1', metadata: {}, items: [] });
     const found = store.get(p);
     if (found) return reply(200, found);
     return reply(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: `${p} not found` });

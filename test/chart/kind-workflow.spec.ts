@@ -29,7 +29,12 @@ describe('kind workflow: ingress-nginx and the Gateway API path', () => {
 
   it('attaches the HTTPRoute to the Gateway the workflow creates, and lets that Gateway through the NetworkPolicy', () => {
     const gateway = parse(readFileSync(join(ROOT, 'k8s', 'gateway.yaml'), 'utf8'));
-    const objects = renderWith(['-f', join(ROOT, 'k8s', 'kind-gateway-values.yaml'), '--set-json', 'networkPolicy.extraIngressFrom=[{"ipBlock":{"cidr":"172.18.0.0/16"}}]']);
+    const objects = renderWith([
+      '-f',
+      join(ROOT, 'k8s', 'kind-gateway-values.yaml'),
+      '--set-json',
+      'networkPolicy.extraIngressFrom=[{"ipBlock":{"cidr":"172.18.0.0/16"}}]',
+    ]);
     expect(objects.some((o) => o.kind === 'Ingress')).toBe(false);
     const route = find(objects, 'HTTPRoute', 'rate');
     expect(route.spec.parentRefs).toEqual([{ name: gateway.metadata.name }]);
@@ -42,6 +47,8 @@ describe('kind workflow: ingress-nginx and the Gateway API path', () => {
     const nginx = readFileSync(join(ROOT, 'k8s', 'install-ingress-nginx.sh'), 'utf8');
     expect(nginx).toContain('VERSION="${INGRESS_NGINX_VERSION:-controller-v1.15.1}"');
     expect(nginx).toContain('/ingress-nginx/${VERSION}/deploy/static/provider/kind/deploy.yaml');
-    expect(readFileSync(join(ROOT, 'k8s', 'install-cloud-provider-kind.sh'), 'utf8')).toMatch(/CLOUD_PROVIDER_KIND_VERSION:-v\d+\.\d+\.\d+/);
+    expect(readFileSync(join(ROOT, 'k8s', 'install-cloud-provider-kind.sh'), 'utf8')).toMatch(
+      /CLOUD_PROVIDER_KIND_VERSION:-v\d+\.\d+\.\d+/,
+    );
   });
 });

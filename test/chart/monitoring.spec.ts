@@ -37,7 +37,8 @@ describe('Grafana dashboard', () => {
       const { errors, selectors } = parsePromQL(query.expr);
       expect({ where: query.where, errors }).toEqual({ where: query.where, errors: [] });
       if (query.where.startsWith('variable')) continue;
-      for (const selector of selectors) expect({ where: query.where, ...selector }).toMatchObject({ labels: expect.arrayContaining(['namespace']) });
+      for (const selector of selectors)
+        expect({ where: query.where, ...selector }).toMatchObject({ labels: expect.arrayContaining(['namespace']) });
     }
   });
 
@@ -92,16 +93,22 @@ describe('ServiceMonitor and PrometheusRule', () => {
       'RateDependencyDown',
     ]);
     for (const r of rules) {
-      expect(r).toMatchObject({ for: expect.stringMatching(/^\d+m$/), labels: { severity: expect.stringMatching(/^(warning|critical)$/), team: 'ratings' } });
+      expect(r).toMatchObject({
+        for: expect.stringMatching(/^\d+m$/),
+        labels: { severity: expect.stringMatching(/^(warning|critical)$/), team: 'ratings' },
+      });
       expect(r.annotations.summary).toEqual(expect.any(String));
     }
     for (const query of ruleQueries(rule)) {
       const { errors, selectors } = parsePromQL(query.expr);
       expect({ where: query.where, errors }).toEqual({ where: query.where, errors: [] });
-      for (const selector of selectors) expect({ where: query.where, ...selector }).toMatchObject({ labels: expect.arrayContaining(['namespace']) });
+      for (const selector of selectors)
+        expect({ where: query.where, ...selector }).toMatchObject({ labels: expect.arrayContaining(['namespace']) });
     }
     expect(rules[0].expr).toContain('> 1000 and');
     expect(rules[4].expr).toContain('> 0.85');
-    expect(find(render(MONITORING, 'monitoring.prometheusRule.lagThreshold=5000'), 'PrometheusRule', 'rate').spec.groups[0].rules[0].expr).toContain('> 5000 and');
+    expect(
+      find(render(MONITORING, 'monitoring.prometheusRule.lagThreshold=5000'), 'PrometheusRule', 'rate').spec.groups[0].rules[0].expr,
+    ).toContain('> 5000 and');
   });
 });

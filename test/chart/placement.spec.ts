@@ -24,7 +24,9 @@ describe('placement and pod knobs per component', () => {
         maxSkew: 1,
         topologyKey: 'kubernetes.io/hostname',
         whenUnsatisfiable: 'ScheduleAnyway',
-        labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'rate', 'app.kubernetes.io/instance': 'rate', 'app.kubernetes.io/component': 'api' } },
+        labelSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'rate', 'app.kubernetes.io/instance': 'rate', 'app.kubernetes.io/component': 'api' },
+        },
       },
     ]);
   });
@@ -40,13 +42,18 @@ describe('placement and pod knobs per component', () => {
       values: [component],
     });
     expect(template.spec.topologySpreadConstraints).toHaveLength(1);
-    expect(template.spec.topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' });
+    expect(template.spec.topologySpreadConstraints[0]).toMatchObject({
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: 'ScheduleAnyway',
+    });
     expect(template.spec.topologySpreadConstraints[0].labelSelector.matchLabels['app.kubernetes.io/component']).toBe(component);
     expect(template.spec.terminationGracePeriodSeconds).toBe(45);
     expect(template.metadata.annotations).toMatchObject({ 'example.com/team': 'ratings' });
     expect(template.metadata.labels).toMatchObject({ team: 'ratings', 'app.kubernetes.io/component': component });
     expect(template.spec.containers[0].env).toContainEqual({ name: 'EXTRA_FOR_' + component.toUpperCase(), value: 'yes' });
-    expect(pod(render(undefined, `${component}.priorityClassName=rate-${component}`), kind, name).spec.priorityClassName).toBe(`rate-${component}`);
+    expect(pod(render(undefined, `${component}.priorityClassName=rate-${component}`), kind, name).spec.priorityClassName).toBe(
+      `rate-${component}`,
+    );
   });
 
   it('keeps selector labels when podLabels try to override them', () => {
@@ -55,14 +62,24 @@ describe('placement and pod knobs per component', () => {
   });
 
   it('takes terminationGracePeriodSeconds from values and refuses one shorter than the app drain', () => {
-    expect(pod(render(undefined, 'consumer.terminationGracePeriodSeconds=90'), 'Deployment', 'rate-consumer').spec.terminationGracePeriodSeconds).toBe(90);
+    expect(
+      pod(render(undefined, 'consumer.terminationGracePeriodSeconds=90'), 'Deployment', 'rate-consumer').spec.terminationGracePeriodSeconds,
+    ).toBe(90);
     const result = template(undefined, 'api.terminationGracePeriodSeconds=5', 'config.shutdownGraceMs=10000');
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('api.terminationGracePeriodSeconds (5 s) must exceed config.shutdownDrainMs + config.shutdownGraceMs (15000 ms)');
+    expect(result.stderr).toContain(
+      'api.terminationGracePeriodSeconds (5 s) must exceed config.shutdownDrainMs + config.shutdownGraceMs (15000 ms)',
+    );
     const consumer = template(undefined, 'consumer.terminationGracePeriodSeconds=10');
     expect(consumer.stderr).toContain('consumer.terminationGracePeriodSeconds (10 s) must exceed config.shutdownGraceMs (10000 ms)');
     // Unset, the API's follows the drain and the shutdown grace.
-    expect(pod(render(undefined, 'config.shutdownDrainMs=12500', 'config.shutdownGraceMs=20000', 'consumer.terminationGracePeriodSeconds=30'), 'Deployment', 'rate-api').spec.terminationGracePeriodSeconds).toBe(38);
+    expect(
+      pod(
+        render(undefined, 'config.shutdownDrainMs=12500', 'config.shutdownGraceMs=20000', 'consumer.terminationGracePeriodSeconds=30'),
+        'Deployment',
+        'rate-api',
+      ).spec.terminationGracePeriodSeconds,
+    ).toBe(38);
   });
 });
 
@@ -114,7 +131,16 @@ describe('workload details', () => {
       'config.kafkaGroupId=ratings',
       'config.kafkaDlqTopic=ratings.dlq',
     );
-    expect(find(tuned, 'ConfigMap', 'rate-api').data).toMatchObject({ SHUTDOWN_GRACE_MS: '15000', PRODUCE_MAX_BATCH: '500', PRODUCE_TIMEOUT_MS: '2500', PRODUCE_LINGER_MS: '2' });
-    expect(find(tuned, 'ConfigMap', 'rate-consumer').data).toMatchObject({ SHUTDOWN_GRACE_MS: '15000', KAFKA_GROUP_ID: 'ratings', KAFKA_DLQ_TOPIC: 'ratings.dlq' });
+    expect(find(tuned, 'ConfigMap', 'rate-api').data).toMatchObject({
+      SHUTDOWN_GRACE_MS: '15000',
+      PRODUCE_MAX_BATCH: '500',
+      PRODUCE_TIMEOUT_MS: '2500',
+      PRODUCE_LINGER_MS: '2',
+    });
+    expect(find(tuned, 'ConfigMap', 'rate-consumer').data).toMatchObject({
+      SHUTDOWN_GRACE_MS: '15000',
+      KAFKA_GROUP_ID: 'ratings',
+      KAFKA_DLQ_TOPIC: 'ratings.dlq',
+    });
   });
 });

@@ -67,7 +67,9 @@ export function dashboardQueries(dashboard: any): Query[] {
 }
 
 export function ruleQueries(rule: K8sObject): Query[] {
-  return rule.spec.groups.flatMap((group: any) => group.rules.map((r: any) => ({ where: `alert ${r.alert ?? r.record}`, expr: String(r.expr) })));
+  return rule.spec.groups.flatMap((group: any) =>
+    group.rules.map((r: any) => ({ where: `alert ${r.alert ?? r.record}`, expr: String(r.expr) })),
+  );
 }
 
 export function readDashboard(): any {

@@ -55,8 +55,14 @@ describe('Redis password', () => {
   it('uses an existing Secret instead of generating one', () => {
     const objects = render('ci/existing-secret-values.yaml');
     expect(objects.some((o) => o.kind === 'Secret')).toBe(false);
-    expect(envOf(objects, 'Deployment', 'rate-api').REDIS_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'rate-redis-auth', key: 'password' });
-    expect(envOf(objects, 'StatefulSet', 'rate-redis').REDIS_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'rate-redis-auth', key: 'password' });
+    expect(envOf(objects, 'Deployment', 'rate-api').REDIS_PASSWORD.valueFrom.secretKeyRef).toEqual({
+      name: 'rate-redis-auth',
+      key: 'password',
+    });
+    expect(envOf(objects, 'StatefulSet', 'rate-redis').REDIS_PASSWORD.valueFrom.secretKeyRef).toEqual({
+      name: 'rate-redis-auth',
+      key: 'password',
+    });
   });
 
   it('starts Redis with requirepass from the environment (not its command line), protected, with a memory limit that never evicts', () => {
@@ -67,17 +73,23 @@ describe('Redis password', () => {
     expect(script).toContain('--maxmemory 192mb');
     expect(script).toContain('--maxmemory-policy noeviction');
     expect(script).toContain('--protected-mode yes');
-    expect(find(render(undefined, 'redis.maxmemory=1gb'), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0].args.join(' ')).toContain('--maxmemory 1gb');
+    expect(
+      find(render(undefined, 'redis.maxmemory=1gb'), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0].args.join(' '),
+    ).toContain('--maxmemory 1gb');
   });
 
   it('probes Redis with the password, and fails the probe on NOAUTH', () => {
     const redis = find(defaults(), 'StatefulSet', 'rate-redis').spec.template.spec.containers[0];
-    expect(envOf(defaults(), 'StatefulSet', 'rate-redis').REDISCLI_AUTH.valueFrom.secretKeyRef).toEqual({ name: 'rate-redis', key: 'redis-password' });
+    expect(envOf(defaults(), 'StatefulSet', 'rate-redis').REDISCLI_AUTH.valueFrom.secretKeyRef).toEqual({
+      name: 'rate-redis',
+      key: 'redis-password',
+    });
     expect(redis.readinessProbe.exec.command.join(' ')).toMatch(/redis-cli ping \| grep -q PONG/);
   });
 
   it('rolls Redis and the apps together when the password changes', () => {
-    const annotation = (objects: K8sObject[], kind: string, name: string) => find(objects, kind, name).spec.template.metadata.annotations['checksum/redis-auth'];
+    const annotation = (objects: K8sObject[], kind: string, name: string) =>
+      find(objects, kind, name).spec.template.metadata.annotations['checksum/redis-auth'];
     const objects = defaults();
     expect(annotation(objects, 'StatefulSet', 'rate-redis')).toBeDefined();
     expect(annotation(objects, 'Deployment', 'rate-api')).toBe(annotation(objects, 'StatefulSet', 'rate-redis'));
@@ -85,7 +97,12 @@ describe('Redis password', () => {
   });
 
   it('refuses a password inside the external Redis URL, and an external Redis with auth but no Secret', () => {
-    const inUrl = template(undefined, 'redis.enabled=false', 'redis.external.url=redis://:hunter2@redis.data:6379', 'redis.auth.existingSecret=x');
+    const inUrl = template(
+      undefined,
+      'redis.enabled=false',
+      'redis.external.url=redis://:hunter2@redis.data:6379',
+      'redis.auth.existingSecret=x',
+    );
     expect(inUrl.status).not.toBe(0);
     expect(inUrl.stderr).toContain('redis.external.url must not carry a password');
     expect(inUrl.stderr).not.toContain('hunter2');
@@ -112,9 +129,15 @@ describe('Kafka SASL/SCRAM and TLS for external clusters', () => {
         KAFKA_SSL_CA_FILE: '/etc/rate/kafka-tls/ca.crt',
       });
       expect(data.KAFKA_SASL_PASSWORD).toBeUndefined();
-      expect(envOf(objects, 'Deployment', app).KAFKA_SASL_PASSWORD.valueFrom.secretKeyRef).toEqual({ name: 'kafka-credentials', key: 'password' });
+      expect(envOf(objects, 'Deployment', app).KAFKA_SASL_PASSWORD.valueFrom.secretKeyRef).toEqual({
+        name: 'kafka-credentials',
+        key: 'password',
+      });
       const pod = find(objects, 'Deployment', app).spec.template.spec;
-      expect(pod.volumes).toContainEqual({ name: 'kafka-tls', secret: { secretName: 'kafka-ca', defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] } });
+      expect(pod.volumes).toContainEqual({
+        name: 'kafka-tls',
+        secret: { secretName: 'kafka-ca', defaultMode: 0o440, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+      });
       expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'kafka-tls', mountPath: '/etc/rate/kafka-tls', readOnly: true });
     }
   });
@@ -128,9 +151,17 @@ describe('Kafka SASL/SCRAM and TLS for external clusters', () => {
   });
 
   it('needs a password Secret for a SASL mechanism', () => {
-    const result = template(undefined, 'kafka.enabled=false', 'kafka.external.brokers=k:9093', 'kafka.external.sasl.mechanism=scram-sha-256', 'kafka.external.sasl.username=u');
+    const result = template(
+      undefined,
+      'kafka.enabled=false',
+      'kafka.external.brokers=k:9093',
+      'kafka.external.sasl.mechanism=scram-sha-256',
+      'kafka.external.sasl.username=u',
+    );
     expect(result.status).not.toBe(0);
-    expect(result.stderr).toContain('kafka.external.sasl.mechanism needs kafka.external.sasl.username and kafka.external.sasl.existingSecret');
+    expect(result.stderr).toContain(
+      'kafka.external.sasl.mechanism needs kafka.external.sasl.username and kafka.external.sasl.existingSecret',
+    );
   });
 });
 
@@ -139,8 +170,14 @@ describe('NetworkPolicy (on by default)', () => {
   const policy = (name: string) => find(objects, 'NetworkPolicy', name).spec;
 
   it('exists for every component by default', () => {
-    expect(objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o.metadata.name).sort()).toEqual(['rate-api', 'rate-consumer', 'rate-kafka', 'rate-redis']);
-    for (const name of ['rate-api', 'rate-consumer', 'rate-kafka', 'rate-redis']) expect(policy(name).policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(
+      objects
+        .filter((o) => o.kind === 'NetworkPolicy')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['rate-api', 'rate-consumer', 'rate-kafka', 'rate-redis']);
+    for (const name of ['rate-api', 'rate-consumer', 'rate-kafka', 'rate-redis'])
+      expect(policy(name).policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
   it('lets only the ingress controller, the helm test and monitoring reach the API port', () => {
@@ -151,7 +188,15 @@ describe('NetworkPolicy (on by default)', () => {
             namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
             podSelector: {},
           },
-          { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'rate', 'app.kubernetes.io/instance': 'rate', 'app.kubernetes.io/component': 'test' } } },
+          {
+            podSelector: {
+              matchLabels: {
+                'app.kubernetes.io/name': 'rate',
+                'app.kubernetes.io/instance': 'rate',
+                'app.kubernetes.io/component': 'test',
+              },
+            },
+          },
         ],
         ports: [{ port: 'http', protocol: 'TCP' }],
       },
@@ -164,7 +209,10 @@ describe('NetworkPolicy (on by default)', () => {
 
   it('lets only monitoring reach the consumer, and only the apps reach Kafka and Redis', () => {
     expect(policy('rate-consumer').ingress).toEqual([
-      { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} }], ports: [{ port: 'health', protocol: 'TCP' }] },
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: {} }],
+        ports: [{ port: 'health', protocol: 'TCP' }],
+      },
     ]);
     for (const [name, port] of [
       ['rate-kafka', 'kafka'],
@@ -180,15 +228,29 @@ describe('NetworkPolicy (on by default)', () => {
   it('lets the apps out only to DNS, Kafka and Redis', () => {
     for (const app of ['rate-api', 'rate-consumer']) {
       const egress = policy(app).egress;
-      expect(egress).toContainEqual({ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] });
-      const targets = egress.filter((r: any) => r.to).map((r: any) => [r.to[0].podSelector.matchLabels['app.kubernetes.io/component'], r.ports[0].port]);
+      expect(egress).toContainEqual({
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      });
+      const targets = egress
+        .filter((r: any) => r.to)
+        .map((r: any) => [r.to[0].podSelector.matchLabels['app.kubernetes.io/component'], r.ports[0].port]);
       expect(targets).toEqual([
         ['kafka', 'kafka'],
         ['redis', 'redis'],
       ]);
       expect(egress).toHaveLength(3);
     }
-    expect(policy('rate-redis').egress).toEqual([{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }]);
+    expect(policy('rate-redis').egress).toEqual([
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ]);
   });
 
   it('opens the external Kafka and Redis ports when they run outside the release', () => {

@@ -4,10 +4,23 @@ import { startFakeApiServer } from './fake-apiserver';
 import { CHART, find, K8sObject, render, TOOL } from './render';
 
 /** helm template against the fake API server, so lookup sees what the objects given say is installed. */
-async function templateOver(installed: any[], ...sets: string[]): Promise<{ status: number | null; stdout: string; stderr: string; objects: K8sObject[] }> {
+async function templateOver(
+  installed: any[],
+  ...sets: string[]
+): Promise<{ status: number | null; stdout: string; stderr: string; objects: K8sObject[] }> {
   const api = await startFakeApiServer(installed);
   try {
-    const args = ['template', 'rate', CHART, '--namespace', 'rate', '--dry-run=server', '--kubeconfig', api.kubeconfig, ...sets.flatMap((s) => ['--set', s])];
+    const args = [
+      'template',
+      'rate',
+      CHART,
+      '--namespace',
+      'rate',
+      '--dry-run=server',
+      '--kubeconfig',
+      api.kubeconfig,
+      ...sets.flatMap((s) => ['--set', s]),
+    ];
     // Asynchronous: the fake API server answers from this same process.
     const result = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(TOOL('helm'), args);
@@ -17,7 +30,12 @@ async function templateOver(installed: any[], ...sets: string[]): Promise<{ stat
       child.stderr.on('data', (d) => (stderr += d));
       child.on('close', (status) => resolve({ status, stdout, stderr }));
     });
-    const objects = result.status === 0 ? parseAllDocuments(result.stdout).map((d) => d.toJS() as K8sObject).filter(Boolean) : [];
+    const objects =
+      result.status === 0
+        ? parseAllDocuments(result.stdout)
+            .map((d) => d.toJS() as K8sObject)
+            .filter(Boolean)
+        : [];
     expect(api.requests.filter((r) => r.includes('/namespaces/rate/'))).not.toEqual([]);
     return { ...result, objects };
   } finally {
@@ -34,12 +52,18 @@ function installedStatefulSet(name: 'rate-kafka' | 'rate-redis', spec: Record<st
 describe('upgrades (helm lookup against what is installed)', () => {
   it('keeps the generated Redis password of the installed release', async () => {
     const password = Buffer.from('KeptFromTheFirstInstall0123456789').toString('base64');
-    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'rate-redis', namespace: 'rate' }, data: { 'redis-password': password } };
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'rate-redis', namespace: 'rate' },
+      data: { 'redis-password': password },
+    };
     const first = await templateOver([secret]);
     expect(first.stderr).toBe('');
     expect(find(first.objects, 'Secret', 'rate-redis').data!['redis-password']).toBe(password);
     const again = await templateOver([secret]);
-    const annotation = (objects: K8sObject[]) => find(objects, 'Deployment', 'rate-api').spec.template.metadata.annotations['checksum/redis-auth'];
+    const annotation = (objects: K8sObject[]) =>
+      find(objects, 'Deployment', 'rate-api').spec.template.metadata.annotations['checksum/redis-auth'];
     expect(annotation(again.objects)).toBe(annotation(first.objects));
     // Without an installed Secret a new password is made (and differs each time).
     expect(find(render(), 'Secret', 'rate-redis').data!['redis-password']).not.toBe(password);
@@ -51,7 +75,11 @@ describe('upgrades (helm lookup against what is installed)', () => {
   });
 
   it('explains, instead of failing half-way, a persistence change Kubernetes cannot apply in place', async () => {
-    const result = await templateOver([installedStatefulSet('rate-kafka'), installedStatefulSet('rate-redis')], 'kafka.persistence.enabled=false', 'redis.persistence.size=5Gi');
+    const result = await templateOver(
+      [installedStatefulSet('rate-kafka'), installedStatefulSet('rate-redis')],
+      'kafka.persistence.enabled=false',
+      'redis.persistence.size=5Gi',
+    );
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('StatefulSet rate-kafka cannot change in place (kafka.persistence.enabled true -> false)');
     expect(result.stderr).toContain('StatefulSet rate-redis cannot change in place (redis.persistence.size 1Gi -> 5Gi)');

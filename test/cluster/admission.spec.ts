@@ -20,7 +20,11 @@ let manifests: Manifest[] = [];
 // A stream of documents, not a v1 List: kubectl validates a List on the client (OpenAPI v2), so the
 // server's strict field validation would never be reached.
 const apply = (objects: object[], extra: string[] = []) =>
-  kubectlResult(config, ['apply', '--dry-run=server', '--validate=strict', '-n', NS, ...extra, '-f', '-'], objects.map((o) => JSON.stringify(o)).join('\n---\n'));
+  kubectlResult(
+    config,
+    ['apply', '--dry-run=server', '--validate=strict', '-n', NS, ...extra, '-f', '-'],
+    objects.map((o) => JSON.stringify(o)).join('\n---\n'),
+  );
 
 function apiDeployment(): Manifest {
   const deployment = manifests.find((m) => m.kind === 'Deployment' && m.metadata.name.endsWith('-api'));
@@ -66,7 +70,11 @@ describe('the control plane enforces admission and schemas', () => {
   it('refuses a privileged pod', async () => {
     const pod = apiPod();
     // allowPrivilegeEscalation=false beside privileged=true is a plain validation error; PodSecurity is the point here.
-    pod.spec.containers[0].securityContext = { ...pod.spec.containers[0].securityContext, privileged: true, allowPrivilegeEscalation: true };
+    pod.spec.containers[0].securityContext = {
+      ...pod.spec.containers[0].securityContext,
+      privileged: true,
+      allowPrivilegeEscalation: true,
+    };
     const result = await apply([pod]);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/privileged \(container "[^"]+" must not set securityContext.privileged=true\)/);

@@ -8,7 +8,9 @@ import { CHART, helm, HELM_TIMEOUT, kubectlResult, ok, restrictedNamespace, test
 const config = testCluster();
 // helm --wait is bounded by HELM_TIMEOUT (3 min); Jest must not give up before helm does.
 jest.setTimeout(300_000);
-const scenarios = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
+const scenarios = readdirSync(join(CHART, 'ci'))
+  .filter((f) => f.endsWith('-values.yaml'))
+  .sort();
 
 describe('charts/rate/ci scenarios on a real control plane (restricted namespace)', () => {
   it('finds the scenarios', () => {

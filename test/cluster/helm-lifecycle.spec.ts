@@ -23,7 +23,10 @@ async function apiPods(): Promise<Pod[]> {
 const isReady = (pod: Pod) => pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 async function revision(): Promise<{ revision: number; status: string }> {
-  const release = JSON.parse(await ok(helm(config, ['status', 'rate', '-n', NS, '-o', 'json']))) as { version: number; info: { status: string } };
+  const release = JSON.parse(await ok(helm(config, ['status', 'rate', '-n', NS, '-o', 'json']))) as {
+    version: number;
+    info: { status: string };
+  };
   return { revision: release.version, status: release.info.status };
 }
 
@@ -38,20 +41,30 @@ describe('helm lifecycle on a real control plane (restricted namespace)', () => 
     expect(pods).toHaveLength(1);
     expect(pods.every(isReady)).toBe(true);
     // The chart's defaults keep Kafka and Redis on claims of the default StorageClass.
-    const claims = JSON.parse(await kubectl(config, ['get', 'pvc', '-n', NS, '-o', 'json'])) as { items: { metadata: { name: string }; status: { phase: string } }[] };
+    const claims = JSON.parse(await kubectl(config, ['get', 'pvc', '-n', NS, '-o', 'json'])) as {
+      items: { metadata: { name: string }; status: { phase: string } }[];
+    };
     expect(claims.items.length).toBeGreaterThan(0);
     expect(claims.items.map((c) => `${c.metadata.name}:${c.status.phase}`)).toEqual(claims.items.map((c) => `${c.metadata.name}:Bound`));
   });
 
   it('upgrades to three API replicas, all Ready, with a PodDisruptionBudget', async () => {
-    await ok(helm(config, ['upgrade', 'rate', CHART, '-n', NS, '--reuse-values', '--set', 'replicas=3', '--wait', '--timeout', HELM_TIMEOUT]));
-    await eventually('3 Ready API pods', async () => {
-      const pods = await apiPods();
-      return pods.length === 3 && pods.every(isReady);
-    }, async () => JSON.stringify((await apiPods()).map((p) => [p.metadata.name, p.status.phase, isReady(p)])));
+    await ok(
+      helm(config, ['upgrade', 'rate', CHART, '-n', NS, '--reuse-values', '--set', 'replicas=3', '--wait', '--timeout', HELM_TIMEOUT]),
+    );
+    await eventually(
+      '3 Ready API pods',
+      async () => {
+        const pods = await apiPods();
+        return pods.length === 3 && pods.every(isReady);
+      },
+      async () => JSON.stringify((await apiPods()).map((p) => [p.metadata.name, p.status.phase, isReady(p)])),
+    );
     const pods = await apiPods();
     expect(pods.every((p) => p.spec.nodeName)).toBe(true);
-    const pdbs = JSON.parse(await kubectl(config, ['get', 'pdb', '-n', NS, '-l', 'app.kubernetes.io/instance=rate', '-o', 'json'])) as { items: { spec: { selector: { matchLabels: Record<string, string> } } }[] };
+    const pdbs = JSON.parse(await kubectl(config, ['get', 'pdb', '-n', NS, '-l', 'app.kubernetes.io/instance=rate', '-o', 'json'])) as {
+      items: { spec: { selector: { matchLabels: Record<string, string> } } }[];
+    };
     expect(pdbs.items).toHaveLength(1);
     expect(pdbs.items[0].spec.selector.matchLabels).toMatchObject({ 'app.kubernetes.io/component': 'api' });
     expect(await revision()).toEqual({ revision: 2, status: 'deployed' });
@@ -65,7 +78,11 @@ describe('helm lifecycle on a real control plane (restricted namespace)', () => 
   it('rolls back to the one-replica revision', async () => {
     await ok(helm(config, ['rollback', 'rate', '1', '-n', NS, '--wait', '--timeout', HELM_TIMEOUT]));
     expect(await revision()).toEqual({ revision: 3, status: 'deployed' });
-    await eventually('1 API pod', async () => (await apiPods()).length === 1, async () => JSON.stringify((await apiPods()).map((p) => p.metadata.name)));
+    await eventually(
+      '1 API pod',
+      async () => (await apiPods()).length === 1,
+      async () => JSON.stringify((await apiPods()).map((p) => p.metadata.name)),
+    );
     const pdbs = await kubectl(config, ['get', 'pdb', '-n', NS, '-l', 'app.kubernetes.io/instance=rate', '-o', 'name']);
     expect(pdbs.trim()).toBe('');
   });
@@ -76,9 +93,17 @@ describe('helm lifecycle on a real control plane (restricted namespace)', () => 
     // a hook on uninstall, and the chart keeps its test pod for `helm test --logs` (hook-succeeded
     // would delete it before the logs are read): that pod, and nothing else, is left to the user.
     let left: string[] = [];
-    await eventually('only the helm test pod left', async () => (left = await leftovers(config, NS)).join() === 'Pod/rate-test', async () => left.join(', '));
+    await eventually(
+      'only the helm test pod left',
+      async () => (left = await leftovers(config, NS)).join() === 'Pod/rate-test',
+      async () => left.join(', '),
+    );
     await kubectl(config, ['delete', 'pod', 'rate-test', '-n', NS, '--wait=true', '--timeout=60s']);
-    await eventually('an empty namespace', async () => (left = await leftovers(config, NS)).length === 0, async () => left.join(', '));
+    await eventually(
+      'an empty namespace',
+      async () => (left = await leftovers(config, NS)).length === 0,
+      async () => left.join(', '),
+    );
     expect(left).toEqual([]);
     // The released volumes go too (reclaim policy Delete of the default StorageClass).
     const volumesOf = async () =>
@@ -86,6 +111,10 @@ describe('helm lifecycle on a real control plane (restricted namespace)', () => 
         .split('\n')
         .filter((line) => line.endsWith(` ${NS}`));
     let volumes: string[] = [];
-    await eventually('no volume of the release', async () => (volumes = await volumesOf()).length === 0, async () => volumes.join(', '));
+    await eventually(
+      'no volume of the release',
+      async () => (volumes = await volumesOf()).length === 0,
+      async () => volumes.join(', '),
+    );
   });
 });

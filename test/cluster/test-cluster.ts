@@ -108,7 +108,12 @@ export async function leftovers(config: ClusterConfig, namespace: string): Promi
 }
 
 /** Polls until check() returns true; the last value of describe() explains a timeout. */
-export async function eventually(what: string, check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs = 90_000): Promise<void> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  describe: () => Promise<string>,
+  timeoutMs = 90_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

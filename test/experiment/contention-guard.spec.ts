@@ -63,7 +63,10 @@ describe('contention guard with a busy loop on one core', () => {
   });
 
   function step(roots: Map<string, number>, log: string[]) {
-    const run = stepRunner(vegetaDriver(vegeta, targets), { roots, replicas: [] }, 1, { p99Ms: defs.objective.p99_ms, maxErrorRate: defs.objective.max_error_rate });
+    const run = stepRunner(vegetaDriver(vegeta, targets), { roots, replicas: [] }, 1, {
+      p99Ms: defs.objective.p99_ms,
+      maxErrorRate: defs.objective.max_error_rate,
+    });
     return guardedStep(run, { limits, retries: 1, retryPauseS: 0 }, (line) => log.push(line))(RATE, STEP_S, join(dir, 'step'));
   }
 
@@ -83,7 +86,13 @@ describe('contention guard with a busy loop on one core', () => {
   it('counts the same busy loop as the stack’s own CPU when it is one of the stack’s processes', async () => {
     const loop = await busyLoop();
     loops.push(loop);
-    const result = await step(new Map([['server', server.pid!], ['busy', loop.pid!]]), []);
+    const result = await step(
+      new Map([
+        ['server', server.pid!],
+        ['busy', loop.pid!],
+      ]),
+      [],
+    );
 
     expect(result.cpuPct.busy).toBeGreaterThan(50);
     expect(result.contention.stackCpuPct).toBeGreaterThan(50);

@@ -13,7 +13,8 @@ import { TEST_STACKS } from '../test-ports';
  */
 const ENV = { ...process.env, ...TEST_STACKS.interruptedExperiment };
 const REPORTS = join(ROOT, 'reports');
-const reportDirs = () => (existsSync(REPORTS) ? readdirSync(REPORTS).filter((d) => !d.startsWith('bench-') && !d.startsWith('profile-')) : []);
+const reportDirs = () =>
+  existsSync(REPORTS) ? readdirSync(REPORTS).filter((d) => !d.startsWith('bench-') && !d.startsWith('profile-')) : [];
 
 interface Outcome {
   code: number | null;
@@ -25,7 +26,10 @@ interface Outcome {
 /** Runs the quick experiment and sends SIGTERM once a line of its output matches `when`. */
 async function interruptWhen(when: RegExp): Promise<Outcome> {
   const before = new Set(reportDirs());
-  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--quick'], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--quick'], {
+    env: ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   let sent = false;
   const collect = (chunk: Buffer) => {
@@ -37,7 +41,9 @@ async function interruptWhen(when: RegExp): Promise<Outcome> {
   };
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('exit', (c, s) => resolve([c, s])),
+  );
   if (!sent) throw new Error(`the experiment ended before ${when} was printed:\n${output.slice(-3000)}`);
   return { code, signal, output, created: reportDirs().filter((d) => !before.has(d)) };
 }

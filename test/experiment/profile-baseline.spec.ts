@@ -16,8 +16,13 @@ describe('npm run experiment -- --profile --baseline', () => {
   it('writes profile.md and profile.json for the baseline replica, then stops it and removes its cgroup', async () => {
     const reports = join(ROOT, 'reports');
     const before = new Set(existsSync(reports) ? readdirSync(reports) : []);
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--profile', '--baseline', '--seconds', '3', '--rate', '50'], { encoding: 'utf8', timeout: 240_000 });
-    if (run.status !== 0) throw new Error(`--profile --baseline exited ${run.status}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+    const run = spawnSync(
+      process.execPath,
+      [join(ROOT, 'dist', 'scripts', 'experiment', 'cli.js'), '--profile', '--baseline', '--seconds', '3', '--rate', '50'],
+      { encoding: 'utf8', timeout: 240_000 },
+    );
+    if (run.status !== 0)
+      throw new Error(`--profile --baseline exited ${run.status}:\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
 
     const created = readdirSync(reports).filter((d) => !before.has(d) && d.startsWith('profile-'));
     expect(created).toHaveLength(1);
@@ -28,7 +33,9 @@ describe('npm run experiment -- --profile --baseline', () => {
     expect(result.cpuPerRequestMs['baseline-1']).toEqual(expect.any(Number));
     // The profile written on the replica's way out covers the load window.
     expect(result['baseline-1'].load.top.length).toBeGreaterThan(0);
-    expect(readFileSync(join(dir, 'profile.md'), 'utf8')).toMatch(/^# CPU profile of the bare-Fastify baseline replica — idle and at 50 rps/);
+    expect(readFileSync(join(dir, 'profile.md'), 'utf8')).toMatch(
+      /^# CPU profile of the bare-Fastify baseline replica — idle and at 50 rps/,
+    );
 
     const config = stackConfig({ ...process.env, ...PROFILE_ENV });
     const ports = baselinePorts(config);

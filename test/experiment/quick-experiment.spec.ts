@@ -51,9 +51,16 @@ describe('npm run experiment -- --quick', () => {
       expect(Object.keys(r.replica_share)).toHaveLength(Number(n));
       expect(r.offered_rps).toBe(summary.results['1'].offered_rps);
     }
-    for (const n of ['1', '3']) expect(summary.results[n]).toEqual(expect.objectContaining({ sustainable_rps: expect.any(Number), capacity_cv: expect.any(Number) }));
+    for (const n of ['1', '3'])
+      expect(summary.results[n]).toEqual(expect.objectContaining({ sustainable_rps: expect.any(Number), capacity_cv: expect.any(Number) }));
     expect(summary.baseline).toEqual({ capacity_rps: expect.any(Number), sustainable_rps: expect.any(Number) });
-    expect(summary.contention).toEqual(expect.objectContaining({ outside_cpu_pct_max: expect.any(Number), generator_cpu_pct_max: expect.any(Number), flagged: expect.any(Boolean) }));
+    expect(summary.contention).toEqual(
+      expect.objectContaining({
+        outside_cpu_pct_max: expect.any(Number),
+        generator_cpu_pct_max: expect.any(Number),
+        flagged: expect.any(Boolean),
+      }),
+    );
     // A shared machine may well be contended: then the guard must withhold the ratio and say so.
     if (summary.contention.flagged) {
       expect(summary.capacity_ratio_3_vs_1).toBeNull();

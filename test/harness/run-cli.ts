@@ -5,7 +5,10 @@ import { ROOT } from '../../scripts/stack/stack-config';
 
 /** Runs one of the compiled command lines (dist/scripts/<name>/cli.js) to its end, echoing its output. */
 export async function runCli(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', name, 'cli.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', name, 'cli.js'), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => {
     output += chunk.toString();

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { parseCpuQuantity } from '../../scripts/stack/chart-values';
 import { K8sObject } from '../chart/render';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /**
  * The chart's pods run under `docker run` the way a kubelet would run them: the rendered pod
  * spec's security contexts (user, read-only root, dropped capabilities, no privilege escalation),
@@ -69,7 +67,8 @@ export function containerEnv(objects: K8sObject[], target: ChartPod): Record<str
     if (e.value !== undefined) env[e.name] = String(e.value);
     else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = target.name;
     else if (e.valueFrom?.secretKeyRef) env[e.name] = source('Secret', e.valueFrom.secretKeyRef.name)[e.valueFrom.secretKeyRef.key];
-    else if (e.valueFrom?.configMapKeyRef) env[e.name] = source('ConfigMap', e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
+    else if (e.valueFrom?.configMapKeyRef)
+      env[e.name] = source('ConfigMap', e.valueFrom.configMapKeyRef.name)[e.valueFrom.configMapKeyRef.key];
     else throw new Error(`pod ${target.name}: env ${e.name} has an unsupported source`);
   }
   return env;
@@ -83,10 +82,23 @@ export function parseMemoryQuantity(quantity: string): number {
 }
 
 /** `docker run` arguments (before the image's arguments) that reproduce the pod's runtime settings. */
-export function dockerRunArgs(objects: K8sObject[], target: ChartPod, options: { namespace: string; network: string; prefix: string; label: string; volumesDir: string }): string[] {
+export function dockerRunArgs(
+  objects: K8sObject[],
+  target: ChartPod,
+  options: { namespace: string; network: string; prefix: string; label: string; volumesDir: string },
+): string[] {
   const podSecurity = target.spec.securityContext ?? {};
   const security = { ...podSecurity, ...(target.container.securityContext ?? {}) };
-  const args = ['--name', `${options.prefix}-${target.name}`, '--hostname', target.name, '--network', options.network, '--label', options.label];
+  const args = [
+    '--name',
+    `${options.prefix}-${target.name}`,
+    '--hostname',
+    target.name,
+    '--network',
+    options.network,
+    '--label',
+    options.label,
+  ];
   for (const alias of serviceNames(objects, target, options.namespace)) args.push('--network-alias', alias);
 
   if (security.runAsUser !== undefined) args.push('--user', `${security.runAsUser}:${security.runAsGroup ?? security.runAsUser}`);

@@ -30,10 +30,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const containerName = (pod: ChartPod) => `${PREFIX}-${pod.name}`;
 
 function render(): K8sObject[] {
-  const args = ['template', 'rate', CHART, '--namespace', NAMESPACE, '-f', join(ROOT, 'k8s', 'local-images-values.yaml'), '--set', `replicas=${API_REPLICAS}`];
+  const args = [
+    'template',
+    'rate',
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    '-f',
+    join(ROOT, 'k8s', 'local-images-values.yaml'),
+    '--set',
+    `replicas=${API_REPLICAS}`,
+  ];
   const result = run(TOOL('helm'), args);
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
-  return parseAllDocuments(result.stdout).map((d) => d.toJS() as K8sObject | null).filter((o): o is K8sObject => o !== null);
+  return parseAllDocuments(result.stdout)
+    .map((d) => d.toJS() as K8sObject | null)
+    .filter((o): o is K8sObject => o !== null);
 }
 
 function must(result: ReturnType<typeof docker>, what: string) {
@@ -80,7 +92,9 @@ async function untilReady(pod: ChartPod, timeoutMs = 300_000): Promise<number> {
     }
     const state = docker(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', name]).stdout;
     if (!/^(running|restarting)/.test(state) || Date.now() > deadline) {
-      throw new Error(`pod ${pod.name} not ready (${state}, ${restarts} restarts) by its readinessProbe ${JSON.stringify(readiness)}\n${logsOf(name)}`);
+      throw new Error(
+        `pod ${pod.name} not ready (${state}, ${restarts} restarts) by its readinessProbe ${JSON.stringify(readiness)}\n${logsOf(name)}`,
+      );
     }
     await sleep(2000);
   }
@@ -97,7 +111,9 @@ function processSecurity(name: string) {
   const pid = must(docker(['inspect', '-f', '{{.State.Pid}}', name]), 'docker inspect');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (key: string) => new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(status)?.[1].split(/\s+/) ?? [];
-  const rootMount = readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+  const rootMount = readFileSync(`/proc/${pid}/mountinfo`, 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[4] === '/');
   return {
     uid: field('Uid')[0],
     capEff: field('CapEff')[0],
@@ -118,11 +134,29 @@ describe('images under docker run with the chart pod settings', () => {
     // Builds the local bases once and the app images from the project's Dockerfile (layer cache).
     execFileSync('bash', [join(ROOT, 'scripts', 'images', 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60 * 60_000 });
     must(docker(['network', 'create', '--label', LABEL, NETWORK]), 'docker network create');
-    must(docker(['run', '-d', '--name', PROBER, '--network', NETWORK, '--label', LABEL, '--entrypoint', 'sleep', 'rate-local/curl:bookworm', 'infinity']), 'prober');
+    must(
+      docker([
+        'run',
+        '-d',
+        '--name',
+        PROBER,
+        '--network',
+        NETWORK,
+        '--label',
+        LABEL,
+        '--entrypoint',
+        'sleep',
+        'rate-local/curl:bookworm',
+        'infinity',
+      ]),
+      'prober',
+    );
   }, 60 * 60_000);
 
   afterAll(() => {
-    const ids = docker(['ps', '-aq', '--filter', `label=${LABEL}`]).stdout.split('\n').filter(Boolean);
+    const ids = docker(['ps', '-aq', '--filter', `label=${LABEL}`])
+      .stdout.split('\n')
+      .filter(Boolean);
     if (ids.length) docker(['rm', '-f', ...ids]);
     docker(['network', 'rm', NETWORK]);
     rmSync(VOLUMES, { recursive: true, force: true });
@@ -160,13 +194,36 @@ describe('images under docker run with the chart pod settings', () => {
   it('accepts a rating on every API replica (202, x-replica = pod name) and aggregates each', async () => {
     const subject = `smoke-${RUN_ID}`;
     for (const pod of byComponent('api')) {
-      const out = must(docker(['exec', PROBER, 'curl', '-sS', '--max-time', '30', '-D', '-', '-o', '/dev/null', '-X', 'POST', `http://${containerName(pod)}:3000/rate?rate=7&subject=${subject}`]), 'POST /rate');
-      expect({ pod: pod.name, status: out.split(' ')[1], replica: /^x-replica: (\S+)/im.exec(out)?.[1] }).toEqual({ pod: pod.name, status: '202', replica: pod.name });
+      const out = must(
+        docker([
+          'exec',
+          PROBER,
+          'curl',
+          '-sS',
+          '--max-time',
+          '30',
+          '-D',
+          '-',
+          '-o',
+          '/dev/null',
+          '-X',
+          'POST',
+          `http://${containerName(pod)}:3000/rate?rate=7&subject=${subject}`,
+        ]),
+        'POST /rate',
+      );
+      expect({ pod: pod.name, status: out.split(' ')[1], replica: /^x-replica: (\S+)/im.exec(out)?.[1] }).toEqual({
+        pod: pod.name,
+        status: '202',
+        replica: pod.name,
+      });
     }
     const api = containerName(byComponent('api')[0]);
     let aggregate: { count?: number; sum?: number } = {};
     for (let i = 0; i < 60 && aggregate.count !== API_REPLICAS; i++) {
-      aggregate = JSON.parse(must(docker(['exec', PROBER, 'curl', '-sS', '--max-time', '10', `http://${api}:3000/rate?subject=${subject}`]), 'GET /rate'));
+      aggregate = JSON.parse(
+        must(docker(['exec', PROBER, 'curl', '-sS', '--max-time', '10', `http://${api}:3000/rate?subject=${subject}`]), 'GET /rate'),
+      );
       if (aggregate.count !== API_REPLICAS) await sleep(1000);
     }
     expect(aggregate).toMatchObject({ count: API_REPLICAS, sum: 7 * API_REPLICAS });
@@ -176,6 +233,9 @@ describe('images under docker run with the chart pod settings', () => {
     const [pod] = byComponent('test');
     const args = dockerRunArgs(objects, pod, RUN_OPTIONS);
     const result = docker(['run', ...args, imageOf(pod), ...imageArgs(pod)], 120_000);
-    expect({ status: result.status, out: result.stdout, err: result.stderr }).toMatchObject({ status: 0, out: expect.stringContaining('rating aggregated') });
+    expect({ status: result.status, out: result.stdout, err: result.stderr }).toMatchObject({
+      status: 0,
+      out: expect.stringContaining('rating aggregated'),
+    });
   }, 150_000);
 });

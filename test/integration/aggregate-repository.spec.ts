@@ -63,7 +63,12 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     const ahead = batch(ratings(s, 10, [7, 7]));
     expect(await repository.apply(ahead)).toEqual({ kind: 'gap', storedOffset: '1' });
     expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('2');
-    expect(await repository.apply({ ...ahead, allowGap: true })).toEqual({ kind: 'applied', storedOffset: '11', applied: 2, duplicates: 0 });
+    expect(await repository.apply({ ...ahead, allowGap: true })).toEqual({
+      kind: 'applied',
+      storedOffset: '11',
+      applied: 2,
+      duplicates: 0,
+    });
   });
 
   it('does not skip a batch wholly behind the stored offset as applied: it reports where Redis stands', async () => {
@@ -85,7 +90,12 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
 
   it('advances the offset over poison, whose mark is kept like any other', async () => {
     await repository.apply(batch([poison(0)]));
-    expect(await repository.apply(batch([poison(1), poison(2), poison(3), poison(4)]))).toEqual({ kind: 'applied', storedOffset: '4', applied: 0, duplicates: 0 });
+    expect(await repository.apply(batch([poison(1), poison(2), poison(3), poison(4)]))).toEqual({
+      kind: 'applied',
+      storedOffset: '4',
+      applied: 0,
+      duplicates: 0,
+    });
     expect(await redis.get(markKey(partition))).toBe('log-a-4');
   });
 
@@ -94,7 +104,12 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     const [first, other] = ratings(s, 0, [4, 6]);
     const retried: BatchRecord = { offset: '7', mark: 'log-a-7', rating: { ...first.rating!, rate: 4 } };
     expect(await repository.apply(batch([first, other]))).toEqual({ kind: 'applied', storedOffset: '1', applied: 2, duplicates: 0 });
-    expect(await repository.apply(batch([retried], { allowGap: true }))).toEqual({ kind: 'applied', storedOffset: '7', applied: 0, duplicates: 1 });
+    expect(await repository.apply(batch([retried], { allowGap: true }))).toEqual({
+      kind: 'applied',
+      storedOffset: '7',
+      applied: 0,
+      duplicates: 1,
+    });
     // Twice within one batch as well.
     const again = ratings(s, 8, [2, 2]);
     again[1].rating!.id = again[0].rating!.id;
@@ -108,7 +123,11 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
   it('takes one id under two subjects for two ratings (a key reused for another subject)', async () => {
     const [a, b] = [uniqueSubject('lua'), uniqueSubject('lua')];
     const id = randomUUID();
-    const records: BatchRecord[] = [a, b].map((subject, i) => ({ offset: String(i), mark: `log-a-${i}`, rating: { id, subject, rate: 3 } }));
+    const records: BatchRecord[] = [a, b].map((subject, i) => ({
+      offset: String(i),
+      mark: `log-a-${i}`,
+      rating: { id, subject, rate: 3 },
+    }));
     expect(await repository.apply(batch(records))).toMatchObject({ applied: 2, duplicates: 0 });
   });
 
@@ -133,7 +152,11 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     expect(await repository.positions([partition])).toEqual(new Map([[partition, { offset: -1n, mark: null }]]));
     expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('6');
 
-    expect(await repository.apply(batch(ratings(s, 0, [9, 9, 9, 9, 9, 9, 9], 'log-b')))).toMatchObject({ kind: 'applied', storedOffset: '6', applied: 7 });
+    expect(await repository.apply(batch(ratings(s, 0, [9, 9, 9, 9, 9, 9, 9], 'log-b')))).toMatchObject({
+      kind: 'applied',
+      storedOffset: '6',
+      applied: 7,
+    });
     expect(await redis.hgetall(subjectKey(partition, s))).toMatchObject({ count: '13', sum: String(6 + 63) });
   });
 
@@ -171,12 +194,27 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
 
   it('applies only what follows the stored offset of a large redelivered batch, wherever it lies in it', async () => {
     const s = uniqueSubject('big');
-    const records = ratings(s, 0, Array.from({ length: 12_000 }, () => 2));
+    const records = ratings(
+      s,
+      0,
+      Array.from({ length: 12_000 }, () => 2),
+    );
     expect(await repository.apply(batch(records.slice(0, 9_001)))).toMatchObject({ kind: 'applied', applied: 9_001 });
     expect(await repository.apply(batch(records))).toEqual({ kind: 'applied', storedOffset: '11999', applied: 2_999, duplicates: 0 });
     expect(await redis.hget(subjectKey(partition, s), 'count')).toBe('12000');
     // A new log under the stored offset of a large batch is still recognised.
-    expect(await repository.apply(batch(ratings(s, 0, Array.from({ length: 12_500 }, () => 9), 'log-b')))).toEqual({ kind: 'reset', storedOffset: '11999' });
+    expect(
+      await repository.apply(
+        batch(
+          ratings(
+            s,
+            0,
+            Array.from({ length: 12_500 }, () => 9),
+            'log-b',
+          ),
+        ),
+      ),
+    ).toEqual({ kind: 'reset', storedOffset: '11999' });
   });
 
   it('does not take a mark stored by an earlier version (timestamp:event id) for a new log', async () => {
@@ -184,17 +222,27 @@ describe('AggregateRepository (Lua batch apply on real Redis)', () => {
     const s = uniqueSubject('lua');
     await redis.set(offsetKey(partition), '4');
     await redis.set(markKey(partition), `1700000000004:${randomUUID()}`);
-    const resumed: BatchRecord[] = [4, 5].map((o) => ({ offset: String(o), mark: `170000000000${o}:#0123456789abcdef`, rating: { id: randomUUID(), subject: s, rate: 3 } }));
+    const resumed: BatchRecord[] = [4, 5].map((o) => ({
+      offset: String(o),
+      mark: `170000000000${o}:#0123456789abcdef`,
+      rating: { id: randomUUID(), subject: s, rate: 3 },
+    }));
     expect(await repository.apply(batch(resumed))).toEqual({ kind: 'applied', storedOffset: '5', applied: 1, duplicates: 0 });
     await redis.set(offsetKey(partition), '5');
     await redis.set(markKey(partition), `1700000000005:${randomUUID()}`);
-    const otherLog: BatchRecord[] = [{ offset: '5', mark: '1800000000005:#0123456789abcdef', rating: { id: randomUUID(), subject: s, rate: 3 } }];
+    const otherLog: BatchRecord[] = [
+      { offset: '5', mark: '1800000000005:#0123456789abcdef', rating: { id: randomUUID(), subject: s, rate: 3 } },
+    ];
     expect(await repository.apply(batch(otherLog))).toEqual({ kind: 'reset', storedOffset: '5' });
   });
 
   it('keeps no id for a rating without one (no Idempotency-Key: Kafka redelivery is fenced by the offset)', async () => {
     const s = uniqueSubject('lua');
-    const records: BatchRecord[] = [0, 1].map((o) => ({ offset: String(o), mark: `log-a-${o}`, rating: { id: null, subject: s, rate: 4 } }));
+    const records: BatchRecord[] = [0, 1].map((o) => ({
+      offset: String(o),
+      mark: `log-a-${o}`,
+      rating: { id: null, subject: s, rate: 4 },
+    }));
     expect(await repository.apply(batch(records))).toMatchObject({ applied: 2, duplicates: 0 });
     expect(await redis.keys(`rate:{p${partition}}:id:*`)).toEqual([]);
   });

@@ -23,7 +23,11 @@ export interface LoadOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Closed loops of POST /rate, each request with a subject of its own, until stop() is called. */
-export function auditedLoad(baseUrl: string, prefix: string, options: LoadOptions): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
+export function auditedLoad(
+  baseUrl: string,
+  prefix: string,
+  options: LoadOptions,
+): { outcomes: Outcome[]; stop: () => Promise<Outcome[]> } {
   const outcomes: Outcome[] = [];
   let running = true;
   let next = 0;
@@ -33,10 +37,13 @@ export function auditedLoad(baseUrl: string, prefix: string, options: LoadOption
       const subject = `${prefix}-${n}`;
       const rate = (n % 10) + 1;
       const sentAt = Date.now();
-      let status: number | 'error' = 'error';
+      let status: number | 'error';
       let id: string | undefined;
       try {
-        const response = await fetch(`${baseUrl}/rate?rate=${rate}&subject=${subject}`, { method: 'POST', headers: options.headers?.(subject) });
+        const response = await fetch(`${baseUrl}/rate?rate=${rate}&subject=${subject}`, {
+          method: 'POST',
+          headers: options.headers?.(subject),
+        });
         status = response.status;
         const body = (await response.json().catch(() => ({}))) as { id?: string };
         id = body.id;

@@ -34,7 +34,12 @@ describe('broker frozen longer than a produce request may take', () => {
     const broker = runningRecord(config, 'kafka');
     expect(broker).not.toBeNull();
     // A loaded machine may still be settling from the previous spec: start from a replica that accepts.
-    await eventually('api-1 accepts', async () => (await postRate(5, uniqueSubject('freeze-warm'), replicaUrl)).status, (s) => s === 202, 120_000);
+    await eventually(
+      'api-1 accepts',
+      async () => (await postRate(5, uniqueSubject('freeze-warm'), replicaUrl)).status,
+      (s) => s === 202,
+      120_000,
+    );
     const from = await topicEnds(kafka, 'rates');
 
     const load = auditedLoad(replicaUrl, uniqueSubject('freeze'), { workers: 8, pauseMs: 20 });
@@ -52,7 +57,11 @@ describe('broker frozen longer than a produce request may take', () => {
     const accepted = outcomes.filter((o) => o.status === 202);
     const firstAfterResume = accepted.find((o) => o.sentAt >= resumedAt);
     const tail = outcomes.filter((o) => o.sentAt >= stoppedAt - TAIL_MS);
-    const inKafka = await eventually('records readable', () => eventIdsSince(kafka, 'rates', from), (ids) => ids.size > 0);
+    const inKafka = await eventually(
+      'records readable',
+      () => eventIdsSince(kafka, 'rates', from),
+      (ids) => ids.size > 0,
+    );
     const lost = accepted.filter((o) => !inKafka.has(o.id!));
     const statuses = new Map<string, number>();
     for (const o of outcomes) statuses.set(String(o.status), (statuses.get(String(o.status)) ?? 0) + 1);
@@ -69,7 +78,14 @@ describe('broker frozen longer than a produce request may take', () => {
     // The idle replicas lived through the same freeze (their metadata requests timed out): each
     // accepts again too, without a restart.
     for (const url of replicaUrls.slice(1)) {
-      expect(await eventually(`${url} accepts after the freeze`, async () => (await postRate(4, uniqueSubject('freeze-idle'), url)).status, (s) => s === 202, 30_000)).toBe(202);
+      expect(
+        await eventually(
+          `${url} accepts after the freeze`,
+          async () => (await postRate(4, uniqueSubject('freeze-idle'), url)).status,
+          (s) => s === 202,
+          30_000,
+        ),
+      ).toBe(202);
     }
   });
 });

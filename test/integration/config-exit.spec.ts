@@ -11,12 +11,32 @@ const GOOD = { KAFKA_BROKERS: '127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1' };
 
 describe('bad configuration', () => {
   it.each([
-    ['rate-api', {}, /^rate-api: invalid configuration: KAFKA_BROKERS is missing \(expected comma-separated host:port list.*REDIS_URL is missing/],
-    ['rate-api', { ...GOOD, PORT: 'eighty' }, /^rate-api: invalid configuration: PORT="eighty" is invalid \(expected TCP port 1\.\.65535\)$/],
+    [
+      'rate-api',
+      {},
+      /^rate-api: invalid configuration: KAFKA_BROKERS is missing \(expected comma-separated host:port list.*REDIS_URL is missing/,
+    ],
+    [
+      'rate-api',
+      { ...GOOD, PORT: 'eighty' },
+      /^rate-api: invalid configuration: PORT="eighty" is invalid \(expected TCP port 1\.\.65535\)$/,
+    ],
     ['rate-api', { ...GOOD, RATE_MIN: '9', RATE_MAX: '2' }, /RATE_MIN=9 is above RATE_MAX=2/],
-    ['rate-api', { ...GOOD, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' }, /KAFKA_MIN_INSYNC_REPLICAS=2 is above KAFKA_REPLICATION_FACTOR=1/],
-    ['rate-consumer', { ...GOOD, KAFKA_BROKERS: 'nohostport' }, /^rate-consumer: invalid configuration: KAFKA_BROKERS="nohostport" is invalid/],
-    ['rate-consumer', { ...GOOD, LOG_LEVEL: 'loud', KAFKA_PARTITIONS: '-3' }, /KAFKA_PARTITIONS="-3" is invalid.*LOG_LEVEL="loud" is invalid \(expected one of error, warn, info, debug\)/],
+    [
+      'rate-api',
+      { ...GOOD, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '2' },
+      /KAFKA_MIN_INSYNC_REPLICAS=2 is above KAFKA_REPLICATION_FACTOR=1/,
+    ],
+    [
+      'rate-consumer',
+      { ...GOOD, KAFKA_BROKERS: 'nohostport' },
+      /^rate-consumer: invalid configuration: KAFKA_BROKERS="nohostport" is invalid/,
+    ],
+    [
+      'rate-consumer',
+      { ...GOOD, LOG_LEVEL: 'loud', KAFKA_PARTITIONS: '-3' },
+      /KAFKA_PARTITIONS="-3" is invalid.*LOG_LEVEL="loud" is invalid \(expected one of error, warn, info, debug\)/,
+    ],
   ] as const)('%s with %j exits 1 with one clear line', (app, env, line) => {
     const result = spawnSync(process.execPath, [MAIN[app]], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 20_000 });
     expect(result.status).toBe(1);

@@ -14,7 +14,8 @@ const RATINGS_PER_SUBJECT = PER_PARTITION / SUBJECTS_PER_PARTITION;
 /** The consumer's histogram of records per batch: how many batches held more than `records`. */
 async function batchesLargerThan(records: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${TEST_STACK_ENV.RATE_CONSUMER_PORT}/metrics`)).text();
-  const bucket = (le: string) => Number(new RegExp(`^rate_consumer_batch_size_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  const bucket = (le: string) =>
+    Number(new RegExp(`^rate_consumer_batch_size_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
   return bucket('+Inf') - bucket(String(records));
 }
 
@@ -72,7 +73,9 @@ describe('consumer backlog', () => {
       return aggregates.filter((a) => a.count === RATINGS_PER_SUBJECT && a.sum === expectedSum).length;
     };
     await eventually('every subject complete', counts, (complete) => complete === subjects.length, 240_000);
-    process.stdout.write(`[backlog] ${PARTITIONS * PER_PARTITION} ratings applied ${((Date.now() - started) / 1000).toFixed(1)} s after the consumer was started\n`);
+    process.stdout.write(
+      `[backlog] ${PARTITIONS * PER_PARTITION} ratings applied ${((Date.now() - started) / 1000).toFixed(1)} s after the consumer was started\n`,
+    );
 
     const aggregates = await Promise.all(subjects.map((s) => repository.read(s, PARTITIONS, 1, 10)));
     expect(aggregates.filter((a) => a.count !== RATINGS_PER_SUBJECT || a.sum !== expectedSum)).toEqual([]);

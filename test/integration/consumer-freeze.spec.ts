@@ -16,7 +16,12 @@ describe('broker frozen longer than the consumer session (SIGSTOP, then SIGCONT)
   afterAll(async () => {
     if (frozenPid !== null) process.kill(frozenPid, 'SIGCONT');
     // A consumer left stuck by a failed run must not spoil the specs after this one.
-    if ((await fetch(`${consumerUrl}/health/ready`).then((r) => r.status).catch(() => 0)) !== 200) await stopService(config, 'consumer');
+    if (
+      (await fetch(`${consumerUrl}/health/ready`)
+        .then((r) => r.status)
+        .catch(() => 0)) !== 200
+    )
+      await stopService(config, 'consumer');
     await ensureService(config, consumerService(config, TEST_APP_ENV), () => undefined);
   });
 
@@ -25,7 +30,12 @@ describe('broker frozen longer than the consumer session (SIGSTOP, then SIGCONT)
     const kafka = runningRecord(config, 'kafka');
     expect(consumer).not.toBeNull();
     expect(kafka).not.toBeNull();
-    await eventually('the API accepts', async () => (await postRate(5, uniqueSubject('freeze-warm'))).status, (s) => s === 202, 120_000);
+    await eventually(
+      'the API accepts',
+      async () => (await postRate(5, uniqueSubject('freeze-warm'))).status,
+      (s) => s === 202,
+      120_000,
+    );
 
     const load = auditedLoad(BASE_URL, uniqueSubject('consumer-freeze'), { workers: 8, pauseMs: 20 });
     await sleep(3000);
@@ -38,11 +48,18 @@ describe('broker frozen longer than the consumer session (SIGSTOP, then SIGCONT)
     await sleep(8000);
     const outcomes = await load.stop();
 
-    const audit = await eventually('every accepted rating aggregated', () => auditAggregates(BASE_URL, outcomes), (a) => a.lost.length === 0, 90_000).catch(() =>
-      auditAggregates(BASE_URL, outcomes),
+    const audit = await eventually(
+      'every accepted rating aggregated',
+      () => auditAggregates(BASE_URL, outcomes),
+      (a) => a.lost.length === 0,
+      90_000,
+    ).catch(() => auditAggregates(BASE_URL, outcomes));
+    const live = await fetch(`${consumerUrl}/health/live`)
+      .then((r) => r.status)
+      .catch(() => 0);
+    log(
+      `requests ${outcomes.length}, accepted ${audit.accepted}, lost ${audit.lost.length}, duplicated ${audit.duplicated.length}, written despite error ${audit.writtenDespiteError}, live ${live}`,
     );
-    const live = await fetch(`${consumerUrl}/health/live`).then((r) => r.status).catch(() => 0);
-    log(`requests ${outcomes.length}, accepted ${audit.accepted}, lost ${audit.lost.length}, duplicated ${audit.duplicated.length}, written despite error ${audit.writtenDespiteError}, live ${live}`);
     expect({ lost: audit.lost.length, duplicated: audit.duplicated.length }).toEqual({ lost: 0, duplicated: 0 });
     // Accepted before and after the freeze, and aggregated without restarting the consumer.
     expect(outcomes.filter((o) => o.status === 202 && o.sentAt < resumedAt - FREEZE_MS).length).toBeGreaterThan(10);

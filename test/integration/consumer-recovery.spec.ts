@@ -49,7 +49,12 @@ describe('consumer recovery', () => {
 
     for (const subject of subjects) {
       const expected = accepted.get(subject)!;
-      const aggregate = await eventually(`${subject} caught up`, () => readAggregate(subject), (a) => a.count >= expected.count, 60_000);
+      const aggregate = await eventually(
+        `${subject} caught up`,
+        () => readAggregate(subject),
+        (a) => a.count >= expected.count,
+        60_000,
+      );
       expect({ count: aggregate.count, sum: aggregate.sum }).toEqual(expected);
     }
     expect([...accepted.values()].reduce((n, a) => n + a.count, 0)).toBe(900);
@@ -58,7 +63,11 @@ describe('consumer recovery', () => {
   it('refills from Kafka what Redis lost (partition state gone) instead of staying short', async () => {
     const subject = uniqueSubject('refill');
     for (const rate of [1, 2, 3, 4]) expect((await postRate(rate, subject)).status).toBe(202);
-    await eventually('first ratings aggregated', () => readAggregate(subject), (a) => a.count === 4);
+    await eventually(
+      'first ratings aggregated',
+      () => readAggregate(subject),
+      (a) => a.count === 4,
+    );
 
     // Simulate a Redis that restarted without its last writes: the partition's offset and aggregates are gone.
     const keys = await redis.keys(`rate:{p*}:s:${subject}`);
@@ -69,7 +78,12 @@ describe('consumer recovery', () => {
     expect((await readAggregate(subject)).count).toBe(0);
 
     expect((await postRate(5, subject)).status).toBe(202);
-    const aggregate = await eventually('refilled from Kafka', () => readAggregate(subject), (a) => a.count >= 5, 60_000);
+    const aggregate = await eventually(
+      'refilled from Kafka',
+      () => readAggregate(subject),
+      (a) => a.count >= 5,
+      60_000,
+    );
     expect(aggregate).toMatchObject({ count: 5, sum: 15, min: 1, max: 5 });
     const metrics = await (await fetch(`http://127.0.0.1:${TEST_STACK_ENV.RATE_CONSUMER_PORT}/metrics`)).text();
     expect(metrics).toMatch(/rate_consumer_seeks_total\{cause="gap"\} [1-9]/);
@@ -78,7 +92,11 @@ describe('consumer recovery', () => {
   it('refills a quiet partition on assignment, without waiting for new traffic', async () => {
     const subject = uniqueSubject('quiet');
     for (const rate of [2, 4, 6]) expect((await postRate(rate, subject)).status).toBe(202);
-    await eventually('ratings aggregated', () => readAggregate(subject), (a) => a.count === 3);
+    await eventually(
+      'ratings aggregated',
+      () => readAggregate(subject),
+      (a) => a.count === 3,
+    );
 
     // Redis loses the partition's state while its consumer is away; no rating arrives afterwards.
     await stopService(config, 'consumer');
@@ -89,7 +107,12 @@ describe('consumer recovery', () => {
     expect((await readAggregate(subject)).count).toBe(0);
 
     await ensureService(config, consumerService(config, TEST_APP_ENV), () => undefined);
-    const aggregate = await eventually('refilled on assignment', () => readAggregate(subject), (a) => a.count >= 3, 60_000);
+    const aggregate = await eventually(
+      'refilled on assignment',
+      () => readAggregate(subject),
+      (a) => a.count >= 3,
+      60_000,
+    );
     expect(aggregate).toMatchObject({ count: 3, sum: 12, min: 2, max: 6 });
   });
 });

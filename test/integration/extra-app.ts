@@ -45,7 +45,11 @@ export function startExtraApp(app: 'rate-api' | 'rate-consumer', port: number, e
 }
 
 /** Resolves with the first readiness answer matching `done` (status and body). */
-export function readiness(base: string, done: (status: number, body: unknown) => boolean, timeoutMs = 60_000): Promise<{ status: number; body: unknown }> {
+export function readiness(
+  base: string,
+  done: (status: number, body: unknown) => boolean,
+  timeoutMs = 60_000,
+): Promise<{ status: number; body: unknown }> {
   const probe = async () => {
     const response = await fetch(`${base}/health/ready`).catch(() => null);
     if (!response) return { status: 0, body: null };

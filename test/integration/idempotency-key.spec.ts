@@ -36,7 +36,11 @@ describe('Idempotency-Key on POST /rate', () => {
     const before = await topicEnd(kafka, 'rates');
     const response = await post(uniqueSubject('bad-key'), { 'idempotency-key': key });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^Idempotency-Key header must match/) });
+    expect(await response.json()).toMatchObject({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: expect.stringMatching(/^Idempotency-Key header must match/),
+    });
     expect(await topicEnd(kafka, 'rates')).toBe(before);
   });
 });

@@ -19,7 +19,11 @@ describe('idempotency window', () => {
       await producer.disconnect();
     }
     // Same key, same partition, in order: once the last record is in, the duplicate was decided.
-    const aggregate = await eventually('last record aggregated', () => readAggregate(subject), (a) => a.histogram['6'] >= 1);
+    const aggregate = await eventually(
+      'last record aggregated',
+      () => readAggregate(subject),
+      (a) => a.histogram['6'] >= 1,
+    );
     expect(aggregate).toMatchObject({ count: 2, sum: 10, histogram: expect.objectContaining({ '4': 1, '6': 1 }) });
   });
 });

@@ -20,7 +20,15 @@ const USER = 'rate';
 const PASSWORD = `pw-${randomUUID()}`;
 
 function java(home: string, mainClass: string, args: string[], heap: string): string[] {
-  return [`-Xms${heap}`, `-Xmx${heap}`, `-Dlog4j2.configurationFile=${join(home, 'config', 'log4j2.properties')}`, '-cp', `${join(home, 'libs')}/*`, mainClass, ...args];
+  return [
+    `-Xms${heap}`,
+    `-Xmx${heap}`,
+    `-Dlog4j2.configurationFile=${join(home, 'config', 'log4j2.properties')}`,
+    '-cp',
+    `${join(home, 'libs')}/*`,
+    mainClass,
+    ...args,
+  ];
 }
 
 function listening(port: number): Promise<boolean> {
@@ -42,7 +50,13 @@ describe('Kafka over TLS with SASL/SCRAM (external cluster options)', () => {
   let broker: ChildProcess | undefined;
   const env = (extra: Record<string, string>) =>
     loadConfig('rate-api', { KAFKA_BROKERS: `127.0.0.1:${PORT}`, REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'error', ...extra });
-  const secure = { KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: caFile, KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: USER, KAFKA_SASL_PASSWORD: PASSWORD };
+  const secure = {
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: caFile,
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: USER,
+    KAFKA_SASL_PASSWORD: PASSWORD,
+  };
   const logger = new JsonLogger('error', { app: 'kafka-auth-test' });
 
   async function adminTopics(extra: Record<string, string>): Promise<string[]> {
@@ -59,11 +73,35 @@ describe('Kafka over TLS with SASL/SCRAM (external cluster options)', () => {
     const keystore = join(dir, 'broker.p12');
     execFileSync(
       'keytool',
-      ['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '2', '-dname', 'CN=127.0.0.1', '-ext', 'SAN=ip:127.0.0.1',
-        '-storetype', 'PKCS12', '-keystore', keystore, '-storepass', 'changeit', '-keypass', 'changeit'],
+      [
+        '-genkeypair',
+        '-alias',
+        'broker',
+        '-keyalg',
+        'RSA',
+        '-keysize',
+        '2048',
+        '-validity',
+        '2',
+        '-dname',
+        'CN=127.0.0.1',
+        '-ext',
+        'SAN=ip:127.0.0.1',
+        '-storetype',
+        'PKCS12',
+        '-keystore',
+        keystore,
+        '-storepass',
+        'changeit',
+        '-keypass',
+        'changeit',
+      ],
       { stdio: 'pipe' },
     );
-    writeFileSync(caFile, execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-keystore', keystore, '-storepass', 'changeit']));
+    writeFileSync(
+      caFile,
+      execFileSync('keytool', ['-exportcert', '-rfc', '-alias', 'broker', '-keystore', keystore, '-storepass', 'changeit']),
+    );
     const data = join(dir, 'data');
     mkdirSync(data);
     const properties = join(dir, 'server.properties');
@@ -94,11 +132,34 @@ describe('Kafka over TLS with SASL/SCRAM (external cluster options)', () => {
         '',
       ].join('\n'),
     );
-    execFileSync('java', java(home, 'kafka.tools.StorageTool', ['format', '-t', randomUUID(), '-c', properties, '--add-scram', `SCRAM-SHA-512=[name=${USER},password=${PASSWORD}]`], '256m'), { stdio: 'pipe' });
+    execFileSync(
+      'java',
+      java(
+        home,
+        'kafka.tools.StorageTool',
+        ['format', '-t', randomUUID(), '-c', properties, '--add-scram', `SCRAM-SHA-512=[name=${USER},password=${PASSWORD}]`],
+        '256m',
+      ),
+      { stdio: 'pipe' },
+    );
     broker = spawn('java', java(home, 'kafka.Kafka', [properties], '384m'), { stdio: ['ignore', 'ignore', 'pipe'] });
     // The port first (quietly), then the client: kafkajs logs every refused connection.
-    await eventually('the broker listening', () => listening(PORT), (ok) => ok, 300_000);
-    await eventually('the SASL_SSL broker accepts the rate user', () => adminTopics(secure).then(() => true, () => false), (ok) => ok, 120_000);
+    await eventually(
+      'the broker listening',
+      () => listening(PORT),
+      (ok) => ok,
+      300_000,
+    );
+    await eventually(
+      'the SASL_SSL broker accepts the rate user',
+      () =>
+        adminTopics(secure).then(
+          () => true,
+          () => false,
+        ),
+      (ok) => ok,
+      120_000,
+    );
     // Generous: a JVM broker formats and starts in seconds on an idle machine, minutes on a busy one.
   }, 420_000);
 
@@ -133,7 +194,9 @@ describe('Kafka over TLS with SASL/SCRAM (external cluster options)', () => {
   });
 
   it('is refused with a wrong password, without SASL, and without the CA', async () => {
-    await expect(adminTopics({ ...secure, KAFKA_SASL_PASSWORD: 'wrong' })).rejects.toThrow(/SASL SCRAM SHA512 authentication failed|Authentication failed/i);
+    await expect(adminTopics({ ...secure, KAFKA_SASL_PASSWORD: 'wrong' })).rejects.toThrow(
+      /SASL SCRAM SHA512 authentication failed|Authentication failed/i,
+    );
     await expect(adminTopics({ KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: caFile })).rejects.toThrow();
     await expect(adminTopics({ ...secure, KAFKA_SSL_CA_FILE: '' })).rejects.toThrow(/self-signed|certificate/i);
   });

@@ -25,7 +25,11 @@ describe('Kafka outage', () => {
     const elapsed = Date.now() - started;
     expect(response.status).toBe(503);
     expect(response.headers.get('retry-after')).toBe('1');
-    expect(await response.json()).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringMatching(/rating not accepted/) });
+    expect(await response.json()).toMatchObject({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: expect.stringMatching(/rating not accepted/),
+    });
     // Bounded: the configured produce timeout plus slack for a loaded machine, never a hang.
     expect(elapsed).toBeLessThan(produceTimeoutMs + 8000);
 
@@ -39,13 +43,28 @@ describe('Kafka outage', () => {
     expect(during.map((r) => r.status)).toEqual([503, 503, 503]);
 
     await ensureService(config, kafkaService(config), () => undefined);
-    const accepted = await eventually('API accepts again', async () => (await postRate(9, subject, replicaUrl)).status, (s) => s === 202, 60_000);
+    const accepted = await eventually(
+      'API accepts again',
+      async () => (await postRate(9, subject, replicaUrl)).status,
+      (s) => s === 202,
+      60_000,
+    );
     expect(accepted).toBe(202);
     expect(runningRecord(config, 'api-1')).toEqual(apiBefore);
-    await eventually('API ready again', async () => (await fetch(`${replicaUrl}/health/ready`)).status, (s) => s === 200, 30_000);
+    await eventually(
+      'API ready again',
+      async () => (await fetch(`${replicaUrl}/health/ready`)).status,
+      (s) => s === 200,
+      30_000,
+    );
 
     // Only acknowledged ratings count: the first 5 and the ratings of value 9 after recovery.
-    const aggregate = await eventually('ratings aggregated', () => readAggregate(subject), (a) => a.histogram['5'] >= 1 && a.histogram['9'] >= 1, 90_000);
+    const aggregate = await eventually(
+      'ratings aggregated',
+      () => readAggregate(subject),
+      (a) => a.histogram['5'] >= 1 && a.histogram['9'] >= 1,
+      90_000,
+    );
     expect(aggregate.histogram['5']).toBe(1);
   });
 });

@@ -18,7 +18,12 @@ function exposition(text: string): Map<string, Set<string>> {
     const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (type) {
       const [, name, kind] = type;
-      const names = kind === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => name + s) : kind === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name];
+      const names =
+        kind === 'histogram'
+          ? ['_bucket', '_sum', '_count'].map((s) => name + s)
+          : kind === 'summary'
+            ? [name, `${name}_sum`, `${name}_count`]
+            : [name];
       for (const n of names) if (!samples.has(n)) samples.set(n, new Set());
       continue;
     }
@@ -35,7 +40,11 @@ async function scrape(port: string): Promise<string> {
 }
 
 function prometheusRule(): K8sObject {
-  const out = spawnSync(TOOL('helm'), ['template', 'rate', CHART, '--namespace', 'rate', '-f', join(CHART, 'ci', 'monitoring-values.yaml')], { encoding: 'utf8' });
+  const out = spawnSync(
+    TOOL('helm'),
+    ['template', 'rate', CHART, '--namespace', 'rate', '-f', join(CHART, 'ci', 'monitoring-values.yaml')],
+    { encoding: 'utf8' },
+  );
   if (out.status !== 0) throw new Error(out.stderr);
   const rule = parseAllDocuments(out.stdout)
     .map((d) => d.toJS() as K8sObject | null)
@@ -79,7 +88,13 @@ describe('dashboard and alerts against the apps real /metrics', () => {
 
   it('finds every label the queries match on, on the metric they match', () => {
     const wrong = queries().flatMap((q) =>
-      parsePromQL(q.expr).selectors.filter((s) => !fromKubelet(s.metric)).flatMap((s) => s.labels.filter((l) => !TARGET_LABELS.has(l) && !metrics.get(s.metric)?.has(l)).map((label) => ({ where: q.where, metric: s.metric, label }))),
+      parsePromQL(q.expr)
+        .selectors.filter((s) => !fromKubelet(s.metric))
+        .flatMap((s) =>
+          s.labels
+            .filter((l) => !TARGET_LABELS.has(l) && !metrics.get(s.metric)?.has(l))
+            .map((label) => ({ where: q.where, metric: s.metric, label })),
+        ),
     );
     expect(wrong).toEqual([]);
   });

@@ -8,7 +8,11 @@ interface Operation {
 
 /** The document the API generates from its code (@nestjs/swagger), as a client fetches it. */
 describe('GET /openapi.json', () => {
-  let document: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }> } };
+  let document: {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>>; required?: string[] }> };
+  };
 
   beforeAll(async () => {
     const response = await fetch(`${BASE_URL}/openapi.json`);
@@ -24,12 +28,25 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(post.responses).sort()).toEqual(['202', '400', '413', '415', '429', '503']);
     expect(post.parameters).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ name: 'rate', in: 'query', required: false, schema: expect.objectContaining({ type: 'integer', minimum: 1, maximum: 10 }) }),
+        expect.objectContaining({
+          name: 'rate',
+          in: 'query',
+          required: false,
+          schema: expect.objectContaining({ type: 'integer', minimum: 1, maximum: 10 }),
+        }),
         expect.objectContaining({ name: 'subject', in: 'query', schema: expect.objectContaining({ pattern: '^[A-Za-z0-9._:-]{1,64}$' }) }),
-        expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false, schema: expect.objectContaining({ pattern: '^[A-Za-z0-9._:-]{1,64}$' }) }),
+        expect.objectContaining({
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          schema: expect.objectContaining({ pattern: '^[A-Za-z0-9._:-]{1,64}$' }),
+        }),
       ]),
     );
-    expect(post.requestBody).toMatchObject({ required: false, content: { 'application/json': { schema: { $ref: '#/components/schemas/RateInputDto' } } } });
+    expect(post.requestBody).toMatchObject({
+      required: false,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/RateInputDto' } } },
+    });
     expect(document.components.schemas.RateInputDto.properties.rate).toMatchObject({ type: 'integer', minimum: 1, maximum: 10 });
     expect(post.responses['503'].headers).toHaveProperty('Retry-After');
     expect(post.responses['400'].content?.['application/json'].schema.$ref).toBe('#/components/schemas/ErrorBodyDto');

@@ -38,7 +38,11 @@ describe('rating pipeline through nginx and 3 API replicas', () => {
       const histogram: Record<string, number> = {};
       for (let r = 1; r <= 10; r++) histogram[String(r)] = mine.filter((m) => m === r).length;
       const sum = mine.reduce((a, b) => a + b, 0);
-      const aggregate = await eventually(`aggregate of ${subject}`, () => readAggregate(subject), (a) => a.count >= mine.length);
+      const aggregate = await eventually(
+        `aggregate of ${subject}`,
+        () => readAggregate(subject),
+        (a) => a.count >= mine.length,
+      );
       expect(aggregate).toEqual({
         subject,
         count: mine.length,
@@ -63,7 +67,11 @@ describe('rating pipeline through nginx and 3 API replicas', () => {
     expect(Object.keys(body).sort()).toEqual(['id', 'rate', 'subject']);
     expect(body).toMatchObject({ rate: 3, subject });
     expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
-    const aggregate = await eventually('json rating aggregated', () => readAggregate(subject), (a) => a.count === 1);
+    const aggregate = await eventually(
+      'json rating aggregated',
+      () => readAggregate(subject),
+      (a) => a.count === 1,
+    );
     expect(aggregate).toMatchObject({ count: 1, sum: 3, min: 3, max: 3, avg: 3 });
   });
 
@@ -72,7 +80,11 @@ describe('rating pipeline through nginx and 3 API replicas', () => {
     const response = await postRate(10);
     expect(response.status).toBe(202);
     expect(await response.json()).toMatchObject({ subject: 'default', rate: 10 });
-    await eventually('default subject counted', () => readAggregate('default'), (a) => a.count === before.count + 1);
+    await eventually(
+      'default subject counted',
+      () => readAggregate('default'),
+      (a) => a.count === before.count + 1,
+    );
   });
 
   it('answers count 0 and nulls for an unseen subject', async () => {

@@ -26,7 +26,12 @@ async function deadLetters(kafka: Kafka, subject: string, expected: number): Pro
     },
   });
   try {
-    await eventually('dead letters', async () => dead.length, (n) => n >= expected, 30_000);
+    await eventually(
+      'dead letters',
+      async () => dead.length,
+      (n) => n >= expected,
+      30_000,
+    );
   } finally {
     await consumer.disconnect();
   }
@@ -57,9 +62,16 @@ describe('poison records', () => {
       { value: JSON.stringify({ v: 1, id: randomUUID(), subject, rate: 11, ts: Date.now() }), poison: 'rate is not an integer in [1, 10]' },
       { value: good(8), poison: null },
     ];
-    await produce(kafka, records.map((r) => ({ key: subject, value: r.value })));
+    await produce(
+      kafka,
+      records.map((r) => ({ key: subject, value: r.value })),
+    );
 
-    const aggregate = await eventually('good records aggregated', () => readAggregate(subject), (a) => a.count >= 2);
+    const aggregate = await eventually(
+      'good records aggregated',
+      () => readAggregate(subject),
+      (a) => a.count >= 2,
+    );
     expect(aggregate).toMatchObject({ count: 2, sum: 10, min: 2, max: 8 });
 
     const dead = await deadLetters(kafka, subject, 3);
@@ -79,7 +91,11 @@ describe('poison records', () => {
       { key: subject, value: huge },
       { key: subject, value: good },
     ]);
-    await eventually('good record aggregated', () => readAggregate(subject), (a) => a.count >= 1);
+    await eventually(
+      'good record aggregated',
+      () => readAggregate(subject),
+      (a) => a.count >= 1,
+    );
 
     const [letter] = await deadLetters(kafka, subject, 1);
     expect(letter.value!.length).toBeLessThan(huge.length);
@@ -93,7 +109,10 @@ describe('poison records', () => {
     const admin = kafka.admin();
     await admin.connect();
     const dlqConfig = (entries: { name: string; value: string }[]) =>
-      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: DLQ_TOPIC, configEntries: entries }] });
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: DLQ_TOPIC, configEntries: entries }],
+      });
     const droppedBefore = await consumerMetric('rate_consumer_dead_letters_dropped_total');
     try {
       // Smaller than any dead letter (its headers alone): the broker answers MESSAGE_TOO_LARGE.
@@ -102,7 +121,12 @@ describe('poison records', () => {
         { key: subject, value: 'poison nobody can dead-letter' },
         { key: subject, value: JSON.stringify({ v: 1, id: randomUUID(), subject, rate: 9, ts: Date.now() }) },
       ]);
-      const aggregate = await eventually('the good record after the poison aggregated', () => readAggregate(subject), (a) => a.count >= 1, 60_000);
+      const aggregate = await eventually(
+        'the good record after the poison aggregated',
+        () => readAggregate(subject),
+        (a) => a.count >= 1,
+        60_000,
+      );
       expect(aggregate).toMatchObject({ count: 1, sum: 9 });
       expect(await consumerMetric('rate_consumer_dead_letters_dropped_total')).toBeGreaterThan(droppedBefore);
     } finally {

@@ -14,7 +14,11 @@ describe('production build (the Dockerfile layout)', () => {
   it('starts from production dependencies only and answers /health/live', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rate-prod-'));
     for (const file of ['package.json', 'package-lock.json']) copyFileSync(join(ROOT, file), join(dir, file));
-    const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+    const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     expect({ status: install.status, stderr: install.stderr }).toMatchObject({ status: 0 });
     const installed = spawnSync('npm', ['ls', '--omit=dev', '--depth=0', '--json'], { cwd: dir, encoding: 'utf8' });
     const deps = Object.keys((JSON.parse(installed.stdout) as { dependencies?: object }).dependencies ?? {});
@@ -38,7 +42,12 @@ describe('production build (the Dockerfile layout)', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      const status = await eventually('production build answers', async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null))?.status ?? 0, (s) => s === 200, 60_000);
+      const status = await eventually(
+        'production build answers',
+        async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => null))?.status ?? 0,
+        (s) => s === 200,
+        60_000,
+      );
       expect(status).toBe(200);
     } finally {
       child.kill('SIGTERM');

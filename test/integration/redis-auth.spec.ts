@@ -28,7 +28,11 @@ describe('Redis password', () => {
     expect(testRedisUrl()).toMatch(/^redis:\/\/:[0-9a-f]{48}@/);
     const subject = uniqueSubject('auth');
     expect((await postRate(4, subject)).status).toBe(202);
-    const aggregate = await eventually('aggregated', () => readAggregate(subject), (a) => a.count === 1);
+    const aggregate = await eventually(
+      'aggregated',
+      () => readAggregate(subject),
+      (a) => a.count === 1,
+    );
     expect(aggregate).toMatchObject({ count: 1, sum: 4 });
   });
 
@@ -36,7 +40,9 @@ describe('Redis password', () => {
     const api = startExtraApp('rate-api', WRONG_PASSWORD_PORT, { REDIS_PASSWORD: 'not-the-password' });
     try {
       const ready = await readiness(api.base, (status, body) => status === 503 && JSON.stringify(body).includes('redis'));
-      expect(ready.body).toMatchObject({ error: { redis: { status: 'down', message: expect.stringMatching(/WRONGPASS|invalid .*password/i) } } });
+      expect(ready.body).toMatchObject({
+        error: { redis: { status: 'down', message: expect.stringMatching(/WRONGPASS|invalid .*password/i) } },
+      });
       expect(api.output()).not.toContain('not-the-password');
     } finally {
       await api.stop();

@@ -24,7 +24,11 @@ describe('Redis at its memory limit', () => {
   it('loses and skips no rating while Redis refuses writes: the consumer retries and says why, GET still answers', async () => {
     const known = uniqueSubject('oom-known');
     expect((await postRate(3, known)).status).toBe(202);
-    await eventually('known subject aggregated', () => readAggregate(known), (a) => a.count === 1);
+    await eventually(
+      'known subject aggregated',
+      () => readAggregate(known),
+      (a) => a.count === 1,
+    );
 
     const [, limit] = (await redis.config('GET', 'maxmemory')) as [string, string];
     const subjects = Array.from({ length: 12 }, (_, i) => uniqueSubject(`oom-${i}`));
@@ -33,7 +37,11 @@ describe('Redis at its memory limit', () => {
       const statuses = await Promise.all(subjects.map((s, i) => postRate((i % 10) + 1, s).then((r) => r.status)));
       expect(statuses).toEqual(subjects.map(() => 202));
 
-      const ready = await readiness(CONSUMER, (status, body) => status === 503 && JSON.stringify(body).includes('"redis":{"message"'), 30_000);
+      const ready = await readiness(
+        CONSUMER,
+        (status, body) => status === 503 && JSON.stringify(body).includes('"redis":{"message"'),
+        30_000,
+      );
       expect(ready.body).toMatchObject({ error: { redis: { status: 'down', message: expect.stringMatching(/OOM|maxmemory/) } } });
       expect(await readAggregate(known)).toMatchObject({ count: 1, sum: 3 });
       for (const s of subjects) expect((await readAggregate(s)).count).toBe(0);
@@ -42,7 +50,11 @@ describe('Redis at its memory limit', () => {
     }
 
     for (const [i, s] of subjects.entries()) {
-      const aggregate = await eventually(`${s} aggregated after the limit was raised`, () => readAggregate(s), (a) => a.count > 0);
+      const aggregate = await eventually(
+        `${s} aggregated after the limit was raised`,
+        () => readAggregate(s),
+        (a) => a.count > 0,
+      );
       expect(aggregate).toMatchObject({ count: 1, sum: (i % 10) + 1 });
     }
     await readiness(CONSUMER, (status) => status === 200, 30_000);

@@ -25,7 +25,12 @@ describe('Redis outage', () => {
     expect(accepted.map((r) => r.status)).toEqual([202, 202, 202]);
 
     await ensureService(config, redisService(config), () => undefined);
-    const aggregate = await eventually('aggregated after Redis returned', () => readAggregate(subject).catch(() => null), (a) => a !== null && a.count >= 3, 60_000);
+    const aggregate = await eventually(
+      'aggregated after Redis returned',
+      () => readAggregate(subject).catch(() => null),
+      (a) => a !== null && a.count >= 3,
+      60_000,
+    );
     expect(aggregate).toMatchObject({ count: 3, sum: 12, min: 2, max: 6 });
   });
 });

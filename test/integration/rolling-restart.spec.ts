@@ -30,7 +30,9 @@ describe('rolling restart of the API under load through nginx', () => {
     ).catch(() => auditAggregates(BASE_URL, outcomes));
     const failures = new Map<string, number>();
     for (const o of outcomes.filter((x) => x.status !== 202)) failures.set(String(o.status), (failures.get(String(o.status)) ?? 0) + 1);
-    log(`requests ${outcomes.length}, accepted ${audit.accepted}, failed ${audit.failed} ${JSON.stringify(Object.fromEntries(failures))}, lost ${audit.lost.length}, duplicated ${audit.duplicated.length}`);
+    log(
+      `requests ${outcomes.length}, accepted ${audit.accepted}, failed ${audit.failed} ${JSON.stringify(Object.fromEntries(failures))}, lost ${audit.lost.length}, duplicated ${audit.duplicated.length}`,
+    );
 
     expect(outcomes.length).toBeGreaterThan(500);
     expect(audit.failed).toBe(0);

@@ -31,7 +31,12 @@ describe('API shutdown on SIGTERM', () => {
     const api = startApi();
     const base = `http://127.0.0.1:${EXTRA_PORT}`;
     try {
-      await eventually('extra API ready', async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status ?? 0, (s) => s === 200, 60_000);
+      await eventually(
+        'extra API ready',
+        async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status ?? 0,
+        (s) => s === 200,
+        60_000,
+      );
       const subject = uniqueSubject('sigterm');
       const inFlight = Array.from({ length: 40 }, (_, i) => postRate((i % 10) + 1, subject, base));
       await new Promise((resolve) => setTimeout(resolve, 30));
@@ -43,7 +48,11 @@ describe('API shutdown on SIGTERM', () => {
       const accepted = responses.filter((s) => s === 202).length;
       expect(accepted).toBeGreaterThan(0);
       expect(responses.every((s) => s === 202 || s === 503 || s === 'refused')).toBe(true);
-      const aggregate = await eventually('accepted ratings aggregated', () => readAggregate(subject), (a) => a.count >= accepted);
+      const aggregate = await eventually(
+        'accepted ratings aggregated',
+        () => readAggregate(subject),
+        (a) => a.count >= accepted,
+      );
       expect(aggregate.count).toBe(accepted);
     } finally {
       if (api.child.exitCode === null) api.child.kill('SIGKILL');
@@ -54,9 +63,19 @@ describe('API shutdown on SIGTERM', () => {
     const api = startApi({ SHUTDOWN_DRAIN_MS: '4000' });
     const base = `http://127.0.0.1:${EXTRA_PORT}`;
     try {
-      await eventually('extra API ready', async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status ?? 0, (s) => s === 200, 60_000);
+      await eventually(
+        'extra API ready',
+        async () => (await fetch(`${base}/health/ready`).catch(() => null))?.status ?? 0,
+        (s) => s === 200,
+        60_000,
+      );
       api.child.kill('SIGTERM');
-      await eventually('draining', async () => api.output(), (out) => out.includes('"msg":"shutting down"'), 10_000);
+      await eventually(
+        'draining',
+        async () => api.output(),
+        (out) => out.includes('"msg":"shutting down"'),
+        10_000,
+      );
       // A balancer that has not dropped this replica yet is still served, while readiness tells it to.
       const ready = await fetch(`${base}/health/ready`);
       expect(ready.status).toBe(503);
@@ -65,7 +84,15 @@ describe('API shutdown on SIGTERM', () => {
       expect((await postRate(6, subject, base)).status).toBe(202);
       expect(api.child.exitCode).toBeNull();
       expect(await api.exited).toBe(0);
-      expect((await eventually('drained rating aggregated', () => readAggregate(subject), (a) => a.count >= 1)).count).toBe(1);
+      expect(
+        (
+          await eventually(
+            'drained rating aggregated',
+            () => readAggregate(subject),
+            (a) => a.count >= 1,
+          )
+        ).count,
+      ).toBe(1);
     } finally {
       if (api.child.exitCode === null) api.child.kill('SIGKILL');
     }

@@ -20,7 +20,11 @@ const CLUSTER_PORTS = [27094, 27095, 27096, 27097, 29102];
 
 function cli(...args: string[]) {
   // A 3-node KRaft cluster on a loaded 2-core machine may take minutes to form.
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'stack', 'cli.js'), ...args], { env: ENV, encoding: 'utf8', timeout: 400_000 });
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'stack', 'cli.js'), ...args], {
+    env: ENV,
+    encoding: 'utf8',
+    timeout: 400_000,
+  });
   return { status: result.status, out: `${result.stdout}${result.stderr}` };
 }
 
@@ -102,7 +106,17 @@ describe('stack:up / stack:status / stack:down', () => {
     expect(first).toMatchObject({ status: 0 });
     expect(first.out).toContain('Kafka: 3 broker(s), 2 consumer(s) in the group');
     const running = pids(first.out);
-    expect([...running.keys()].sort()).toEqual(['api-1', 'api-2', 'consumer', 'consumer-2', 'kafka', 'kafka-2', 'kafka-3', 'nginx', 'redis']);
+    expect([...running.keys()].sort()).toEqual([
+      'api-1',
+      'api-2',
+      'consumer',
+      'consumer-2',
+      'kafka',
+      'kafka-2',
+      'kafka-3',
+      'nginx',
+      'redis',
+    ]);
     expect(row(first.out, 'kafka-3')).toMatch(/^kafka-3\s+\d+\s+27096\s+ready$/);
     expect(row(first.out, 'consumer-2')).toMatch(/^consumer-2\s+\d+\s+29102\s+ready$/);
 
@@ -113,7 +127,10 @@ describe('stack:up / stack:status / stack:down', () => {
       const metadata = await admin.fetchTopicMetadata({ topics: ['rates'] });
       expect(metadata.topics[0].partitions).toHaveLength(6);
       for (const partition of metadata.topics[0].partitions) expect([...partition.replicas].sort()).toEqual([1, 2, 3]);
-      const configs = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rates', configNames: ['min.insync.replicas'] }], includeSynonyms: false });
+      const configs = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rates', configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
       expect(configs.resources[0].configEntries[0]).toMatchObject({ configName: 'min.insync.replicas', configValue: '2' });
     } finally {
       await admin.disconnect();
@@ -134,7 +151,13 @@ describe('stack:up / stack:status / stack:down', () => {
     const key = randomUUID();
     const during = await eventually(
       'a rating accepted with kafka-2 down',
-      async () => (await fetch('http://127.0.0.1:28080/rate?rate=4&subject=lifecycle-cluster', { method: 'POST', headers: { 'idempotency-key': key } })).status,
+      async () =>
+        (
+          await fetch('http://127.0.0.1:28080/rate?rate=4&subject=lifecycle-cluster', {
+            method: 'POST',
+            headers: { 'idempotency-key': key },
+          })
+        ).status,
       (status) => status === 202,
       60_000,
     );

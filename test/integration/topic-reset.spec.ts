@@ -10,8 +10,14 @@ const PARTITIONS = 6;
 /** Posts `count` ratings, each its own subject; a 503 (the API catching up with a new topic) is retried as a new request. */
 async function postAudited(prefix: string, count: number): Promise<Outcome[]> {
   const requests: Outcome[] = [];
-  for (let accepted = 0; accepted < count; ) {
-    const request: Outcome = { subject: uniqueSubject(prefix), rate: (requests.length % 10) + 1, status: 'error', sentAt: Date.now(), answeredAt: 0 };
+  for (let accepted = 0; accepted < count;) {
+    const request: Outcome = {
+      subject: uniqueSubject(prefix),
+      rate: (requests.length % 10) + 1,
+      status: 'error',
+      sentAt: Date.now(),
+      answeredAt: 0,
+    };
     requests.push(request);
     const response = await postRate(request.rate, request.subject).catch(() => null);
     request.status = response?.status ?? 'error';
@@ -35,11 +41,24 @@ async function recreateTopic(kafka: Kafka): Promise<void> {
     await admin.deleteTopics({ topics: [TOPIC], timeout: 30_000 });
     await eventually(
       'topic recreated',
-      () => admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }], waitForLeaders: true }).then(() => true, () => false),
+      () =>
+        admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS }], waitForLeaders: true }).then(
+          () => true,
+          () => false,
+        ),
       (done) => done,
       60_000,
     );
-    await eventually('partitions led', () => admin.fetchTopicOffsets(TOPIC).then((o) => o.length, () => 0), (n) => n === PARTITIONS, 60_000);
+    await eventually(
+      'partitions led',
+      () =>
+        admin.fetchTopicOffsets(TOPIC).then(
+          (o) => o.length,
+          () => 0,
+        ),
+      (n) => n === PARTITIONS,
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -53,7 +72,12 @@ async function resetsCounted(): Promise<number> {
 
 async function expectExact(requests: Outcome[], what: string): Promise<void> {
   const accepted = requests.filter((r) => r.status === 202);
-  await eventually(`${what} aggregated`, () => auditAggregates(BASE_URL, accepted), (a) => a.lost.length === 0, 90_000).catch(() => undefined);
+  await eventually(
+    `${what} aggregated`,
+    () => auditAggregates(BASE_URL, accepted),
+    (a) => a.lost.length === 0,
+    90_000,
+  ).catch(() => undefined);
   const audit = await auditAggregates(BASE_URL, requests);
   expect({ what, lost: audit.lost, duplicated: audit.duplicated }).toEqual({ what, lost: [], duplicated: [] });
 }

@@ -27,10 +27,12 @@ function startApi(env: Record<string, string>) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   /** The exit code, or 'still running' (then killed) when it did not exit within the time. */
   const exitCode = (withinMs = 90_000): Promise<number | null | 'still running'> =>
-    Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), withinMs).unref())]).then((code) => {
-      if (code === 'still running') child.kill('SIGKILL');
-      return code;
-    });
+    Promise.race([exited, new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), withinMs).unref())]).then(
+      (code) => {
+        if (code === 'still running') child.kill('SIGKILL');
+        return code;
+      },
+    );
   return { child, exited, exitCode, stdout: () => stdout, stderr: () => stderr };
 }
 
@@ -48,27 +50,32 @@ describe('topic replication settings', () => {
   it.each([
     ['a replication factor', { KAFKA_REPLICATION_FACTOR: '2' }, /has replication factor 1, below KAFKA_REPLICATION_FACTOR=2/],
     ['a min.insync.replicas', { KAFKA_MIN_INSYNC_REPLICAS: '2' }, /has min\.insync\.replicas=1, below KAFKA_MIN_INSYNC_REPLICAS=2/],
-  ])('the API refuses to start, with one clear line, against an existing topic with %s below the configured one', async (_what, env, reason) => {
-    const topic = uniqueSubject('weak-topic');
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] }));
-    const api = startApi({ KAFKA_TOPIC: topic, ...env });
-    try {
-      const code = await api.exitCode();
-      const lines = api.stderr().trim().split('\n');
-      expect({ code, lines }).toEqual({ code: 1, lines: [expect.stringMatching(reason)] });
-      expect(lines[0]).toContain(`topic \\"${topic}\\"`);
-      expect(api.stderr()).not.toMatch(/\n\s+at /);
-    } finally {
-      if (api.child.exitCode === null) api.child.kill('SIGKILL');
-    }
-  });
+  ])(
+    'the API refuses to start, with one clear line, against an existing topic with %s below the configured one',
+    async (_what, env, reason) => {
+      const topic = uniqueSubject('weak-topic');
+      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 2, replicationFactor: 1 }] }));
+      const api = startApi({ KAFKA_TOPIC: topic, ...env });
+      try {
+        const code = await api.exitCode();
+        const lines = api.stderr().trim().split('\n');
+        expect({ code, lines }).toEqual({ code: 1, lines: [expect.stringMatching(reason)] });
+        expect(lines[0]).toContain(`topic \\"${topic}\\"`);
+        expect(api.stderr()).not.toMatch(/\n\s+at /);
+      } finally {
+        if (api.child.exitCode === null) api.child.kill('SIGKILL');
+      }
+    },
+  );
 
   it('refuses to start when the topic cannot be created with the configured replication factor', async () => {
     const topic = uniqueSubject('unreplicable');
     const api = startApi({ KAFKA_TOPIC: topic, KAFKA_REPLICATION_FACTOR: '3' });
     try {
       expect(await api.exitCode()).toBe(1);
-      expect(api.stderr().trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`cannot create \\\\"${topic}\\\\" with replication factor 3`))]);
+      expect(api.stderr().trim().split('\n')).toEqual([
+        expect.stringMatching(new RegExp(`cannot create \\\\"${topic}\\\\" with replication factor 3`)),
+      ]);
     } finally {
       if (api.child.exitCode === null) api.child.kill('SIGKILL');
     }
@@ -78,9 +85,17 @@ describe('topic replication settings', () => {
     const topic = uniqueSubject('durable-topic');
     const api = startApi({ KAFKA_TOPIC: topic, KAFKA_REPLICATION_FACTOR: '1', KAFKA_MIN_INSYNC_REPLICAS: '1' });
     try {
-      await eventually('API ready', async () => (await fetch(`http://127.0.0.1:${EXTRA_PORT}/health/ready`).catch(() => null))?.status ?? 0, (s) => s === 200, 90_000);
+      await eventually(
+        'API ready',
+        async () => (await fetch(`http://127.0.0.1:${EXTRA_PORT}/health/ready`).catch(() => null))?.status ?? 0,
+        (s) => s === 200,
+        90_000,
+      );
       const config = await withAdmin((admin) =>
-        admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }] }),
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['min.insync.replicas'] }],
+        }),
       );
       // Set on the topic itself, not inherited: a later change of the broker default cannot weaken it.
       expect(config.resources[0].configEntries[0]).toMatchObject({ configName: 'min.insync.replicas', configValue: '1', isDefault: false });

@@ -19,7 +19,12 @@ async function recordOf(id: string, ends: { partition: number; offset: string }[
   });
   for (const { partition, offset } of ends) consumer.seek({ topic: 'rates', partition, offset });
   try {
-    return await eventually(`record ${id} on the topic`, async () => found, (f) => f !== null, 60_000).then((f) => f!);
+    return await eventually(
+      `record ${id} on the topic`,
+      async () => found,
+      (f) => f !== null,
+      60_000,
+    ).then((f) => f!);
   } finally {
     await consumer.disconnect();
   }
@@ -44,7 +49,14 @@ describe('W3C trace context', () => {
     expect(record.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
 
     const log = join(testStack().runDir, 'logs', 'consumer.log');
-    const line = await eventually('consumer log line with the trace id', async () => readFileSync(log, 'utf8').split('\n').find((l) => l.includes(traceId)) ?? null, (l) => l !== null);
+    const line = await eventually(
+      'consumer log line with the trace id',
+      async () =>
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .find((l) => l.includes(traceId)) ?? null,
+      (l) => l !== null,
+    );
     expect(JSON.parse(line!)).toMatchObject({ msg: 'rating aggregated', trace_id: traceId, id });
   });
 
@@ -53,7 +65,10 @@ describe('W3C trace context', () => {
     await admin.connect();
     const ends = (await admin.fetchTopicOffsets('rates')).map((o) => ({ partition: o.partition, offset: o.high }));
     await admin.disconnect();
-    const response = await fetch(`${BASE_URL}/rate?rate=2&subject=${uniqueSubject('untraced')}`, { method: 'POST', headers: { traceparent: 'not-a-trace' } });
+    const response = await fetch(`${BASE_URL}/rate?rate=2&subject=${uniqueSubject('untraced')}`, {
+      method: 'POST',
+      headers: { traceparent: 'not-a-trace' },
+    });
     expect(response.status).toBe(202);
     const record = await recordOf(((await response.json()) as { id: string }).id, ends);
     expect(record.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);

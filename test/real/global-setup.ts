@@ -10,7 +10,9 @@ export default async function globalSetup(): Promise<void> {
   }
   const started = Date.now();
   const log = (line: string) => process.stdout.write(`[real] ${line}\n`);
-  process.stdout.write('\n[real] building the images and starting a control plane with a real node (containerd, kubelet, kube-proxy, CoreDNS)\n');
+  process.stdout.write(
+    '\n[real] building the images and starting a control plane with a real node (containerd, kubelet, kube-proxy, CoreDNS)\n',
+  );
   try {
     prepareRealNode();
     await up(realTestCluster(), { log, extraComponents: REAL_NODE });

@@ -40,7 +40,9 @@ function call(method: 'GET' | 'POST', url: string, host?: string): Promise<Answe
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, replica: (res.headers['x-replica'] as string | undefined) ?? null, body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, replica: (res.headers['x-replica'] as string | undefined) ?? null, body }),
+      );
       res.on('error', (error) => resolve({ status: 0, replica: null, body: error.message }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
@@ -49,7 +51,8 @@ function call(method: 'GET' | 'POST', url: string, host?: string): Promise<Answe
   });
 }
 
-const kubectlJson = async <T>(args: string[]): Promise<T> => JSON.parse(await ok(kubectlResult(config, [...args, '-n', NAMESPACE, '-o', 'json']))) as T;
+const kubectlJson = async <T>(args: string[]): Promise<T> =>
+  JSON.parse(await ok(kubectlResult(config, [...args, '-n', NAMESPACE, '-o', 'json']))) as T;
 
 interface PodList {
   items: {
@@ -59,7 +62,8 @@ interface PodList {
   }[];
 }
 
-const ready = (pod: PodList['items'][number]) => !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+const ready = (pod: PodList['items'][number]) =>
+  !pod.metadata.deletionTimestamp && pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 const apiPods = () => kubectlJson<PodList>(['get', 'pods', '-l', 'app.kubernetes.io/component=api']);
 
 async function apiUrl(): Promise<string> {
@@ -86,7 +90,11 @@ async function expectAggregated(base: string, accepted: Map<string, number>): Pr
       }
       return wrong.size === 0;
     },
-    async () => `${wrong.size} wrong, e.g. ${[...wrong.entries()].slice(0, 3).map(([s, a]) => `${s}: ${a}`).join('; ')}`,
+    async () =>
+      `${wrong.size} wrong, e.g. ${[...wrong.entries()]
+        .slice(0, 3)
+        .map(([s, a]) => `${s}: ${a}`)
+        .join('; ')}`,
     120_000,
   );
 }
@@ -101,7 +109,19 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
   it('helm install --set replicas=3 --wait starts every pod on the kubelet, under the restricted Pod Security Standard', async () => {
     await restrictedNamespace(config, NAMESPACE);
     const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
-    const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, ...values, '--set', 'replicas=3', '--wait', '--timeout', '10m']);
+    const install = await helm(config, [
+      'install',
+      'rate',
+      CHART,
+      '-n',
+      NAMESPACE,
+      ...values,
+      '--set',
+      'replicas=3',
+      '--wait',
+      '--timeout',
+      '10m',
+    ]);
     if (install.code !== 0) {
       const pods = await kubectlResult(config, ['get', 'pods', '-n', NAMESPACE, '-o', 'wide']);
       const events = await kubectlResult(config, ['get', 'events', '-n', NAMESPACE, '--sort-by=.lastTimestamp']);
@@ -109,7 +129,8 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     }
     const pods = (await kubectlJson<PodList>(['get', 'pods'])).items;
     expect(pods.filter((p) => p.metadata.name.startsWith('rate-api-') && ready(p))).toHaveLength(3);
-    for (const component of ['rate-consumer-', 'rate-kafka-0', 'rate-redis-0']) expect(pods.some((p) => p.metadata.name.startsWith(component) && ready(p))).toBe(true);
+    for (const component of ['rate-consumer-', 'rate-kafka-0', 'rate-redis-0'])
+      expect(pods.some((p) => p.metadata.name.startsWith(component) && ready(p))).toBe(true);
     expect(new Set(pods.map((p) => p.spec.nodeName))).toEqual(new Set([REAL_NODE_NAME]));
     base = await apiUrl();
   });
@@ -130,36 +151,45 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     await expectAggregated(base, accepted);
   });
 
-  it.each(['ingress', 'gateway'])('takes ratings through the %s route of the ingress controller (Traefik), from all 3 replicas', async (route) => {
-    const values = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
-    const host: string = route === 'ingress' ? values.ingress.host : values.gateway.hostnames[0];
-    const edge = `http://127.0.0.1:${config.ingressPort}`;
-    const accepted = new Map<string, number>();
-    const replicas = new Set<string>();
-    let sent = 0;
-    let last: Answer | null = null;
-    const post = async () => {
-      const subject = `real-${RUN}-${route}${sent++}`;
-      last = await call('POST', `${edge}/rate?rate=4&subject=${subject}`, host);
-      if (last.status === 202) accepted.set(subject, 4);
-      if (last.status === 202 && last.replica) replicas.add(last.replica);
-      return last.status === 202;
-    };
-    // The controller programs a route, and learns each endpoint, some time after it appears.
-    await eventually(`a 202 through the ${route} route`, post, async () => JSON.stringify(last), 60_000);
-    for (let i = 0; i < 300 && (accepted.size < 30 || replicas.size < 3); i++) {
-      expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
-      if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(replicas.size).toBe(3);
-    // Routed by the route's host name, not a catch-all: another host reaches nothing.
-    expect((await call('POST', `${edge}/rate?rate=4&subject=real-${RUN}-nowhere`, 'nowhere.rate.test')).status).toBe(404);
-    if (route === 'gateway') {
-      const status = await kubectlJson<{ status: { parents: { conditions: { type: string; status: string }[] }[] } }>(['get', 'httproute', 'rate']);
-      expect(status.status.parents[0].conditions).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'Accepted', status: 'True' })]));
-    }
-    await expectAggregated(base, accepted);
-  });
+  it.each(['ingress', 'gateway'])(
+    'takes ratings through the %s route of the ingress controller (Traefik), from all 3 replicas',
+    async (route) => {
+      const values = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
+      const host: string = route === 'ingress' ? values.ingress.host : values.gateway.hostnames[0];
+      const edge = `http://127.0.0.1:${config.ingressPort}`;
+      const accepted = new Map<string, number>();
+      const replicas = new Set<string>();
+      let sent = 0;
+      let last: Answer | null = null;
+      const post = async () => {
+        const subject = `real-${RUN}-${route}${sent++}`;
+        last = await call('POST', `${edge}/rate?rate=4&subject=${subject}`, host);
+        if (last.status === 202) accepted.set(subject, 4);
+        if (last.status === 202 && last.replica) replicas.add(last.replica);
+        return last.status === 202;
+      };
+      // The controller programs a route, and learns each endpoint, some time after it appears.
+      await eventually(`a 202 through the ${route} route`, post, async () => JSON.stringify(last), 60_000);
+      for (let i = 0; i < 300 && (accepted.size < 30 || replicas.size < 3); i++) {
+        expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
+        if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(replicas.size).toBe(3);
+      // Routed by the route's host name, not a catch-all: another host reaches nothing.
+      expect((await call('POST', `${edge}/rate?rate=4&subject=real-${RUN}-nowhere`, 'nowhere.rate.test')).status).toBe(404);
+      if (route === 'gateway') {
+        const status = await kubectlJson<{ status: { parents: { conditions: { type: string; status: string }[] }[] } }>([
+          'get',
+          'httproute',
+          'rate',
+        ]);
+        expect(status.status.parents[0].conditions).toEqual(
+          expect.arrayContaining([expect.objectContaining({ type: 'Accepted', status: 'True' })]),
+        );
+      }
+      await expectAggregated(base, accepted);
+    },
+  );
 
   it('passes helm test (the chart test pod, for real)', async () => {
     const result = await helm(config, ['test', 'rate', '-n', NAMESPACE, '--timeout', '5m']);
@@ -177,7 +207,7 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     let sent = 0;
     const load = (async () => {
       // Until the killed container is back, the deleted pod replaced, and a few seconds more.
-      for (let extra = 0; extra < 40; ) {
+      for (let extra = 0; extra < 40;) {
         const subject = `real-${RUN}-k${sent}`;
         const rate = 1 + (sent % 5);
         sent++;
@@ -190,13 +220,17 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     })();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // SIGKILL the API process itself, as the kernel's OOM killer would: no drain, sockets reset.
-    const crictl = (args: string[]) => execFileSync(clusterPaths(config).bin('crictl'), ['--runtime-endpoint', `unix://${nodePaths(config).socket}`, ...args], { encoding: 'utf8' });
+    const crictl = (args: string[]) =>
+      execFileSync(clusterPaths(config).bin('crictl'), ['--runtime-endpoint', `unix://${nodePaths(config).socket}`, ...args], {
+        encoding: 'utf8',
+      });
     const container = crictl(['ps', '--quiet', '--label', `io.kubernetes.pod.name=${killed}`]).trim();
     const pid = (JSON.parse(crictl(['inspect', '--output', 'json', container])) as { info: { pid: number } }).info.pid;
     process.kill(pid, 'SIGKILL');
     await ok(kubectlResult(config, ['delete', 'pod', deleted, '-n', NAMESPACE, '--grace-period=0', '--force']));
     const restarts = async () =>
-      (await kubectlJson<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', killed])).status.containerStatuses[0].restartCount;
+      (await kubectlJson<{ status: { containerStatuses: { restartCount: number }[] } }>(['get', 'pod', killed])).status.containerStatuses[0]
+        .restartCount;
     await eventually(
       `${killed} restarted and a replacement for ${deleted}`,
       async () => {
@@ -207,7 +241,9 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       300_000,
     ).finally(() => (recovered = true));
     await load;
-    console.log(`SIGKILLed ${killed} (pid ${pid}), deleted ${deleted}: ${sent} requests, ${accepted.size} accepted, ${refused.length} refused${refused.length ? ` (e.g. ${refused.slice(0, 3).join('; ')})` : ''}`);
+    console.log(
+      `SIGKILLed ${killed} (pid ${pid}), deleted ${deleted}: ${sent} requests, ${accepted.size} accepted, ${refused.length} refused${refused.length ? ` (e.g. ${refused.slice(0, 3).join('; ')})` : ''}`,
+    );
     expect(accepted.size).toBeGreaterThan(sent / 2);
     await expectAggregated(base, accepted);
   });
@@ -216,7 +252,11 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     await down(config, false, () => undefined);
     const pids = clusterPaths(config).pids;
     const running = readdirSync(pids).filter((file) => isRunning(readRecord(join(pids, file))));
-    const rules = ['iptables-save', 'ip6tables-save'].flatMap((save) => execFileSync(save, { encoding: 'utf8' }).split('\n').filter((l) => /KUBE-|rate-real-node/.test(l)));
+    const rules = ['iptables-save', 'ip6tables-save'].flatMap((save) =>
+      execFileSync(save, { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => /KUBE-|rate-real-node/.test(l)),
+    );
     const bridge = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${BRIDGE}:`);
     expect({
       running,

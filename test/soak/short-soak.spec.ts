@@ -36,11 +36,16 @@ describe('npm run soak -- --minutes 2', () => {
         ok: true,
       }),
     );
-    for (const key of ['redis_bytes_per_hour', 'hours_to_redis_limit', 'hours_to_disk_limit']) expect([key, summary[key] === null || typeof summary[key] === 'number']).toEqual([key, true]);
+    for (const key of ['redis_bytes_per_hour', 'hours_to_redis_limit', 'hours_to_disk_limit'])
+      expect([key, summary[key] === null || typeof summary[key] === 'number']).toEqual([key, true]);
     // Open load: every request of 2 minutes at 100/s was sent and nearly all were accepted.
     expect(summary.requests).toBeGreaterThanOrEqual(11_900);
     expect(summary.accepted).toBe(summary.requests);
-    expect(summary.faults.map((f: { name: string }) => f.name)).toEqual(['consumer absence', 'Redis SIGKILL + restart', 'rolling config change of the consumers']);
+    expect(summary.faults.map((f: { name: string }) => f.name)).toEqual([
+      'consumer absence',
+      'Redis SIGKILL + restart',
+      'rolling config change of the consumers',
+    ]);
     for (const file of ['report.md', 'report.html', 'samples.json']) expect(existsSync(join(ROOT, 'reports', dir, file))).toBe(true);
     expect(readFileSync(join(ROOT, 'reports', dir, 'report.html'), 'utf8')).toMatch(/<svg[^>]*aria-label="Redis used memory"/);
     expect(code).toBe(0);

@@ -16,7 +16,10 @@ export class AppModule {
   static forRoot(config: RateConfig, logger: JsonLogger): DynamicModule {
     return {
       module: AppModule,
-      imports: [TerminusModule.forRoot({ logger: false }), RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword }, logger)],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword }, logger),
+      ],
       controllers: [RateController, HealthController, MetricsController],
       providers: [
         { provide: RATE_CONFIG, useValue: config },

@@ -18,7 +18,12 @@ async function bootstrap(): Promise<void> {
   const logger = new JsonLogger(config.logLevel, { app: 'rate-api', replica: config.replicaName });
   // return503OnClosing off: a request that reaches a closing replica on an established connection
   // is still served (stopAccepting lets those connections finish), not turned away with a 503.
-  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, keepAliveTimeout: 65_000, return503OnClosing: false, trustProxy: trustProxyOption(config) });
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    keepAliveTimeout: 65_000,
+    return503OnClosing: false,
+    trustProxy: trustProxyOption(config),
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, logger), adapter, {
     bufferLogs: true,
     bodyParser: false,
@@ -48,6 +53,8 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: Error) => {
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`,
+  );
   process.exit(1);
 });

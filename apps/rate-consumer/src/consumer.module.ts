@@ -28,7 +28,10 @@ export class ConsumerModule implements OnModuleInit {
   static forRoot(config: RateConfig, logger: JsonLogger): DynamicModule {
     return {
       module: ConsumerModule,
-      imports: [TerminusModule.forRoot({ logger: false }), RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword }, logger)],
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword }, logger),
+      ],
       controllers: [AggregationController, HealthController, MetricsController],
       providers: [
         { provide: RATE_CONFIG, useValue: config },

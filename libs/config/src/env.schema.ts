@@ -119,9 +119,7 @@ export const ENV_SCHEMA = {
     expected: 'comma-separated host:port list, e.g. 127.0.0.1:19092',
     parse: (raw: string) => {
       const brokers = raw.split(',').map((b) => b.trim());
-      return brokers.every((b) => BROKER.test(b) && port(b.slice(b.lastIndexOf(':') + 1)) !== undefined)
-        ? brokers
-        : undefined;
+      return brokers.every((b) => BROKER.test(b) && port(b.slice(b.lastIndexOf(':') + 1)) !== undefined) ? brokers : undefined;
     },
   },
   KAFKA_TOPIC: {
@@ -155,14 +153,14 @@ export const ENV_SCHEMA = {
   KAFKA_REPLICATION_FACTOR: {
     key: 'kafkaReplicationFactor',
     apps: BOTH,
-    expected: 'integer 1..32767, or -1 for the broker\'s default.replication.factor',
+    expected: "integer 1..32767, or -1 for the broker's default.replication.factor",
     fallback: () => '-1',
     parse: replicasOrBrokerDefault,
   },
   KAFKA_MIN_INSYNC_REPLICAS: {
     key: 'kafkaMinInsyncReplicas',
     apps: BOTH,
-    expected: 'integer 1..32767, or -1 for the broker\'s min.insync.replicas',
+    expected: "integer 1..32767, or -1 for the broker's min.insync.replicas",
     fallback: () => '-1',
     parse: replicasOrBrokerDefault,
   },
@@ -199,7 +197,8 @@ export const ENV_SCHEMA = {
     apps: BOTH,
     expected: 'plain, scram-sha-256, scram-sha-512, or empty for no SASL',
     fallback: () => '',
-    parse: (raw: string) => (raw === '' ? null : ['plain', 'scram-sha-256', 'scram-sha-512'].includes(raw) ? (raw as KafkaSaslMechanism) : undefined),
+    parse: (raw: string) =>
+      raw === '' ? null : ['plain', 'scram-sha-256', 'scram-sha-512'].includes(raw) ? (raw as KafkaSaslMechanism) : undefined,
   },
   KAFKA_SASL_USERNAME: {
     key: 'kafkaSaslUsername',
@@ -313,7 +312,8 @@ export const ENV_SCHEMA = {
   TRUST_PROXY: {
     key: 'trustProxy',
     apps: ['rate-api'],
-    expected: 'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
+    expected:
+      'comma-separated IP addresses or CIDRs of the proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1 or 10.0.0.0/8 (empty = none)',
     fallback: () => '',
     parse: (raw: string) => (raw === '' || raw.split(',').every((p) => /^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(p.trim())) ? raw : undefined),
   },

@@ -54,7 +54,10 @@ describe('loadConfig', () => {
   });
 
   it('splits a broker list', () => {
-    expect(loadConfig('rate-api', { ...REQUIRED, KAFKA_BROKERS: 'a:9092, b.example:9093' }).kafkaBrokers).toEqual(['a:9092', 'b.example:9093']);
+    expect(loadConfig('rate-api', { ...REQUIRED, KAFKA_BROKERS: 'a:9092, b.example:9093' }).kafkaBrokers).toEqual([
+      'a:9092',
+      'b.example:9093',
+    ]);
   });
 
   it('names each missing required variable with its expected form', () => {
@@ -116,7 +119,9 @@ describe('loadConfig', () => {
   });
 
   it('reports every problem in one message', () => {
-    expect(() => loadConfig('rate-api', { PORT: 'x' })).toThrow(/^invalid configuration: PORT="x" is invalid .*; KAFKA_BROKERS is missing .*; REDIS_URL is missing/);
+    expect(() => loadConfig('rate-api', { PORT: 'x' })).toThrow(
+      /^invalid configuration: PORT="x" is invalid .*; KAFKA_BROKERS is missing .*; REDIS_URL is missing/,
+    );
   });
 
   it('every variable belongs to at least one app', () => {

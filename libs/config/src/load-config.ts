@@ -38,7 +38,9 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
   const replicationFactor = config.kafkaReplicationFactor as number;
   const minInsync = config.kafkaMinInsyncReplicas as number;
   if (problems.length === 0 && replicationFactor > 0 && minInsync > replicationFactor) {
-    problems.push(`KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is above KAFKA_REPLICATION_FACTOR=${replicationFactor} (no acks=all write could succeed)`);
+    problems.push(
+      `KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is above KAFKA_REPLICATION_FACTOR=${replicationFactor} (no acks=all write could succeed)`,
+    );
   }
   if (problems.length === 0) problems.push(...kafkaAuthProblems(config as unknown as RateConfig));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -41,11 +41,19 @@ describe('kafkaSecurity', () => {
       KAFKA_SSL_CERT_FILE: files.cert,
       KAFKA_SSL_KEY_FILE: files.key,
     });
-    expect(kafkaSecurity(config)).toEqual({ ssl: { ca: ['-----BEGIN ca-----\n'], cert: '-----BEGIN cert-----\n', key: '-----BEGIN key-----\n' } });
+    expect(kafkaSecurity(config)).toEqual({
+      ssl: { ca: ['-----BEGIN ca-----\n'], cert: '-----BEGIN cert-----\n', key: '-----BEGIN key-----\n' },
+    });
   });
 
   it.each(['plain', 'scram-sha-256', 'scram-sha-512'])('passes SASL %s credentials to kafkajs', (mechanism) => {
-    const config = loadConfig('rate-consumer', { ...REQUIRED, KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: 'rate', KAFKA_SASL_PASSWORD: 's3cret' });
+    const config = loadConfig('rate-consumer', {
+      ...REQUIRED,
+      KAFKA_SSL: 'true',
+      KAFKA_SASL_MECHANISM: mechanism,
+      KAFKA_SASL_USERNAME: 'rate',
+      KAFKA_SASL_PASSWORD: 's3cret',
+    });
     expect(kafkaSecurity(config)).toEqual({ ssl: true, sasl: { mechanism, username: 'rate', password: 's3cret' } });
   });
 });
@@ -70,7 +78,9 @@ describe('Kafka auth variables', () => {
 
   it('needs the client certificate and key together, and TLS for either', () => {
     const files = pemFiles();
-    expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: files.cert })).toEqual(['KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS)']);
+    expect(problems({ KAFKA_SSL: 'true', KAFKA_SSL_CERT_FILE: files.cert })).toEqual([
+      'KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS)',
+    ]);
     expect(problems({ KAFKA_SSL_CA_FILE: files.ca })).toEqual(['KAFKA_SSL_CA_FILE/KAFKA_SSL_CERT_FILE need KAFKA_SSL=true']);
   });
 });

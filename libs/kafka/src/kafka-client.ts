@@ -12,7 +12,10 @@ type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
  * TLS and SASL for an external cluster (KAFKA_SSL*, KAFKA_SASL_*); nothing for the plaintext
  * in-cluster or local broker. The PEM files are read once, at start.
  */
-export function kafkaSecurity(config: RateConfig, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): KafkaSecurity {
+export function kafkaSecurity(
+  config: RateConfig,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): KafkaSecurity {
   const security: KafkaSecurity = {};
   if (config.kafkaSsl) {
     const tls: ConnectionOptions = {};

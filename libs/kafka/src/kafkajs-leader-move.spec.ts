@@ -36,7 +36,12 @@ function leaderMoveScenario(partitioner: unknown) {
         throw createErrorFromCode(NOT_LEADER_OR_FOLLOWER);
       }
       for (const t of topicData) for (const p of t.partitions) produced.push(p.partition);
-      return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+      return {
+        topics: topicData.map((t) => ({
+          topicName: t.topic,
+          partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })),
+        })),
+      };
     },
   });
   const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1), 2: broker(2) };
@@ -72,8 +77,16 @@ function leaderMoveScenario(partitioner: unknown) {
     retrier: createRetry({ retries: 3, initialRetryTime: 1, maxRetryTime: 5 }),
   });
   // Explicit partitions: kafkajs' default partitioner honours them, as it does murmur2 keys.
-  const record: ProducerRecord = { topic: 'rates', acks: -1, messages: [{ key: 'a', value: '1', partition: 0 }, { key: 'b', value: '2', partition: 1 }] };
-  const send = async (): Promise<RecordMetadata[]> => sendMessages({ acks: -1, timeout: 1000, topicMessages: [{ topic: record.topic, messages: record.messages }] });
+  const record: ProducerRecord = {
+    topic: 'rates',
+    acks: -1,
+    messages: [
+      { key: 'a', value: '1', partition: 0 },
+      { key: 'b', value: '2', partition: 1 },
+    ],
+  };
+  const send = async (): Promise<RecordMetadata[]> =>
+    sendMessages({ acks: -1, timeout: 1000, topicMessages: [{ topic: record.topic, messages: record.messages }] });
   return { record, send, produced };
 }
 
@@ -102,8 +115,21 @@ describe('kafkajs 2.2.4 producer: a partition that moves to a broker that alread
   it('lets a send through whose every partition was acknowledged', async () => {
     const audit = new PartitionAudit();
     const partition = audit.createPartitioner();
-    const record: ProducerRecord = { topic: 'rates', acks: -1, messages: [{ key: 'subject-a', value: '1' }, { key: 'subject-b', value: '2' }] };
-    const partitionMetadata = [0, 1, 2, 3, 4, 5].map((partitionId) => ({ partitionId, leader: 1, replicas: [1], isr: [1], partitionErrorCode: 0 }));
+    const record: ProducerRecord = {
+      topic: 'rates',
+      acks: -1,
+      messages: [
+        { key: 'subject-a', value: '1' },
+        { key: 'subject-b', value: '2' },
+      ],
+    };
+    const partitionMetadata = [0, 1, 2, 3, 4, 5].map((partitionId) => ({
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+      partitionErrorCode: 0,
+    }));
     const chosen = record.messages.map((message) => partition({ topic: 'rates', partitionMetadata, message }));
     const result = [...new Set(chosen)].map((p) => ({ topicName: 'rates', partition: p, errorCode: 0 }));
     const producer = audit.guard({ send: async () => result } as unknown as Producer);

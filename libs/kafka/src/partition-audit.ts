@@ -6,7 +6,9 @@ export class UnproducedPartitionError extends Error {
     readonly topic: string,
     readonly partitions: number[],
   ) {
-    super(`kafkajs resolved the send without producing partition(s) ${partitions.join(', ')} of ${topic} (a partition leader moved during its retry)`);
+    super(
+      `kafkajs resolved the send without producing partition(s) ${partitions.join(', ')} of ${topic} (a partition leader moved during its retry)`,
+    );
     this.name = 'UnproducedPartitionError';
   }
 }

@@ -114,7 +114,7 @@ describe('ProducerLifecycle', () => {
     expect(events.map((e) => e.type)).toEqual(['connected', 'retired', 'connected']);
   });
 
-  it('gives up a send stuck in the client\'s own retries after the send timeout: retired, and the next batch goes out on a fresh producer (#19)', async () => {
+  it("gives up a send stuck in the client's own retries after the send timeout: retired, and the next batch goes out on a fresh producer (#19)", async () => {
     const { lifecycle, created, events } = setup([], 1000, 30);
     await lifecycle.start();
     const stuck = lifecycle.send(record('stuck'));
@@ -164,7 +164,10 @@ describe('ProducerLifecycle', () => {
   it('gives up a producer whose connect failed: kafkajs leaves it answering "Broker not connected" for good', async () => {
     // What a broker frozen during the handshake does to a kafkajs producer: its ApiVersions request
     // times out, and every later connect of that same producer fails although the broker is back.
-    const wedged = [new Error('Request ApiVersions(key: 18, version: 2) timed out'), ...Array.from({ length: 50 }, () => new Error('Broker not connected'))];
+    const wedged = [
+      new Error('Request ApiVersions(key: 18, version: 2) timed out'),
+      ...Array.from({ length: 50 }, () => new Error('Broker not connected')),
+    ];
     const { lifecycle, created } = setup([wedged]);
     expect(await lifecycle.start()).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 80));

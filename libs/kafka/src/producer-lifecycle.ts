@@ -74,7 +74,12 @@ export class ProducerLifecycle {
   }
 
   get health(): ProducerLifecycleHealth {
-    return { connected: this.current !== null, failingSince: this.failingSince, lastFailureAt: this.lastFailureAt, lastFailure: this.lastFailure };
+    return {
+      connected: this.current !== null,
+      failingSince: this.failingSince,
+      lastFailureAt: this.lastFailureAt,
+      lastFailure: this.lastFailure,
+    };
   }
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {

@@ -6,7 +6,14 @@ const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function queue(): RequestQueueInternals {
-  return new RequestQueue({ maxInFlightRequests: 1, requestTimeout: 1000, enforceRequestTimeout: false, clientId: 't', broker: 'b', logger: silent });
+  return new RequestQueue({
+    maxInFlightRequests: 1,
+    requestTimeout: 1000,
+    enforceRequestTimeout: false,
+    clientId: 't',
+    broker: 'b',
+    logger: silent,
+  });
 }
 
 /** How many times checkPendingRequests runs in `ms` on an idle queue (nothing pending, no throttle). */

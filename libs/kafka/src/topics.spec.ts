@@ -9,9 +9,9 @@ describe('durabilityProblems', () => {
   });
 
   it('names a replication factor below the configured one', () => {
-    expect(durabilityProblems('rates', { replicationFactor: 1, minInsyncReplicas: 1 }, { replicationFactor: 3, minInsyncReplicas: -1 })).toEqual([
-      'topic "rates" has replication factor 1, below KAFKA_REPLICATION_FACTOR=3',
-    ]);
+    expect(
+      durabilityProblems('rates', { replicationFactor: 1, minInsyncReplicas: 1 }, { replicationFactor: 3, minInsyncReplicas: -1 }),
+    ).toEqual(['topic "rates" has replication factor 1, below KAFKA_REPLICATION_FACTOR=3']);
   });
 
   it('names a min.insync.replicas below the configured one', () => {

@@ -43,7 +43,11 @@ const SETTINGS_REFUSED = new Set(['INVALID_REPLICATION_FACTOR', 'INVALID_CONFIG'
  * it at start) with the configured replication, checks that every topic keeps the configured
  * guarantee, and returns what each topic actually has (its partition count may exceed the configured one).
  */
-export async function ensureTopics(admin: Admin, specs: TopicSpec[], durability: TopicDurability = BROKER_DEFAULT_DURABILITY): Promise<Map<string, TopicState>> {
+export async function ensureTopics(
+  admin: Admin,
+  specs: TopicSpec[],
+  durability: TopicDurability = BROKER_DEFAULT_DURABILITY,
+): Promise<Map<string, TopicState>> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
@@ -51,7 +55,12 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], durability:
     await admin
       .createTopics({
         waitForLeaders: true,
-        topics: missing.map(({ topic, numPartitions }) => ({ topic, numPartitions, replicationFactor: durability.replicationFactor, configEntries })),
+        topics: missing.map(({ topic, numPartitions }) => ({
+          topic,
+          numPartitions,
+          replicationFactor: durability.replicationFactor,
+          configEntries,
+        })),
       })
       .catch((error: Error & { errors?: { type?: string; message?: string }[] }) => {
         const refused = (error.errors ?? []).find((e) => e.type !== undefined && SETTINGS_REFUSED.has(e.type));
@@ -63,11 +72,18 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], durability:
       });
   }
   const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
-  const minIsr = await minInsyncReplicas(admin, specs.map((s) => s.topic));
+  const minIsr = await minInsyncReplicas(
+    admin,
+    specs.map((s) => s.topic),
+  );
   const states = new Map<string, TopicState>(
     metadata.topics.map((t) => [
       t.name,
-      { partitions: t.partitions.length, replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)), minInsyncReplicas: minIsr.get(t.name) ?? 1 },
+      {
+        partitions: t.partitions.length,
+        replicationFactor: Math.min(...t.partitions.map((p) => p.replicas.length)),
+        minInsyncReplicas: minIsr.get(t.name) ?? 1,
+      },
     ]),
   );
   const problems = [...states].flatMap(([topic, state]) => durabilityProblems(topic, state, durability));
@@ -94,13 +110,17 @@ export function durabilityProblems(topic: string, actual: TopicReplication, want
   const problems: string[] = [];
   const name = JSON.stringify(topic);
   if (wanted.replicationFactor > 0 && actual.replicationFactor < wanted.replicationFactor) {
-    problems.push(`topic ${name} has replication factor ${actual.replicationFactor}, below KAFKA_REPLICATION_FACTOR=${wanted.replicationFactor}`);
+    problems.push(
+      `topic ${name} has replication factor ${actual.replicationFactor}, below KAFKA_REPLICATION_FACTOR=${wanted.replicationFactor}`,
+    );
   }
   if (wanted.minInsyncReplicas > 0 && actual.minInsyncReplicas < wanted.minInsyncReplicas) {
     problems.push(`topic ${name} has ${MIN_ISR}=${actual.minInsyncReplicas}, below KAFKA_MIN_INSYNC_REPLICAS=${wanted.minInsyncReplicas}`);
   }
   if (actual.minInsyncReplicas > actual.replicationFactor) {
-    problems.push(`topic ${name} has ${MIN_ISR}=${actual.minInsyncReplicas} above its replication factor ${actual.replicationFactor}: no acks=all write can succeed`);
+    problems.push(
+      `topic ${name} has ${MIN_ISR}=${actual.minInsyncReplicas} above its replication factor ${actual.replicationFactor}: no acks=all write can succeed`,
+    );
   }
   return problems;
 }

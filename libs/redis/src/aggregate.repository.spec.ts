@@ -20,7 +20,11 @@ const batch = (partition: number, records = 1): PartitionBatch => ({
   partition,
   firstOffset: '0',
   lastOffset: String(records - 1),
-  records: Array.from({ length: records }, (_, i) => ({ offset: String(i), mark: `m${i}`, rating: { id: null, subject: `s${i % 7}`, rate: 3 } })),
+  records: Array.from({ length: records }, (_, i) => ({
+    offset: String(i),
+    mark: `m${i}`,
+    rating: { id: null, subject: `s${i % 7}`, rate: 3 },
+  })),
   idempotencyWindowS: 600,
 });
 
@@ -58,11 +62,14 @@ describe('AggregateRepository', () => {
     expect(repository.lastApplyError).toBeNull();
   });
 
-  it("forgets a failure no batch retries any more (the partition went to another member)", async () => {
+  it('forgets a failure no batch retries any more (the partition went to another member)', async () => {
     let now = 1_000_000;
-    const { repository } = fakeRedis(async () => {
-      throw new Error(OOM);
-    }, () => now);
+    const { repository } = fakeRedis(
+      async () => {
+        throw new Error(OOM);
+      },
+      () => now,
+    );
     await expect(repository.apply(batch(5))).rejects.toThrow();
     now += 14_000;
     expect(repository.refusesWrites(5)).toBe(true);
@@ -74,7 +81,12 @@ describe('AggregateRepository', () => {
   it('sends a large batch in calls of at most RECORDS_PER_CALL records, each continuing where the last ended', async () => {
     const { repository, calls } = fakeRedis(async (_p, args) => [1, args[1], (args.length - 4) / 5, 0]);
     const result = await repository.apply(batch(0, RECORDS_PER_CALL * 2 + 5));
-    expect(result).toEqual({ kind: 'applied', storedOffset: String(RECORDS_PER_CALL * 2 + 4), applied: RECORDS_PER_CALL * 2 + 5, duplicates: 0 });
+    expect(result).toEqual({
+      kind: 'applied',
+      storedOffset: String(RECORDS_PER_CALL * 2 + 4),
+      applied: RECORDS_PER_CALL * 2 + 5,
+      duplicates: 0,
+    });
     expect(calls.map(([first, last]) => [first, last])).toEqual([
       ['0', String(RECORDS_PER_CALL - 1)],
       [String(RECORDS_PER_CALL), String(2 * RECORDS_PER_CALL - 1)],

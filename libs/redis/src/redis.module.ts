@@ -28,7 +28,10 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
       imports: [TerminusModule],
       providers: [
         { provide: REDIS_LOGGER, useValue: logger },
-        { provide: REDIS_CLIENT, useFactory: () => createRedis(target, (error) => logger.write('warn', 'Redis error', { error: error.message })) },
+        {
+          provide: REDIS_CLIENT,
+          useFactory: () => createRedis(target, (error) => logger.write('warn', 'Redis error', { error: error.message })),
+        },
         { provide: AggregateRepository, useFactory: (redis: Redis) => new AggregateRepository(redis), inject: [REDIS_CLIENT] },
         RedisIndicator,
       ],

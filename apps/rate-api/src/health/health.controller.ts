@@ -6,7 +6,11 @@ import { RedisIndicator } from '@rate/redis';
 import { RateProducer } from '../kafka/rate.producer';
 
 /** terminus' report: { status, info, error, details }, each dependency by name. */
-const HEALTH_REPORT = { type: 'object', required: ['status'], properties: { status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] } } };
+const HEALTH_REPORT = {
+  type: 'object',
+  required: ['status'],
+  properties: { status: { type: 'string', enum: ['ok', 'error', 'shutting_down'] } },
+};
 
 @Controller('health')
 @ApiOkResponse({ schema: HEALTH_REPORT, description: 'healthy' })
@@ -34,6 +38,11 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return checkReadiness(this.health, this.indicators, () => this.producer.readinessProblem, () => this.redisIndicator.check());
+    return checkReadiness(
+      this.health,
+      this.indicators,
+      () => this.producer.readinessProblem,
+      () => this.redisIndicator.check(),
+    );
   }
 }

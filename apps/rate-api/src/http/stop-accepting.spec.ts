@@ -55,7 +55,7 @@ describe('stopAccepting', () => {
     expect(closing).toBe(true);
   });
 
-  it('returns once the linger is over even if an idle connection stays open (the app\'s close ends it)', async () => {
+  it("returns once the linger is over even if an idle connection stays open (the app's close ends it)", async () => {
     expect((await get(port, agent)).status).toBe(200);
     await stopAccepting(server, 200, () => (closing = true));
     expect(await connectRefused(port)).toBe(true);

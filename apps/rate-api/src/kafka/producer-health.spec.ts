@@ -18,14 +18,18 @@ describe('producerReadiness', () => {
 
   it('is not ready for a while after a failed produce request', () => {
     const failed = { ...healthy, failingSince: 1000, lastFailureAt: 1000, lastFailure: 'Kafka produce failed: timeout' };
-    expect(producerReadiness(failed, 1000 + FAILURE_HOLD_MS - 1)).toBe('the last produce request to Kafka failed (Kafka produce failed: timeout)');
+    expect(producerReadiness(failed, 1000 + FAILURE_HOLD_MS - 1)).toBe(
+      'the last produce request to Kafka failed (Kafka produce failed: timeout)',
+    );
   });
 });
 
 describe('producerLiveness', () => {
   it('is alive while sends succeed, and during the first stall period of failures', () => {
     expect(producerLiveness(healthy, 10 * STALL_MS, STALL_MS)).toBeNull();
-    expect(producerLiveness({ ...healthy, failingSince: 0, lastFailureAt: STALL_MS - 1, lastFailure: 'x' }, STALL_MS - 1, STALL_MS)).toBeNull();
+    expect(
+      producerLiveness({ ...healthy, failingSince: 0, lastFailureAt: STALL_MS - 1, lastFailure: 'x' }, STALL_MS - 1, STALL_MS),
+    ).toBeNull();
   });
 
   it('reports a producer whose sends have failed for the whole stall period and still fail', () => {

@@ -54,7 +54,14 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     });
     this.probe = new KafkaProbe(this.kafka, config.kafkaTopic, () => this.topicMinInsyncReplicas);
     metrics.watchKafka(() => this.readinessProblem === null);
-    this.batching = new BatchingProducer(this.lifecycle, config.kafkaTopic, config.produceMaxBatch, config.produceTimeoutMs, metrics, config.produceLingerMs);
+    this.batching = new BatchingProducer(
+      this.lifecycle,
+      config.kafkaTopic,
+      config.produceMaxBatch,
+      config.produceTimeoutMs,
+      metrics,
+      config.produceLingerMs,
+    );
   }
 
   /**
@@ -79,7 +86,9 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     if (wedged === null) return null;
     this.probe.refresh();
     const writable = this.probe.writableSince(Math.max(this.lifecycle.health.failingSince!, now - RECENT_FAILURE_MS));
-    return writable ? `producer wedged: ${wedged}, while every partition of ${this.config.kafkaTopic} has a leader and enough in-sync replicas` : null;
+    return writable
+      ? `producer wedged: ${wedged}, while every partition of ${this.config.kafkaTopic} has a leader and enough in-sync replicas`
+      : null;
   }
 
   get partitions(): number {
@@ -117,7 +126,11 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       this.partitionCount = Math.max(this.config.kafkaPartitions, topic?.partitions ?? 0);
       this.topicMinInsyncReplicas = topic?.minInsyncReplicas ?? 1;
       this.topicReady = true;
-      this.logger.write('info', 'Kafka topic ready', { brokers: this.config.kafkaBrokers, topic: this.config.kafkaTopic, partitions: this.partitionCount });
+      this.logger.write('info', 'Kafka topic ready', {
+        brokers: this.config.kafkaBrokers,
+        topic: this.config.kafkaTopic,
+        partitions: this.partitionCount,
+      });
       await this.lifecycle.start();
     } catch (error) {
       if (error instanceof TopicSettingsError) {

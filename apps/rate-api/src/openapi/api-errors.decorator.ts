@@ -2,7 +2,9 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { ErrorBodyDto } from '../rate/rate.dto';
 
-const RETRY_AFTER = { 'Retry-After': { required: true, description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } } };
+const RETRY_AFTER = {
+  'Retry-After': { required: true, description: 'seconds to wait before retrying', schema: { type: 'integer', minimum: 0 } },
+};
 
 const MEANING: Record<number, string> = {
   400: 'invalid rate, subject, body, Idempotency-Key or an unknown/repeated parameter; nothing was produced',
@@ -16,7 +18,12 @@ const MEANING: Record<number, string> = {
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
-      ApiResponse({ status, description: MEANING[status], type: ErrorBodyDto, headers: status === 503 || status === 429 ? RETRY_AFTER : undefined }),
+      ApiResponse({
+        status,
+        description: MEANING[status],
+        type: ErrorBodyDto,
+        headers: status === 503 || status === 429 ? RETRY_AFTER : undefined,
+      }),
     ),
   );
 }

@@ -27,12 +27,18 @@ export function buildOpenApiDocument(app: INestApplication, config: RateConfig):
   const rateInput = document.components?.schemas?.RateInputDto as { properties: Record<string, Schema> } | undefined;
   if (rateInput) Object.assign(rateInput.properties.rate, bounds);
   for (const operations of Object.values(document.paths)) {
-    for (const operation of Object.values(operations) as { parameters?: { name: string; schema?: Schema }[]; responses?: Record<string, { headers?: Schema }> }[]) {
+    for (const operation of Object.values(operations) as {
+      parameters?: { name: string; schema?: Schema }[];
+      responses?: Record<string, { headers?: Schema }>;
+    }[]) {
       for (const parameter of operation.parameters ?? []) {
         if (parameter.name === 'rate' && parameter.schema) Object.assign(parameter.schema, bounds);
       }
       for (const response of Object.values(operation.responses ?? {})) {
-        response.headers = { ...response.headers, 'x-replica': { required: true, description: 'the replica that answered', schema: { type: 'string', minLength: 1 } } };
+        response.headers = {
+          ...response.headers,
+          'x-replica': { required: true, description: 'the replica that answered', schema: { type: 'string', minLength: 1 } },
+        };
       }
     }
   }

@@ -6,8 +6,14 @@ const body = (raw: string) => ratingFromBody(raw, JSON.parse(raw) as unknown, bo
 describe('ratingFromQuery', () => {
   it.each([
     [{ rate: '1' }, { rate: 1, subject: 'default' }],
-    [{ rate: '10', subject: 'movie:42' }, { rate: 10, subject: 'movie:42' }],
-    [{ rate: '5', subject: 'A.b_c-9' }, { rate: 5, subject: 'A.b_c-9' }],
+    [
+      { rate: '10', subject: 'movie:42' },
+      { rate: 10, subject: 'movie:42' },
+    ],
+    [
+      { rate: '5', subject: 'A.b_c-9' },
+      { rate: 5, subject: 'A.b_c-9' },
+    ],
   ])('accepts %j', (query, expected) => {
     expect(ratingFromQuery(query, bounds)).toEqual({ ok: true, value: expected });
   });

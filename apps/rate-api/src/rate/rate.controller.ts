@@ -26,19 +26,39 @@ export class RateController {
 
   @Post()
   @HttpCode(202)
-  @ApiQuery({ name: 'rate', required: false, schema: { type: 'integer' }, description: 'the rating (seed-compatible form); or give a JSON body instead' })
+  @ApiQuery({
+    name: 'rate',
+    required: false,
+    schema: { type: 'integer' },
+    description: 'the rating (seed-compatible form); or give a JSON body instead',
+  })
   @ApiQuery({ name: 'subject', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source, default: DEFAULT_SUBJECT } })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, schema: { type: 'string', pattern: SUBJECT_PATTERN.source }, description: 'retries with the same key are counted once' })
-  @ApiHeader({ name: TRACEPARENT_HEADER, required: false, schema: { type: 'string' }, description: 'W3C trace context, continued into the Kafka record (a new trace when absent or invalid)' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    schema: { type: 'string', pattern: SUBJECT_PATTERN.source },
+    description: 'retries with the same key are counted once',
+  })
+  @ApiHeader({
+    name: TRACEPARENT_HEADER,
+    required: false,
+    schema: { type: 'string' },
+    description: 'W3C trace context, continued into the Kafka record (a new trace when absent or invalid)',
+  })
   @ApiBody({ type: RateInputDto, required: false, description: 'instead of the query string' })
   @ApiAcceptedResponse({ type: RateAcceptedDto, description: 'Kafka acknowledged the rating (acks=all)' })
   @ApiErrors(400, 413, 415, 429, 503)
-  async submit(@Query() query: Record<string, unknown>, @Req() request: FastifyRequest): Promise<{ id: string; subject: string; rate: number }> {
+  async submit(
+    @Query() query: Record<string, unknown>,
+    @Req() request: FastifyRequest,
+  ): Promise<{ id: string; subject: string; rate: number }> {
     const body = request.body as JsonBody | undefined;
     if (body !== undefined && Object.keys(query).length > 0) {
       throw new BadRequestException('give the rating either in the query string or in a JSON body, not both');
     }
-    const rating = valueOrBadRequest(body === undefined ? ratingFromQuery(query, this.config) : ratingFromBody(body.raw, body.value, this.config));
+    const rating = valueOrBadRequest(
+      body === undefined ? ratingFromQuery(query, this.config) : ratingFromBody(body.raw, body.value, this.config),
+    );
     const idempotencyKey = valueOrBadRequest(idempotencyKeyFrom(request.headers['idempotency-key']));
     try {
       const trace = formatTraceparent(childTrace(parseTraceparent(request.headers[TRACEPARENT_HEADER])));

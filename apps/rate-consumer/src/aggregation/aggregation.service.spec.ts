@@ -24,7 +24,14 @@ class FakeAggregates {
 
   async apply(batch: PartitionBatch): Promise<ApplyResult> {
     this.applied.push(batch);
-    return this.answers.shift() ?? { kind: 'applied', storedOffset: batch.lastOffset, applied: batch.records.filter((r) => r.rating !== null).length, duplicates: 0 };
+    return (
+      this.answers.shift() ?? {
+        kind: 'applied',
+        storedOffset: batch.lastOffset,
+        applied: batch.records.filter((r) => r.rating !== null).length,
+        duplicates: 0,
+      }
+    );
   }
 
   async positionsOf(partitions: number[]): Promise<Map<number, StoredPosition>> {
@@ -38,7 +45,8 @@ class FakeAggregates {
 }
 
 const bounds = (low: number, high: number): LogBounds => ({ low: BigInt(low), high: BigInt(high) });
-const rating = (subject: string, rate: number, id: string = randomUUID()) => Buffer.from(JSON.stringify({ v: 1, id, subject, rate, ts: 1 }));
+const rating = (subject: string, rate: number, id: string = randomUUID()) =>
+  Buffer.from(JSON.stringify({ v: 1, id, subject, rate, ts: 1 }));
 
 function batch(values: (Buffer | null)[], first = 10): PartitionRecords {
   return {
@@ -52,7 +60,9 @@ function batch(values: (Buffer | null)[], first = 10): PartitionRecords {
 }
 
 async function metric(metrics: ConsumerMetrics, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const found = (await metrics.registry.getSingleMetric(name)!.get()).values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
+  const found = (await metrics.registry.getSingleMetric(name)!.get()).values.filter((v) =>
+    Object.entries(labels).every(([k, l]) => v.labels[k] === l),
+  );
   return found.reduce((sum, v) => sum + v.value, 0);
 }
 
@@ -80,7 +90,14 @@ describe('AggregationService', () => {
       partition: async (_topic: string, p: number) => logs.get(p)!,
     } as unknown as LogOffsets;
     logger = { write: jest.fn() };
-    service = new AggregationService(config, logger as unknown as JsonLogger, repository, logOffsets, deadLetters as unknown as DeadLetterProducer, metrics);
+    service = new AggregationService(
+      config,
+      logger as unknown as JsonLogger,
+      repository,
+      logOffsets,
+      deadLetters as unknown as DeadLetterProducer,
+      metrics,
+    );
   });
 
   describe('a batch', () => {
@@ -89,7 +106,11 @@ describe('AggregationService', () => {
       expect(await service.apply(batch([rating('a', 4, id), rating('b', 9)]))).toEqual({ kind: 'applied', applied: 2 });
       expect(aggregates.applied).toHaveLength(1);
       expect(aggregates.applied[0]).toMatchObject({ partition: 3, firstOffset: '10', lastOffset: '11', idempotencyWindowS: 600 });
-      expect(aggregates.applied[0].records[0]).toEqual({ offset: '10', mark: expect.stringMatching(/^1000:#[0-9a-f]{16}$/), rating: { id: null, subject: 'a', rate: 4 } });
+      expect(aggregates.applied[0].records[0]).toEqual({
+        offset: '10',
+        mark: expect.stringMatching(/^1000:#[0-9a-f]{16}$/),
+        rating: { id: null, subject: 'a', rate: 4 },
+      });
       expect(deadLetters.send).not.toHaveBeenCalled();
     });
 
@@ -97,7 +118,9 @@ describe('AggregationService', () => {
       aggregates.positions.set(3, { offset: 10n, mark: 'm' });
       await service.apply(batch([Buffer.from('junk'), rating('a', 2), Buffer.from('{}')]));
       expect(deadLetters.send).toHaveBeenCalledTimes(1);
-      expect(deadLetters.send.mock.calls[0][0]).toEqual([expect.objectContaining({ partition: 3, offset: '12', reason: 'unknown schema version undefined' })]);
+      expect(deadLetters.send.mock.calls[0][0]).toEqual([
+        expect.objectContaining({ partition: 3, offset: '12', reason: 'unknown schema version undefined' }),
+      ]);
       const records = aggregates.applied[0].records;
       expect(records.map((r) => r.rating === null)).toEqual([true, false, true]);
       expect(records[0].mark).toMatch(/^1000:#[0-9a-f]{16}$/);
@@ -107,8 +130,18 @@ describe('AggregationService', () => {
       const values = [rating('a', 10), Buffer.from('junk')];
       await service.apply(batch(values));
       const strict = loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', RATE_MAX: '5' });
-      const repository = { apply: (b: PartitionBatch) => aggregates.apply(b), positions: (p: number[]) => aggregates.positionsOf(p) } as unknown as AggregateRepository;
-      const other = new AggregationService(strict, logger as unknown as JsonLogger, repository, {} as LogOffsets, deadLetters as unknown as DeadLetterProducer, metrics);
+      const repository = {
+        apply: (b: PartitionBatch) => aggregates.apply(b),
+        positions: (p: number[]) => aggregates.positionsOf(p),
+      } as unknown as AggregateRepository;
+      const other = new AggregationService(
+        strict,
+        logger as unknown as JsonLogger,
+        repository,
+        {} as LogOffsets,
+        deadLetters as unknown as DeadLetterProducer,
+        metrics,
+      );
       await other.apply(batch(values));
       const [before, after] = aggregates.applied.map((b) => b.records.map((r) => r.mark));
       expect(aggregates.applied[1].records[0].rating).toBeNull(); // rate 10 is poison under RATE_MAX=5

@@ -123,7 +123,14 @@ export class AggregationService {
     for (const { offset, event, traceparent } of traced) {
       const trace = parseTraceparent(traceparent);
       if (!trace) continue;
-      this.logger.write(trace.sampled ? 'info' : 'debug', 'rating aggregated', { trace_id: trace.traceId, traceparent, id: event.id, subject: event.subject, partition, offset });
+      this.logger.write(trace.sampled ? 'info' : 'debug', 'rating aggregated', {
+        trace_id: trace.traceId,
+        traceparent,
+        id: event.id,
+        subject: event.subject,
+        partition,
+        offset,
+      });
     }
   }
 

@@ -11,7 +11,11 @@ const config = loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL:
 /** kafkajs wraps what it will not retry: KafkaJSNonRetriableError caused by the protocol error. */
 function kafkaFailure(type: string, retriable: boolean): Error {
   const cause = Object.assign(new Error(`broker says ${type}`), { name: 'KafkaJSProtocolError', type, retriable });
-  return Object.assign(new Error(cause.message), { name: retriable ? 'KafkaJSNumberOfRetriesExceeded' : 'KafkaJSNonRetriableError', retriable: false, cause });
+  return Object.assign(new Error(cause.message), {
+    name: retriable ? 'KafkaJSNumberOfRetriesExceeded' : 'KafkaJSNonRetriableError',
+    retriable: false,
+    cause,
+  });
 }
 
 const letter = (offset: string, value = 'junk', reason = 'value is not JSON'): DeadLetter => ({
@@ -64,7 +68,13 @@ describe('DeadLetterProducer', () => {
   });
 
   it('bounds the copy: value, key and reason truncated, and headers say what and how big the value was', () => {
-    const huge: DeadLetter = { partition: 0, offset: '1', key: Buffer.alloc(5000, 'k'), value: Buffer.alloc(100_000, 'v'), reason: 'r'.repeat(10_000) };
+    const huge: DeadLetter = {
+      partition: 0,
+      offset: '1',
+      key: Buffer.alloc(5000, 'k'),
+      value: Buffer.alloc(100_000, 'v'),
+      reason: 'r'.repeat(10_000),
+    };
     const message: Message = producer.toMessage(huge);
     expect((message.value as Buffer).length).toBe(2048);
     expect((message.key as Buffer).length).toBe(MAX_KEY_BYTES);
@@ -83,7 +93,11 @@ describe('DeadLetterProducer', () => {
     await expect(producer.send([letter('7'), letter('8', 'too big'), letter('9')])).resolves.toBeUndefined();
     expect(sends.map((s) => s.messages.map((m) => m.headers!['dlq-offset']))).toEqual([['7', '8', '9'], ['7'], ['8'], ['9']]);
     expect(await dropped()).toEqual([expect.objectContaining({ value: 1, labels: { error: 'MESSAGE_TOO_LARGE' } })]);
-    expect(logger.write).toHaveBeenCalledWith('error', expect.stringMatching(/dead letter dropped/), expect.objectContaining({ partition: 1, offset: '8' }));
+    expect(logger.write).toHaveBeenCalledWith(
+      'error',
+      expect.stringMatching(/dead letter dropped/),
+      expect.objectContaining({ partition: 1, offset: '8' }),
+    );
   });
 
   it('gives up on a transient failure once the client’s bounded retries are spent: dropped, counted, never thrown', async () => {

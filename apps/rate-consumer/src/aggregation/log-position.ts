@@ -54,5 +54,8 @@ export function backlog(stored: bigint, log: LogBounds): bigint {
  * how it decodes: a change of RATE_MAX or of the schema must not make a stored record look new.
  */
 export function recordMark(timestamp: string, value: Buffer | null): string {
-  return `${timestamp}:#${createHash('sha1').update(value ?? Buffer.alloc(0)).digest('hex').slice(0, 16)}`;
+  return `${timestamp}:#${createHash('sha1')
+    .update(value ?? Buffer.alloc(0))
+    .digest('hex')
+    .slice(0, 16)}`;
 }

@@ -103,7 +103,9 @@ describe('ConsumerLiveness', () => {
 
 describe('ConsumerState readiness', () => {
   it('takes "no fetch for too long" from CONSUMER_STALL_S (#19)', () => {
-    const state = new ConsumerState(loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', CONSUMER_STALL_S: '300' }));
+    const state = new ConsumerState(
+      loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', CONSUMER_STALL_S: '300' }),
+    );
     state.connected = true;
     state.joinedGroup([0], NOW - 200_000);
     expect(state.problem(NOW)).toBeNull();

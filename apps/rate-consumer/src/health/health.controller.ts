@@ -30,6 +30,11 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
-    return checkReadiness(this.health, this.indicators, () => this.state.problem(), () => this.redisIndicator.check());
+    return checkReadiness(
+      this.health,
+      this.indicators,
+      () => this.state.problem(),
+      () => this.redisIndicator.check(),
+    );
   }
 }

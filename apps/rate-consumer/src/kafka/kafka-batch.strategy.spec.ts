@@ -130,11 +130,14 @@ describe('KafkaBatchStrategy', () => {
       expect(payload.resolveOffset).toHaveBeenCalledWith('6');
     });
 
-    it.each(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR'])('lets %s from the commit reach kafkajs instead of retrying the batch', async (type) => {
-      const payload = batchPayload({ commitOffsetsIfNecessary: jest.fn(async () => Promise.reject(kafkaError(type))) });
-      await expect(current().eachBatch!(payload)).rejects.toMatchObject({ type });
-      expect(applyBatch).toHaveBeenCalledTimes(1);
-    });
+    it.each(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR'])(
+      'lets %s from the commit reach kafkajs instead of retrying the batch',
+      async (type) => {
+        const payload = batchPayload({ commitOffsetsIfNecessary: jest.fn(async () => Promise.reject(kafkaError(type))) });
+        await expect(current().eachBatch!(payload)).rejects.toMatchObject({ type });
+        expect(applyBatch).toHaveBeenCalledTimes(1);
+      },
+    );
 
     it('lets a rebalance found by the heartbeat between handler retries reach kafkajs', async () => {
       applyBatch.mockRejectedValue(new Error('Redis down'));
@@ -198,7 +201,15 @@ describe('KafkaBatchStrategy', () => {
 
     it('looks its handlers up once, not per batch (Nest parses the pattern at every lookup)', async () => {
       const lookup = jest.spyOn(strategy, 'getHandlerByPattern');
-      for (let i = 0; i < 3; i++) await current().eachBatch!(batchPayload({ batch: { ...batchPayload().batch, messages: Array.from({ length: 64 }, (_, o) => ({ offset: String(o), timestamp: '1', key: null, value: Buffer.from('x') })) } }));
+      for (let i = 0; i < 3; i++)
+        await current().eachBatch!(
+          batchPayload({
+            batch: {
+              ...batchPayload().batch,
+              messages: Array.from({ length: 64 }, (_, o) => ({ offset: String(o), timestamp: '1', key: null, value: Buffer.from('x') })),
+            },
+          }),
+        );
       expect(applyBatch).toHaveBeenCalledTimes(3);
       expect(lookup).not.toHaveBeenCalled();
     });
@@ -221,7 +232,10 @@ describe('KafkaBatchStrategy', () => {
       expect(current().seek).not.toHaveBeenCalled();
       await flush();
       expect(resumeAt).toHaveBeenCalledWith({ topic: 'rates', partitions: [1, 4] });
-      expect(current().seek.mock.calls).toEqual([[{ topic: 'rates', partition: 1, offset: '7' }], [{ topic: 'rates', partition: 4, offset: '7' }]]);
+      expect(current().seek.mock.calls).toEqual([
+        [{ topic: 'rates', partition: 1, offset: '7' }],
+        [{ topic: 'rates', partition: 4, offset: '7' }],
+      ]);
       expect(current().resume).toHaveBeenCalledWith([{ topic: 'rates', partitions: [1, 4] }]);
       expect(current().resume.mock.invocationCallOrder[0]).toBeGreaterThan(current().seek.mock.invocationCallOrder[1]);
       expect(state).toMatchObject({ joined: true, assigned: [1, 4] });

@@ -187,7 +187,14 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
     }
   }
 
-  private async handleBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({
+    batch,
+    resolveOffset,
+    commitOffsetsIfNecessary,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     if (batch.isEmpty()) return;
     const handler = this.handlers!.batch;
     const records: PartitionRecords = {
@@ -219,7 +226,10 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
         continue;
       }
       if (outcome.kind === 'seek') {
-        this.options.logger.write('warn', 'Redis is not where this batch starts, seeking', { partition: batch.partition, offset: outcome.offset });
+        this.options.logger.write('warn', 'Redis is not where this batch starts, seeking', {
+          partition: batch.partition,
+          offset: outcome.offset,
+        });
         this.consumer?.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.offset });
         return;
       }
