@@ -69,12 +69,12 @@ function configCount(valuesFile: string, key: string, unit: string): number | nu
   return value as number;
 }
 
-/** A Kubernetes byte quantity ("2Gi", "500M", "1073741824") to bytes, as the chart's rate.bytes reads it. */
+/** A Kubernetes byte quantity ("2Gi", "1.5Gi", "500M", "1073741824") to bytes, as the chart's rate.bytes reads it. */
 export function parseByteQuantity(quantity: unknown): number {
-  const match = /^(\d+)(k|K|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(quantity ?? '').trim());
+  const match = /^(\d+(?:\.\d+)?)(k|K|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(String(quantity ?? '').trim());
   if (!match) throw new Error(`kafka.persistence.size=${JSON.stringify(quantity)} is not a byte quantity such as 2Gi or 500M`);
   const unit = { k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 }[match[2] ?? ''] ?? 1;
-  return Number(match[1]) * unit;
+  return Math.trunc(Number(match[1]) * unit);
 }
 
 export interface KafkaRetention {

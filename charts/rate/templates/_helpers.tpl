@@ -386,16 +386,16 @@ networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (pee
 {{- toYaml (concat $rules $ctx.Values.networkPolicy.extraEgress) }}
 {{- end }}
 
-{{/* A Kubernetes quantity of bytes ("2Gi", "500M", "1073741824") as an integer. */}}
+{{/* A Kubernetes quantity of bytes ("2Gi", "1.5Gi", "500M", "1073741824") as an integer. */}}
 {{- define "rate.bytes" -}}
 {{- $s := toString . -}}
-{{- $digits := regexFind "^[0-9]+" $s -}}
-{{- $unit := substr (len $digits) (len $s) $s -}}
+{{- $number := regexFind "^[0-9]+(\\.[0-9]+)?" $s -}}
+{{- $unit := substr (len $number) (len $s) $s -}}
 {{- $factors := dict "" 1 "k" 1000 "K" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 -}}
-{{- if or (eq $digits "") (not (hasKey $factors $unit)) -}}
+{{- if or (eq $number "") (not (hasKey $factors $unit)) -}}
 {{- fail (printf "kafka.persistence.size must be a byte quantity such as 2Gi or 500M, got %q" $s) -}}
 {{- end -}}
-{{- mul (int64 $digits) (get $factors $unit) -}}
+{{- mulf (float64 $number) (get $factors $unit) | int64 -}}
 {{- end }}
 
 {{/*
