@@ -15,6 +15,7 @@ import { appMain } from '../stack/services';
 import { down, up } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { wrkPost, WrkResult } from './wrk';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * npm run bench — measurements, not tests:
@@ -123,7 +124,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
     const deadline = Date.now() + 300_000;
     while (applied < EVENTS) {
       if (Date.now() > deadline) throw new Error(`consumer applied only ${applied} of ${EVENTS} events in 5 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then(
         (r) => r.text(),
         () => '',

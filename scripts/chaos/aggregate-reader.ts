@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** GET /rate?subject=S → its count, or null when the API did not answer 200. */
 export function readCount(baseUrl: string, subject: string, timeoutMs = 3000): Promise<number | null> {
@@ -34,7 +35,7 @@ export async function readCounts(baseUrl: string, subjects: readonly string[], c
         let count: number | null = null;
         for (let attempt = 0; count === null; attempt++) {
           if (attempt === 20) throw new Error(`GET /rate?subject=${subject} kept failing: cannot audit`);
-          if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 500));
+          if (attempt > 0) await sleep(500);
           count = await readCount(baseUrl, subject);
         }
         counts.set(subject, count);

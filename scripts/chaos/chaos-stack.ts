@@ -7,8 +7,8 @@ import { brokerList, brokerName, consumerName, ServiceSpec, StackShape, topicDur
 import { down, ensureApi, ensureService, runningRecord, serviceSpecs, setUpstreams, StackState, stopService, up } from '../stack/stack';
 import { withStackRedis } from '../stack/redis-conf';
 import { StackConfig } from '../stack/stack-config';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const TOPIC = 'rates';
 export const PARTITIONS = 6;
 

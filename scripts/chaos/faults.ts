@@ -1,6 +1,7 @@
 import { DestroyWindow } from './audit';
 import { ChaosStack } from './chaos-stack';
 import { Profile } from './profiles';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface FaultContext {
   stack: ChaosStack;
@@ -34,8 +35,6 @@ export interface Fault {
   /** after the phase's audit: put the stack back as the next fault expects it */
   restore?(ctx: FaultContext): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function frozen(ctx: FaultContext, broker: string, seconds: number): Promise<void> {
   ctx.stack.signal(broker, 'SIGSTOP');

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { Attempt, RequestRecord } from './chaos-types';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface LoadOptions {
   baseUrl: string;
@@ -119,7 +120,7 @@ export class OpenLoad {
       // Only a client with a key may retry safely: without one, a 503 that was written after all would count twice.
       const retriable = key !== undefined && (attempt.status === 503 || attempt.status === 0);
       if (!retriable || record.attempts.length >= maxAttempts) return;
-      await new Promise((resolve) => setTimeout(resolve, retryAfterS * 1000));
+      await sleep(retryAfterS * 1000);
     }
   }
 }

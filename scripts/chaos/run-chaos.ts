@@ -15,6 +15,7 @@ import { Fault, FaultContext, StackKind } from './faults';
 import { OpenLoad, postRating } from './load-generator';
 import { Profile } from './profiles';
 import { RunInfo } from './report';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface ChaosOptions {
   profile: Profile;
@@ -34,7 +35,6 @@ export interface ChaosResult {
   info: RunInfo;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const SHAPES: Record<StackKind, StackShape> = {
   single: { replicas: 3, brokers: 1, consumers: 2 },
   cluster: { replicas: 3, brokers: 3, consumers: 2 },

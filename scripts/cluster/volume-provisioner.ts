@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeClient } from './kube-client';
 import { pkiPaths } from './pki';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The cluster's default StorageClass and the loop that provisions its volumes, so a chart's
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
       if (message !== lastError) log(`reconcile failed (retrying): ${message}`);
       lastError = message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   log('stopped');
 }

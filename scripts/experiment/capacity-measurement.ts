@@ -2,6 +2,7 @@ import { JudgedStep } from './capacity-definition';
 import { laterSweepStart, locate, sustainableStart, sweep, SweepResult, sweepStart } from './capacity-sweep';
 import { Definitions, sweepPlan } from './definitions';
 import { GuardedStep } from './step-runner';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export type RunStep = (rate: number, seconds: number, raw: string) => Promise<GuardedStep>;
 
@@ -10,7 +11,6 @@ export interface CapacityRun {
   sweeps: SweepResult<GuardedStep>[];
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const fmt = (n: number) => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 function describe(step: GuardedStep): string {

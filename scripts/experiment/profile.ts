@@ -10,6 +10,7 @@ import { CpuWindow } from './process-cpu';
 import { upPatiently } from './replica-run';
 import { cpuPerRequestMs } from './summary';
 import { vegetaDriver, writeTargets } from './vegeta';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A stack of its own (run dir and ports below the ephemeral range), so profiling never touches a
@@ -24,7 +25,6 @@ export const PROFILE_ENV = {
   RATE_CONSUMER_PORT: '23101',
 };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 function parse(argv: string[]) {

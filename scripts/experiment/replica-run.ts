@@ -15,6 +15,7 @@ import { CpuWindow } from './process-cpu';
 import { ProbeTarget } from './step-probe';
 import { GuardPlan, guardedStep, stepRunner } from './step-runner';
 import { Driver, writeTargets } from './vegeta';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RunContext {
   config: StackConfig;
@@ -29,8 +30,6 @@ export interface RunContext {
   driverFor: (targetsFile: string, subjectPrefix: string) => Driver;
   log: (line: string) => void;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts the 202s a driver got, so every accepted rating can be checked against the aggregate. */
 export function countingAccepted(driver: Driver, counter: { accepted: number }): Driver {

@@ -4,6 +4,7 @@ import { slowEpisodes } from './request-log';
 import { ProbeTarget, StepProbe } from './step-probe';
 import { AttributedEpisode, attributeEpisode, StallSummary, summarizeStalls } from './stalls';
 import { Driver, DriverRun } from './vegeta';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A held step with everything recorded around it. */
 export interface MeasuredStep extends StepMeasurement {
@@ -83,7 +84,7 @@ export function guardedStep(run: ReturnType<typeof stepRunner>, guard: GuardPlan
       async (reason) => {
         attempt++;
         log(`  ${rate} rps contended (${reason}): repeating (${attempt}/${guard.retries + 1})`);
-        await new Promise((resolve) => setTimeout(resolve, guard.retryPauseS * 1000));
+        await sleep(guard.retryPauseS * 1000);
       },
     );
   };

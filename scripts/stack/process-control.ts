@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A process the stack started: its pid and kernel start time, so a recycled pid is never signalled. */
 export interface ProcessRecord {
@@ -62,8 +63,6 @@ export function startProcess(options: StartOptions): ProcessRecord {
   writeFileSync(options.pidFile, JSON.stringify(record));
   return record;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * SIGTERM the process group, SIGKILL after the timeout — or as soon as `hopeless` says a clean

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** GET url → status code, or null when nothing answers within the timeout. */
 export function httpStatus(url: string, timeoutMs = 1000): Promise<number | null> {
@@ -61,6 +62,6 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     if (await check()) return;
     if (!isAlive()) throw new Error(`${what} exited while starting`);
     if (expired) throw new Error(`${what} not ready after ${Math.round(timeoutMs / 1000)} s`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
 }

@@ -18,6 +18,7 @@ import {
   StackShape,
 } from './services';
 import { StackConfig } from './stack-config';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface UpOptions {
   replicas: number;
@@ -148,7 +149,7 @@ async function portFreed(port: number, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (await portOpen(port)) {
     if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   return true;
 }

@@ -5,6 +5,7 @@ import { ClusterConfig, clusterConfig, clusterPaths } from '../../scripts/cluste
 import { kubectl } from '../../scripts/cluster/control-plane';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { TEST_CLUSTERS } from '../test-ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const run = promisify(execFile);
 
@@ -88,7 +89,7 @@ export async function restrictedNamespace(config: ClusterConfig, name: string): 
   const deadline = Date.now() + 60_000;
   while ((await kubectlResult(config, ['get', 'serviceaccount', 'default', '-n', name])).code !== 0) {
     if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${name} after 60 s`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await sleep(250);
   }
 }
 
@@ -117,7 +118,7 @@ export async function eventually(
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
   }
   throw new Error(`${what} not true after ${timeoutMs / 1000} s: ${await describe()}`);
 }

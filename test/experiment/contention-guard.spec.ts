@@ -7,6 +7,7 @@ import { contentionLimits, loadDefinitions } from '../../scripts/experiment/defi
 import { guardedStep, stepRunner } from '../../scripts/experiment/step-runner';
 import { vegetaDriver, writeTargets } from '../../scripts/experiment/vegeta';
 import { stackConfig } from '../../scripts/stack/stack-config';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The contention guard against a real outside load: a busy loop on one core while vegeta holds a
@@ -33,7 +34,7 @@ function node(script: string): ChildProcess {
 /** Half a second of spinning before the step: the loop is really on a core when the probe opens. */
 async function busyLoop(): Promise<ChildProcess> {
   const loop = node(BUSY_LOOP);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   return loop;
 }
 

@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { CHART, K8sObject, run, TOOL } from '../chart/render';
 import { ChartPod, chartPods, docker, dockerRunArgs, imageArgs, probeCommand } from './chart-pods';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The images built from the project's Dockerfile (on local bases: no registry here) run the
@@ -26,7 +27,6 @@ const API_REPLICAS = 2;
 const VOLUMES = mkdtempSync(join(tmpdir(), 'rate-smoke-volumes-'));
 const RUN_OPTIONS = { namespace: NAMESPACE, network: NETWORK, prefix: PREFIX, label: LABEL, volumesDir: VOLUMES };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const containerName = (pod: ChartPod) => `${PREFIX}-${pod.name}`;
 
 function render(): K8sObject[] {

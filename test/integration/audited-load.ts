@@ -1,5 +1,6 @@
 import { Kafka } from 'kafkajs';
 import { readAggregate } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One request of an audited load: every request rates its own subject, so each answer can be checked. */
 export interface Outcome {
@@ -19,8 +20,6 @@ export interface LoadOptions {
   pauseMs: number;
   headers?: (subject: string) => Record<string, string>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Closed loops of POST /rate, each request with a subject of its own, until stop() is called. */
 export function auditedLoad(

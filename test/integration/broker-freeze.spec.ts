@@ -2,6 +2,7 @@ import { ensureService, runningRecord, stopService } from '../../scripts/stack/s
 import { consumerService } from '../../scripts/stack/services';
 import { auditedLoad, eventIdsSince, topicEnds } from './audited-load';
 import { eventually, postRate, TEST_APP_ENV, TEST_REPLICAS, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const replicaUrls = Array.from({ length: TEST_REPLICAS }, (_, i) => `http://127.0.0.1:${Number(TEST_STACK_ENV.RATE_API_BASE_PORT) + i}`);
 const replicaUrl = replicaUrls[0];
@@ -43,14 +44,14 @@ describe('broker frozen longer than a produce request may take', () => {
     const from = await topicEnds(kafka, 'rates');
 
     const load = auditedLoad(replicaUrl, uniqueSubject('freeze'), { workers: 8, pauseMs: 20 });
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await sleep(2000);
     process.kill(broker!.pid, 'SIGSTOP');
     frozenPid = broker!.pid;
-    await new Promise((resolve) => setTimeout(resolve, FREEZE_MS));
+    await sleep(FREEZE_MS);
     process.kill(broker!.pid, 'SIGCONT');
     frozenPid = null;
     const resumedAt = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, AFTER_RESUME_MS));
+    await sleep(AFTER_RESUME_MS);
     const outcomes = await load.stop();
     const stoppedAt = Date.now();
 

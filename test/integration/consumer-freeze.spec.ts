@@ -2,8 +2,8 @@ import { ensureService, runningRecord, stopService } from '../../scripts/stack/s
 import { consumerService } from '../../scripts/stack/services';
 import { auditAggregates, auditedLoad } from './audited-load';
 import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Longer than the consumer's session timeout (10 s): the group forgets the member meanwhile. */
 const FREEZE_MS = 13_000;
 const consumerUrl = `http://127.0.0.1:${TEST_STACK_ENV.RATE_CONSUMER_PORT}`;

@@ -1,5 +1,6 @@
 import { startExtraApp } from './extra-app';
 import { uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const PORT = 18096;
 
@@ -14,7 +15,7 @@ describe('per-client rate limit', () => {
       for (let i = 0; ; i++) {
         if ((await ready()) === 200) break;
         if (i > 300) throw new Error(`extra API not ready:\n${api.output()}`);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
       const first = [];
       for (let i = 0; i < 3; i++) first.push((await post('203.0.113.7')).status);

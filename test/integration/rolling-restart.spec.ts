@@ -1,8 +1,8 @@
 import { stopService, up } from '../../scripts/stack/stack';
 import { auditAggregates, auditedLoad } from './audited-load';
 import { BASE_URL, eventually, TEST_APP_ENV, TEST_REPLICAS, testStack, uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (line: string) => process.stdout.write(`[rolling-restart] ${line}\n`);
 
 describe('rolling restart of the API under load through nginx', () => {

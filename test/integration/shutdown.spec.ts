@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { eventually, postRate, readAggregate, TEST_STACK_ENV, testRedisUrl, uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const EXTRA_PORT = 18099;
 
@@ -39,7 +40,7 @@ describe('API shutdown on SIGTERM', () => {
       );
       const subject = uniqueSubject('sigterm');
       const inFlight = Array.from({ length: 40 }, (_, i) => postRate((i % 10) + 1, subject, base));
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await sleep(30);
       api.child.kill('SIGTERM');
       const responses = await Promise.all(inFlight.map((p) => p.then((r) => r.status).catch(() => 'refused')));
       const code = await api.exited;

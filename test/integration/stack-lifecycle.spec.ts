@@ -8,6 +8,7 @@ import { portOpen } from '../../scripts/stack/readiness';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { TEST_STACKS } from '../test-ports';
 import { eventually } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A second, separate stack driven through the CLI exactly as npm run stack:* drives it; every
@@ -171,7 +172,7 @@ describe('stack:up / stack:status / stack:down', () => {
 
     // Rolling update of one API replica: SIGTERMed, it exits by itself; stack:up brings it back.
     process.kill(after.get('api-1')!, 'SIGTERM');
-    while (alive(after.get('api-1')!)) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (alive(after.get('api-1')!)) await sleep(100);
     const rolled = cli('up');
     expect(rolled.out).toMatch(/started api-1/);
     expect(pids(rolled.out).get('api-2')).toBe(after.get('api-2'));
@@ -187,7 +188,7 @@ describe('stack:up / stack:status / stack:down', () => {
     for (let attempt = 0; attempt < 300 && count !== 1; attempt++) {
       const read = await fetch('http://127.0.0.1:28080/rate?subject=lifecycle-cluster');
       count = ((await read.json()) as { count: number }).count;
-      if (count !== 1) await new Promise((resolve) => setTimeout(resolve, 200));
+      if (count !== 1) await sleep(200);
     }
     expect(count).toBe(1);
 

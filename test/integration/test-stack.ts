@@ -5,6 +5,7 @@ import { RateAggregate } from '@rate/contracts';
 import { redisUrl } from '../../scripts/stack/redis-conf';
 import { stackConfig, StackConfig } from '../../scripts/stack/stack-config';
 import { TEST_STACKS } from '../test-ports';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The integration tests' own stack: its own run dir and ports, so a user's stack can keep running. */
 export const TEST_STACK_ENV = TEST_STACKS.integration;
@@ -52,7 +53,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, done:
   let last: T = await probe();
   while (!done(last)) {
     if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(last)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     last = await probe();
   }
   return last;

@@ -3,6 +3,7 @@ import { ensureService, stopService } from '../../scripts/stack/stack';
 import { consumerService } from '../../scripts/stack/services';
 import { auditAggregates, Outcome } from './audited-load';
 import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const TOPIC = 'rates';
 const PARTITIONS = 6;
@@ -23,7 +24,7 @@ async function postAudited(prefix: string, count: number): Promise<Outcome[]> {
     request.status = response?.status ?? 'error';
     request.answeredAt = Date.now();
     if (request.status === 202) accepted++;
-    else await new Promise((resolve) => setTimeout(resolve, 200));
+    else await sleep(200);
     if (requests.length > count + 400) throw new Error(`the API accepted only ${accepted} of ${requests.length} ratings`);
   }
   return requests;

@@ -12,6 +12,7 @@ import { REAL_NODE_NAME } from '../../scripts/cluster/pki';
 import { ROOT } from '../../scripts/stack/stack-config';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
 import { realTestCluster } from './real-cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * The chart on a real node: the images built from the project's Dockerfile run as pods under
@@ -172,7 +173,7 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       await eventually(`a 202 through the ${route} route`, post, async () => JSON.stringify(last), 60_000);
       for (let i = 0; i < 300 && (accepted.size < 30 || replicas.size < 3); i++) {
         expect({ status: (await post()) ? 202 : last }).toEqual({ status: 202 });
-        if (replicas.size < 3) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (replicas.size < 3) await sleep(100);
       }
       expect(replicas.size).toBe(3);
       // Routed by the route's host name, not a catch-all: another host reaches nothing.
@@ -215,10 +216,10 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
         if (answer.status === 202) accepted.set(subject, rate);
         else refused.push(`${subject}: ${answer.status} ${answer.body.slice(0, 80)}`);
         if (recovered) extra++;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await sleep(50);
       }
     })();
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await sleep(3000);
     // SIGKILL the API process itself, as the kernel's OOM killer would: no drain, sockets reset.
     const crictl = (args: string[]) =>
       execFileSync(clusterPaths(config).bin('crictl'), ['--runtime-endpoint', `unix://${nodePaths(config).socket}`, ...args], {

@@ -16,6 +16,7 @@ import { ConsumerState } from './kafka/consumer-state';
 import { ConsumerMetrics } from './metrics/consumer.metrics';
 import { MetricsController } from './metrics/metrics.controller';
 import { KAFKA_CLIENT } from './rate-consumer.constants';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 @Module({})
 export class ConsumerModule implements OnModuleInit {
@@ -69,7 +70,7 @@ export class ConsumerModule implements OnModuleInit {
       } catch (error) {
         if (error instanceof TopicSettingsError) throw error;
         this.logger.write('warn', 'Kafka not reachable, retrying', { error: (error as Error).message });
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000);
       } finally {
         await admin.disconnect().catch(() => undefined);
       }

@@ -1,5 +1,6 @@
 import { ProducerRecord } from 'kafkajs';
 import { BatchingProducer, ProduceUnavailableError } from './batching-producer';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A stand-in for kafkajs' producer whose acknowledgements the test releases by hand. */
 class FakeProducer {
@@ -116,7 +117,7 @@ describe('BatchingProducer with linger', () => {
     const producer = new BatchingProducer(fake, 'rates', 100, 10_000, undefined, 30);
     const sends = [producer.send({ value: '1' }), producer.send({ value: '2' })];
     expect(fake.sent).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sleep(60);
     expect(fake.sent.map((r) => r.messages.length)).toEqual([2]);
     fake.ack();
     await Promise.all(sends);

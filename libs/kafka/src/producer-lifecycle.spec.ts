@@ -1,6 +1,7 @@
 import { Producer, ProducerRecord } from 'kafkajs';
 import { ProduceUnavailableError } from './batching-producer';
 import { ProducerLifecycle, ProducerLifecycleEvent } from './producer-lifecycle';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A stand-in for one kafkajs idempotent producer: its own producer id, and a sequence counter that,
@@ -151,7 +152,7 @@ describe('ProducerLifecycle', () => {
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
     expect(lifecycle.health).toMatchObject({ connected: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(created.map((p) => p.connectAttempts)).toEqual([1, 1, 1]);
     expect(lifecycle.available).toBe(true);
     const sent = lifecycle.send(record('2'));
@@ -170,7 +171,7 @@ describe('ProducerLifecycle', () => {
     ];
     const { lifecycle, created } = setup([wedged]);
     expect(await lifecycle.start()).toBe(false);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(created.length).toBeGreaterThanOrEqual(2);
     expect(created[0].disconnected).toBe(true);
     expect(created[0].connectAttempts).toBe(1);
@@ -215,7 +216,7 @@ describe('ProducerLifecycle', () => {
     expect(created).toHaveLength(2);
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('3'))).rejects.toThrow(ProduceUnavailableError);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sleep(150);
     expect(created).toHaveLength(3);
   });
 

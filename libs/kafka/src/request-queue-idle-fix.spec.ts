@@ -1,4 +1,5 @@
 import { applyRequestQueueIdleFix, RequestQueueInternals } from './request-queue-idle-fix';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const RequestQueue = require('kafkajs/src/network/requestQueue') as new (options: object) => RequestQueueInternals;
@@ -25,7 +26,7 @@ async function idleChecks(q: RequestQueueInternals, ms: number): Promise<number>
     original();
   };
   q.checkPendingRequests();
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(ms);
   clearTimeout(q.throttleCheckTimeoutId ?? undefined);
   q.throttleCheckTimeoutId = null;
   return checks - 1;
@@ -51,7 +52,7 @@ describe('kafkajs RequestQueue idle fix', () => {
     q.pending.push({ correlationId: 1 });
     q.scheduleCheckPendingRequests();
     expect(q.throttleCheckTimeoutId).not.toBeNull();
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(sent).toHaveLength(1);
     expect(q.throttleCheckTimeoutId).toBeNull();
   });

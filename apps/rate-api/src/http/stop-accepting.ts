@@ -1,5 +1,6 @@
 import { Server } from 'node:http';
 import { Server as NetServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Long enough for a balancer's pooled keep-alive connections to be used once more and dropped. */
 export const CLOSE_LINGER_MS = 1000;
@@ -20,7 +21,7 @@ export async function stopAccepting(server: Server, lingerMs: number, stopped: (
   stopped();
   const deadline = Date.now() + lingerMs;
   while (Date.now() < deadline && (await openConnections(server)) > 0) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

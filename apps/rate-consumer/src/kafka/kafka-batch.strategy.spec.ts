@@ -4,6 +4,7 @@ import { PARTITIONS_ASSIGNED_PATTERN, RATE_BATCH_PATTERN } from '../rate-consume
 import { ConsumerState } from './consumer-state';
 import { KafkaBatchStrategy } from './kafka-batch.strategy';
 import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from './partition-batch';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A kafkajs consumer reduced to what the strategy uses; events are emitted by the test. */
 class FakeConsumer {
@@ -244,7 +245,7 @@ describe('KafkaBatchStrategy', () => {
     it('keeps the partitions paused and asks again while the handler fails (Redis down)', async () => {
       resumeAt.mockRejectedValueOnce(new Error('Redis down'));
       current().emit('group_join', { memberAssignment: { rates: [0] } });
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       expect(resumeAt).toHaveBeenCalledTimes(2);
       expect(current().seek).toHaveBeenCalledWith({ topic: 'rates', partition: 0, offset: '7' });
       expect(current().resume).toHaveBeenCalledTimes(1);

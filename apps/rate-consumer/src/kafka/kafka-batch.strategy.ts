@@ -5,6 +5,7 @@ import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
 import { PARTITIONS_ASSIGNED_PATTERN, RATE_BATCH_PATTERN } from '../rate-consumer.constants';
 import { ConsumerState } from './consumer-state';
 import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from './partition-batch';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface KafkaBatchOptions {
   kafka: Kafka;
@@ -36,8 +37,6 @@ const PARTITIONS_CONCURRENTLY = 6;
 const COMMIT_INTERVAL_MS = 1000;
 /** Backoff of this strategy's own restarts after a crash kafkajs does not restart from. */
 const RESTART_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Nest's built-in Kafka transport hands messages over one at a time (kafkajs eachMessage); this
