@@ -1,3 +1,4 @@
+import { parseFlags } from '../cli-args';
 import { clusterConfig } from './cluster-config';
 import { down, status, up } from './control-plane';
 import { prepareRealNode, REAL_NODE } from './real-node';
@@ -8,14 +9,11 @@ const USAGE = `usage: npm run cluster:up -- [--real]
 
 function parseArgs(argv: string[]): { command: string; purge: boolean; real: boolean } {
   const [command, ...rest] = argv;
-  let purge = false;
-  let real = false;
-  for (const arg of rest) {
-    if (arg === '--purge' && command === 'down') purge = true;
-    else if (arg === '--real' && command === 'up') real = true;
-    else throw new Error(`unknown option ${arg}\n${USAGE}`);
-  }
-  return { command, purge, real };
+  const options: Parameters<typeof parseFlags>[1] =
+    command === 'down' ? { purge: { type: 'boolean' } } : command === 'up' ? { real: { type: 'boolean' } } : {};
+  const { values, positionals } = parseFlags(rest, options, USAGE);
+  if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${USAGE}`);
+  return { command, purge: values.purge === true, real: values.real === true };
 }
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseFlags } from '../cli-args';
 import { apiCpuLimitMillis, idempotencyWindowS } from '../stack/chart-values';
 import { down, readState, status } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
@@ -32,20 +33,30 @@ function parseArgs(argv: string[]) {
     baseUrl: '',
     baseline: true,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i];
-    if (flag === '--quick') options.quick = true;
-    else if (flag === '--no-baseline') options.baseline = false;
-    else if (flag === '--replicas') {
-      const raw = value() ?? '';
-      if (!/^[1-9]\d*(,[1-9]\d*)*$/.test(raw)) throw new Error(`--replicas takes a list like 1,3 or 1,2,3,4,6, got ${JSON.stringify(raw)}`);
-      options.replicas = [...new Set(raw.split(',').map(Number))].sort((a, b) => a - b);
-    } else if (flag === '--values') options.values = resolve(value() ?? '');
-    else if (flag === '--target') options.target = value() ?? '';
-    else if (flag === '--base-url') options.baseUrl = (value() ?? '').replace(/\/+$/, '');
-    else throw new Error(`unknown option ${argv[i]}\n${USAGE}`);
+  const string = { type: 'string' } as const;
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      quick: { type: 'boolean' },
+      'no-baseline': { type: 'boolean' },
+      replicas: string,
+      values: string,
+      target: string,
+      'base-url': string,
+    },
+    USAGE,
+  );
+  if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${USAGE}`);
+  options.quick = values.quick === true;
+  options.baseline = values['no-baseline'] !== true;
+  if (values.replicas !== undefined) {
+    const raw = String(values.replicas);
+    if (!/^[1-9]\d*(,[1-9]\d*)*$/.test(raw)) throw new Error(`--replicas takes a list like 1,3 or 1,2,3,4,6, got ${JSON.stringify(raw)}`);
+    options.replicas = [...new Set(raw.split(',').map(Number))].sort((a, b) => a - b);
   }
+  if (values.values !== undefined) options.values = resolve(String(values.values));
+  if (values.target !== undefined) options.target = String(values.target);
+  if (values['base-url'] !== undefined) options.baseUrl = String(values['base-url']).replace(/\/+$/, '');
   if (!['local', 'k8s'].includes(options.target)) throw new Error(`--target takes local or k8s, got ${JSON.stringify(options.target)}`);
   if (options.target === 'k8s') {
     for (const tool of ['helm', 'k6']) if (!onPath(tool)) throw new Error(`--target k8s needs ${tool} on PATH`);

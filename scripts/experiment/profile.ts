@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseFlags } from '../cli-args';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { removeCpuQuotas } from '../stack/cpu-quota';
 import { down, runningRecord } from '../stack/stack';
@@ -35,16 +36,22 @@ function parse(argv: string[]) {
     cpuProf: true,
     baseline: false,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i] ?? '';
-    if (flag === '--values') options.values = resolve(value());
-    else if (flag === '--rate') options.rate = Number(value());
-    else if (flag === '--seconds') options.seconds = Number(value());
-    else if (flag === '--no-cpu-prof') options.cpuProf = false;
-    else if (flag === '--baseline') options.baseline = true;
-    else throw new Error(`unknown --profile option ${argv[i]} (--values FILE, --rate N, --seconds N, --no-cpu-prof, --baseline)`);
-  }
+  const string = { type: 'string' } as const;
+  const usage = 'npm run experiment -- --profile [--values FILE] [--rate N] [--seconds N] [--no-cpu-prof] [--baseline]';
+  const flags = {
+    values: string,
+    rate: string,
+    seconds: string,
+    'no-cpu-prof': { type: 'boolean' },
+    baseline: { type: 'boolean' },
+  } as const;
+  const { values, positionals } = parseFlags(argv, flags, usage);
+  if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${usage}`);
+  if (values.values !== undefined) options.values = resolve(String(values.values));
+  if (values.rate !== undefined) options.rate = Number(values.rate);
+  if (values.seconds !== undefined) options.seconds = Number(values.seconds);
+  options.cpuProf = values['no-cpu-prof'] !== true;
+  options.baseline = values.baseline === true;
   if (!(options.rate > 0) || !(options.seconds > 0)) throw new Error('--rate and --seconds take positive numbers');
   return options;
 }

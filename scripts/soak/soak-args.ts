@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../cli-args';
 
 export interface SoakArgs {
   minutes: number;
@@ -23,21 +23,13 @@ function number(name: string, raw: string | undefined, fallback: number, min: nu
 }
 
 export function parseSoakArgs(argv: string[]): SoakArgs {
-  let values: Record<string, string | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { minutes: { type: 'string' }, rate: { type: 'string' }, 'keyed-share': { type: 'string' } },
-      strict: true,
-    }) as {
-      values: Record<string, string | undefined>;
-    });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}. ${USAGE}`, { cause: error });
-  }
+  const string = { type: 'string' } as const;
+  const { values, positionals } = parseFlags(argv, { minutes: string, rate: string, 'keyed-share': string }, USAGE);
+  if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${USAGE}`);
+  const raw = (name: string) => (values[name] === undefined ? undefined : String(values[name]));
   return {
-    minutes: number('minutes', values.minutes, DEFAULT_SOAK.minutes, 2, 24 * 60),
-    rate: number('rate', values.rate, DEFAULT_SOAK.rate, 10, 2000),
-    keyedShare: number('keyed-share', values['keyed-share'], DEFAULT_SOAK.keyedShare, 0, 1),
+    minutes: number('minutes', raw('minutes'), DEFAULT_SOAK.minutes, 2, 24 * 60),
+    rate: number('rate', raw('rate'), DEFAULT_SOAK.rate, 10, 2000),
+    keyedShare: number('keyed-share', raw('keyed-share'), DEFAULT_SOAK.keyedShare, 0, 1),
   };
 }

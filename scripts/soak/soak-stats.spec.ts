@@ -80,6 +80,6 @@ describe('npm run soak arguments', () => {
   it('refuses what it cannot run, naming the flag and the expected form', () => {
     expect(() => parseSoakArgs(['--minutes', '1'])).toThrow(/--minutes 1: expected a number in \[2, 1440\]/);
     expect(() => parseSoakArgs(['--rate', 'fast'])).toThrow(/--rate fast: expected a number/);
-    expect(() => parseSoakArgs(['--hours', '3'])).toThrow(/Unknown option '--hours'.*usage: npm run soak/);
+    expect(() => parseSoakArgs(['--hours', '3'])).toThrow(/^unknown option --hours\nusage: npm run soak/);
   });
 });
