@@ -9,7 +9,7 @@ import { RedisModule } from '@rate/redis';
 import { AggregationController } from './aggregation/aggregation.controller';
 import { AggregationService } from './aggregation/aggregation.service';
 import { DeadLetterProducer } from './aggregation/dead-letter.producer';
-import { LogOffsets } from './aggregation/log-offsets';
+import { PartitionOffsets } from './aggregation/partition-offsets';
 import { ConsumerLiveness } from './health/consumer-liveness';
 import { HealthController } from './health/health.controller';
 import { ConsumerState } from './kafka/consumer-state';
@@ -43,7 +43,7 @@ export class ConsumerModule implements OnModuleInit {
         ConsumerMetrics,
         ConsumerState,
         DeadLetterProducer,
-        LogOffsets,
+        PartitionOffsets,
       ],
     };
   }

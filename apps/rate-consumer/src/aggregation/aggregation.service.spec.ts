@@ -9,8 +9,8 @@ import { ConsumerState } from '../kafka/consumer-state';
 import { ConsumerMetrics } from '../metrics/consumer.metrics';
 import { AggregationService } from './aggregation.service';
 import { DeadLetterProducer } from './dead-letter.producer';
-import { LogOffsets } from './log-offsets';
-import { LogBounds } from './log-position';
+import { PartitionOffsets } from './partition-offsets';
+import { PartitionBounds } from './partition-position';
 
 const config = loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', IDEMPOTENCY_WINDOW_S: '600' });
 
@@ -44,7 +44,7 @@ class FakeAggregates {
   }
 }
 
-const bounds = (low: number, high: number): LogBounds => ({ low: BigInt(low), high: BigInt(high) });
+const bounds = (low: number, high: number): PartitionBounds => ({ low: BigInt(low), high: BigInt(high) });
 const rating = (subject: string, rate: number, id: string = randomUUID()) =>
   Buffer.from(JSON.stringify({ v: 1, id, subject, rate, ts: 1 }));
 
@@ -68,7 +68,7 @@ async function metric(metrics: ConsumerMetrics, name: string, labels: Record<str
 
 describe('AggregationService', () => {
   let aggregates: FakeAggregates;
-  let logs: Map<number, LogBounds>;
+  let partitionBounds: Map<number, PartitionBounds>;
   let deadLetters: { send: jest.Mock };
   let metrics: ConsumerMetrics;
   let service: AggregationService;
@@ -76,7 +76,7 @@ describe('AggregationService', () => {
 
   beforeEach(() => {
     aggregates = new FakeAggregates();
-    logs = new Map([0, 1, 2, 3, 4, 5].map((p) => [p, bounds(0, 100)]));
+    partitionBounds = new Map([0, 1, 2, 3, 4, 5].map((p) => [p, bounds(0, 100)]));
     deadLetters = { send: jest.fn(async () => undefined) };
     // Metrics only: Redis is asked at scrape time, which these tests never do.
     metrics = new ConsumerMetrics({} as Redis, new ConsumerState());
@@ -85,16 +85,16 @@ describe('AggregationService', () => {
       positions: (p: number[]) => aggregates.positionsOf(p),
       resetPosition: (p: number, o: bigint) => aggregates.resetPosition(p, o),
     } as unknown as AggregateRepository;
-    const logOffsets = {
-      of: async () => logs,
-      partition: async (_topic: string, p: number) => logs.get(p)!,
-    } as unknown as LogOffsets;
+    const partitionOffsets = {
+      of: async () => partitionBounds,
+      partition: async (_topic: string, p: number) => partitionBounds.get(p)!,
+    } as unknown as PartitionOffsets;
     logger = { write: jest.fn() };
     service = new AggregationService(
       config,
       logger as unknown as JsonLogger,
       repository,
-      logOffsets,
+      partitionOffsets,
       deadLetters as unknown as DeadLetterProducer,
       metrics,
     );
@@ -138,7 +138,7 @@ describe('AggregationService', () => {
         strict,
         logger as unknown as JsonLogger,
         repository,
-        {} as LogOffsets,
+        {} as PartitionOffsets,
         deadLetters as unknown as DeadLetterProducer,
         metrics,
       );
@@ -189,7 +189,7 @@ describe('AggregationService', () => {
     });
 
     it('accepts the gap when retention deleted what is missing: applied again, allowing it', async () => {
-      logs.set(3, bounds(8, 100));
+      partitionBounds.set(3, bounds(8, 100));
       aggregates.answers.push({ kind: 'gap', storedOffset: '4' });
       expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'applied', applied: 1 });
       expect(aggregates.applied.map((b) => b.allowGap ?? false)).toEqual([false, true]);
@@ -197,7 +197,7 @@ describe('AggregationService', () => {
   });
 
   it('logs and counts the records an accepted gap skipped (deleted by retention before they were applied) (#19)', async () => {
-    logs.set(3, bounds(8, 100));
+    partitionBounds.set(3, bounds(8, 100));
     aggregates.answers.push({ kind: 'gap', storedOffset: '4' });
     await service.apply(batch([rating('a', 1)], 8));
     expect(await metric(metrics, 'rate_consumer_gap_records_total', { partition: '3' })).toBe(3);
@@ -206,7 +206,7 @@ describe('AggregationService', () => {
 
   describe('a batch from a new log (reset)', () => {
     it('is counted and logged, and the partition is read again from the new log start', async () => {
-      logs.set(3, bounds(0, 40));
+      partitionBounds.set(3, bounds(0, 40));
       aggregates.answers.push({ kind: 'reset', storedOffset: '10' });
       expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'seek', offset: '0' });
       expect(await metric(metrics, 'rate_consumer_log_resets_total', { partition: '3' })).toBe(1);
@@ -216,7 +216,7 @@ describe('AggregationService', () => {
 
   describe('a batch wholly behind what Redis holds', () => {
     it('from a new log that ends before the stored offset: reset, counted, read again from the new log start', async () => {
-      logs.set(3, bounds(0, 12));
+      partitionBounds.set(3, bounds(0, 12));
       aggregates.positions.set(3, { offset: 40n, mark: 'old' });
       aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
       expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'seek', offset: '0' });
@@ -225,7 +225,7 @@ describe('AggregationService', () => {
     });
 
     it('from a log that reaches past the stored offset: seek there, where the mark tells old log from new', async () => {
-      logs.set(3, bounds(0, 60));
+      partitionBounds.set(3, bounds(0, 60));
       aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
       expect(await service.apply(batch([rating('a', 1)]))).toEqual({ kind: 'seek', offset: '40' });
       expect(aggregates.resets).toEqual([]);
@@ -233,7 +233,7 @@ describe('AggregationService', () => {
     });
 
     it('fails (the batch is retried) when the position moved while being reset', async () => {
-      logs.set(3, bounds(0, 12));
+      partitionBounds.set(3, bounds(0, 12));
       aggregates.resetSucceeds = false;
       aggregates.answers.push({ kind: 'behind', storedOffset: '40' });
       await expect(service.apply(batch([rating('a', 1)]))).rejects.toThrow('partition 3 moved while being reset');
@@ -244,7 +244,7 @@ describe('AggregationService', () => {
     it('resumes each partition where Redis stands: the stored offset, or the log start', async () => {
       aggregates.positions.set(0, { offset: 7n, mark: 'm' });
       aggregates.positions.set(2, { offset: 3n, mark: 'm' });
-      logs.set(2, bounds(20, 100));
+      partitionBounds.set(2, bounds(20, 100));
       expect(await service.resumePositions({ topic: 'rates', partitions: [0, 1, 2] })).toEqual([
         { partition: 0, offset: '7' },
         { partition: 1, offset: '0' },
@@ -256,7 +256,7 @@ describe('AggregationService', () => {
 
     it('resets a partition whose log ends before the stored offset, and reads the new log from its start', async () => {
       aggregates.positions.set(4, { offset: 50n, mark: 'm' });
-      logs.set(4, bounds(0, 6));
+      partitionBounds.set(4, bounds(0, 6));
       expect(await service.resumePositions({ topic: 'rates', partitions: [4] })).toEqual([{ partition: 4, offset: '0' }]);
       expect(aggregates.resets).toEqual([[4, 50n]]);
       expect(await metric(metrics, 'rate_consumer_log_resets_total', { partition: '4' })).toBe(1);
@@ -264,7 +264,7 @@ describe('AggregationService', () => {
 
     it('fails (and is asked again) when the position moved while being reset', async () => {
       aggregates.positions.set(4, { offset: 50n, mark: 'm' });
-      logs.set(4, bounds(0, 6));
+      partitionBounds.set(4, bounds(0, 6));
       aggregates.resetSucceeds = false;
       await expect(service.resumePositions({ topic: 'rates', partitions: [4] })).rejects.toThrow(/moved/);
       expect(await metric(metrics, 'rate_consumer_log_resets_total')).toBe(0);

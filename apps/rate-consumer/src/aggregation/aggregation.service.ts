@@ -7,8 +7,8 @@ import { AggregateRepository, BatchRecord, PartitionBatch } from '@rate/redis';
 import { BatchOutcome, PartitionRecords, PartitionsAssigned, PartitionSeek } from '../kafka/partition-batch';
 import { ConsumerMetrics } from '../metrics/consumer.metrics';
 import { DeadLetter, DeadLetterProducer } from './dead-letter.producer';
-import { LogOffsets } from './log-offsets';
-import { backlog, LogBounds, planAssignment, planGap, recordMark } from './log-position';
+import { PartitionOffsets } from './partition-offsets';
+import { backlog, PartitionBounds, planAssignment, planGap, recordMark } from './partition-position';
 
 /**
  * Decodes a partition batch, dead-letters the poison, applies the rest to Redis exactly once;
@@ -20,7 +20,7 @@ export class AggregationService {
     @Inject(RATE_CONFIG) private readonly config: RateConfig,
     @Inject(JSON_LOGGER) private readonly logger: JsonLogger,
     private readonly aggregates: AggregateRepository,
-    private readonly logOffsets: LogOffsets,
+    private readonly partitionOffsets: PartitionOffsets,
     private readonly deadLetters: DeadLetterProducer,
     private readonly metrics: ConsumerMetrics,
   ) {}
@@ -60,14 +60,14 @@ export class AggregationService {
     };
     let result = await this.aggregates.apply(input);
     if (result.kind === 'reset') {
-      const log = await this.logOffsets.partition(batch.topic, batch.partition);
-      this.logReset(batch.partition, BigInt(result.storedOffset), log, 'the log holds another record at the stored offset');
-      return this.seek('reset', log.low);
+      const bounds = await this.partitionOffsets.partition(batch.topic, batch.partition);
+      this.logReset(batch.partition, BigInt(result.storedOffset), bounds, 'the log holds another record at the stored offset');
+      return this.seek('reset', bounds.low);
     }
     if (result.kind === 'behind') return this.catchUp(batch, BigInt(result.storedOffset));
     if (result.kind === 'gap') {
       const storedBefore = result.storedOffset;
-      const plan = planGap(BigInt(result.storedOffset), await this.logOffsets.partition(batch.topic, batch.partition));
+      const plan = planGap(BigInt(result.storedOffset), await this.partitionOffsets.partition(batch.topic, batch.partition));
       if (plan.kind === 'seek') return this.seek('gap', plan.offset);
       // What Redis misses was deleted by retention: nothing to refill it from, accept the gap.
       result = await this.aggregates.apply({ ...input, allowGap: true });
@@ -140,22 +140,22 @@ export class AggregationService {
    * tells the old log (resume) from a new, longer one (reset).
    */
   private async catchUp(batch: PartitionRecords, stored: bigint): Promise<BatchOutcome> {
-    const log = await this.logOffsets.partition(batch.topic, batch.partition);
-    const plan = planAssignment(stored, log);
-    if (plan.kind === 'reset') await this.resetPosition(batch.partition, stored, log);
+    const bounds = await this.partitionOffsets.partition(batch.topic, batch.partition);
+    const plan = planAssignment(stored, bounds);
+    if (plan.kind === 'reset') await this.resetPosition(batch.partition, stored, bounds);
     return this.seek(plan.kind === 'reset' ? 'reset' : 'behind', plan.offset);
   }
 
   /** Where each newly assigned partition resumes: Redis' stored offset, or a new log's start. */
   async resumePositions({ topic, partitions }: PartitionsAssigned): Promise<PartitionSeek[]> {
-    const [positions, logs] = await Promise.all([this.aggregates.positions(partitions), this.logOffsets.of(topic)]);
+    const [positions, partitionBounds] = await Promise.all([this.aggregates.positions(partitions), this.partitionOffsets.of(topic)]);
     const seeks: PartitionSeek[] = [];
     for (const partition of partitions) {
       const stored = positions.get(partition)!.offset;
-      const log = logs.get(partition);
-      if (!log) throw new Error(`Kafka knows no partition ${partition} of ${topic}`);
-      const plan = planAssignment(stored, log);
-      if (plan.kind === 'reset') await this.resetPosition(partition, stored, log);
+      const bounds = partitionBounds.get(partition);
+      if (!bounds) throw new Error(`Kafka knows no partition ${partition} of ${topic}`);
+      const plan = planAssignment(stored, bounds);
+      if (plan.kind === 'reset') await this.resetPosition(partition, stored, bounds);
       this.metrics.seeks.inc({ cause: 'assignment' });
       seeks.push({ partition, offset: String(plan.offset) });
     }
@@ -164,21 +164,21 @@ export class AggregationService {
 
   /** Records in Kafka not yet applied in Redis, over the given partitions (all of the topic when null). */
   async backlog(topic: string, partitions: number[] | null): Promise<number> {
-    const logs = await this.logOffsets.of(topic);
-    const wanted = partitions ?? [...logs.keys()];
+    const partitionBounds = await this.partitionOffsets.of(topic);
+    const wanted = partitions ?? [...partitionBounds.keys()];
     const positions = await this.aggregates.positions(wanted);
     let total = 0n;
     for (const p of wanted) {
-      const log = logs.get(p);
-      if (log) total += backlog(positions.get(p)!.offset, log);
+      const bounds = partitionBounds.get(p);
+      if (bounds) total += backlog(positions.get(p)!.offset, bounds);
     }
     return Number(total);
   }
 
   /** Compare-and-reset: a position that moved meanwhile means this plan is stale. */
-  private async resetPosition(partition: number, stored: bigint, log: LogBounds): Promise<void> {
+  private async resetPosition(partition: number, stored: bigint, bounds: PartitionBounds): Promise<void> {
     if (!(await this.aggregates.resetPosition(partition, stored))) throw new Error(`partition ${partition} moved while being reset`);
-    this.logReset(partition, stored, log, 'the log ends before the stored offset');
+    this.logReset(partition, stored, bounds, 'the log ends before the stored offset');
   }
 
   private seek(cause: 'gap' | 'reset' | 'behind', offset: bigint): BatchOutcome {
@@ -186,14 +186,14 @@ export class AggregationService {
     return { kind: 'seek', offset: String(offset) };
   }
 
-  private logReset(partition: number, stored: bigint, log: LogBounds, why: string): void {
+  private logReset(partition: number, stored: bigint, bounds: PartitionBounds, why: string): void {
     this.deadLetteredUpTo.delete(partition);
     this.metrics.logResets.inc({ partition: String(partition) });
     this.logger.write('warn', 'Kafka log reset detected: counting this partition again from the start of its new log, aggregates kept', {
       partition,
       storedOffset: String(stored),
-      logStart: String(log.low),
-      logEnd: String(log.high),
+      logStart: String(bounds.low),
+      logEnd: String(bounds.high),
       why,
     });
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Admin, Kafka } from 'kafkajs';
 import { KAFKA_CLIENT } from '../rate-consumer.constants';
-import { LogBounds } from './log-position';
+import { PartitionBounds } from './partition-position';
 
 /**
  * The bounds of each partition's log, from the Kafka admin API: one client for the process, until
@@ -9,12 +9,12 @@ import { LogBounds } from './log-position';
  * so a failed one is dropped and the next call connects a fresh one.
  */
 @Injectable()
-export class LogOffsets implements OnApplicationShutdown {
+export class PartitionOffsets implements OnApplicationShutdown {
   private admin: Admin | null = null;
 
   constructor(@Inject(KAFKA_CLIENT) private readonly kafka: Kafka) {}
 
-  async of(topic: string): Promise<Map<number, LogBounds>> {
+  async of(topic: string): Promise<Map<number, PartitionBounds>> {
     const admin = (this.admin ??= this.kafka.admin());
     try {
       await admin.connect(); // cheap once connected
@@ -27,7 +27,7 @@ export class LogOffsets implements OnApplicationShutdown {
     }
   }
 
-  async partition(topic: string, partition: number): Promise<LogBounds> {
+  async partition(topic: string, partition: number): Promise<PartitionBounds> {
     const bounds = (await this.of(topic)).get(partition);
     if (!bounds) throw new Error(`Kafka knows no partition ${partition} of ${topic}`);
     return bounds;

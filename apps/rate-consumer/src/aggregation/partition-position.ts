@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
  * -1 for none) and the bounds of the partition's log in Kafka. The choices of refill, gap and
  * reset live here, apart from the clients, so each one is unit-tested.
  */
-export interface LogBounds {
+export interface PartitionBounds {
   /** Log start offset: everything before it was deleted by retention. */
   low: bigint;
   /** The offset the next record will get. */
@@ -20,8 +20,8 @@ export type GapPlan = { kind: 'seek'; offset: bigint } | { kind: 'accept' };
  * applied last, and the batch script compares it with the mark stored beside the offset — a
  * log that holds another record there is a new log, however long it has grown.
  */
-export function resumeOffset(stored: bigint, log: LogBounds): bigint {
-  return stored < log.low ? log.low : stored;
+export function resumeOffset(stored: bigint, bounds: PartitionBounds): bigint {
+  return stored < bounds.low ? bounds.low : stored;
 }
 
 /**
@@ -29,23 +29,23 @@ export function resumeOffset(stored: bigint, log: LogBounds): bigint {
  * came from (acks=all never lets a consumed record disappear): it was deleted and recreated, or
  * lost. Then the partition is counted again from the new log's start.
  */
-export function planAssignment(stored: bigint, log: LogBounds): AssignmentPlan {
-  if (stored >= 0n && log.high <= stored) return { kind: 'reset', offset: log.low };
-  return { kind: 'seek', offset: resumeOffset(stored, log) };
+export function planAssignment(stored: bigint, bounds: PartitionBounds): AssignmentPlan {
+  if (stored >= 0n && bounds.high <= stored) return { kind: 'reset', offset: bounds.low };
+  return { kind: 'seek', offset: resumeOffset(stored, bounds) };
 }
 
 /**
  * A batch starts past stored + 1: Redis lost writes the Kafka commit already covered. Refill by
  * seeking back, unless retention deleted what is missing (nothing to refill it from).
  */
-export function planGap(stored: bigint, log: LogBounds): GapPlan {
-  return stored + 1n < log.low ? { kind: 'accept' } : { kind: 'seek', offset: resumeOffset(stored, log) };
+export function planGap(stored: bigint, bounds: PartitionBounds): GapPlan {
+  return stored + 1n < bounds.low ? { kind: 'accept' } : { kind: 'seek', offset: resumeOffset(stored, bounds) };
 }
 
 /** Records waiting after what Redis applied (0 when Redis is past the log's end: a reset not seen yet). */
-export function backlog(stored: bigint, log: LogBounds): bigint {
-  const next = stored + 1n < log.low ? log.low : stored + 1n;
-  return log.high > next ? log.high - next : 0n;
+export function backlog(stored: bigint, bounds: PartitionBounds): bigint {
+  const next = stored + 1n < bounds.low ? bounds.low : stored + 1n;
+  return bounds.high > next ? bounds.high - next : 0n;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { LogOffsets } from './log-offsets';
+import { PartitionOffsets } from './partition-offsets';
 
 /** An admin client that either answers or, once broken (a broker restarted under it), fails for good. */
 function fakeAdmin(broken: boolean) {
@@ -13,12 +13,12 @@ function fakeAdmin(broken: boolean) {
   };
 }
 
-describe('LogOffsets', () => {
+describe('PartitionOffsets', () => {
   it('replaces its admin client after a failure: kafkajs does not heal a broken one (#19)', async () => {
     const admins = [fakeAdmin(true), fakeAdmin(false)];
     let created = 0;
     const kafka = { admin: jest.fn(() => admins[created++]) };
-    const offsets = new LogOffsets(kafka as unknown as Kafka);
+    const offsets = new PartitionOffsets(kafka as unknown as Kafka);
     await expect(offsets.of('rates')).rejects.toThrow('Connection closed');
     expect(await offsets.of('rates')).toEqual(new Map([[0, { low: 2n, high: 5n }]]));
     expect(admins[0].disconnect).toHaveBeenCalled();
