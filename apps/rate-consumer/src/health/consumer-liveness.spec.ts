@@ -25,7 +25,7 @@ describe('ConsumerLiveness', () => {
   it('fails when the consumer crashed', async () => {
     state.applied(1, NOW);
     state.applied(4, NOW);
-    state.crashed = 'Failed to find group coordinator';
+    state.crashedWith('Failed to find group coordinator');
     expect(await liveness.problem(NOW)).toBe('consumer crashed: Failed to find group coordinator');
   });
 
@@ -96,7 +96,7 @@ describe('ConsumerLiveness', () => {
   });
 
   it('is alive while shutting down', async () => {
-    state.stopping = true;
+    state.beginStopping();
     expect(await liveness.problem(NOW)).toBeNull();
   });
 });
@@ -106,7 +106,7 @@ describe('ConsumerState readiness', () => {
     const state = new ConsumerState(
       loadConfig('rate-consumer', { KAFKA_BROKERS: 'k:9092', REDIS_URL: 'redis://r:6379', CONSUMER_STALL_S: '300' }),
     );
-    state.connected = true;
+    state.connectionChanged(true);
     state.joinedGroup([0], NOW - 200_000);
     expect(state.problem(NOW)).toBeNull();
     expect(state.problem(NOW + 101_000)).toBe('no fetch from Kafka for 301 s');

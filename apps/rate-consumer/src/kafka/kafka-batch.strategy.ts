@@ -88,8 +88,8 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       maxWaitTimeInMs: FETCH_WAIT_MS,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CONNECT, () => (state.connected = true));
-    consumer.on(consumer.events.DISCONNECT, () => (state.connected = false));
+    consumer.on(consumer.events.CONNECT, () => state.connectionChanged(true));
+    consumer.on(consumer.events.DISCONNECT, () => state.connectionChanged(false));
     consumer.on(consumer.events.REBALANCING, () => {
       state.leftGroup();
       this.generation++;
@@ -98,7 +98,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       const assignment = (event.payload as { memberAssignment: Record<string, number[]> }).memberAssignment;
       this.onAssignment(consumer, assignment[topic] ?? []);
     });
-    consumer.on(consumer.events.FETCH, () => (state.lastFetchAt = Date.now()));
+    consumer.on(consumer.events.FETCH, () => state.fetched());
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload as { error: Error; restart: boolean };
       this.options.logger.write('error', 'consumer crashed', { error: error.message, restart });
@@ -107,7 +107,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       if (restart) return;
       // kafkajs gives up on errors it deems fatal (no group coordinator yet on a fresh broker,
       // a topic deleted under it); this member tries again rather than idle until someone restarts it.
-      state.crashed = error.message;
+      state.crashedWith(error.message);
       this.scheduleRestart();
     });
     await consumer.connect();
@@ -149,7 +149,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
       await this.start();
     } catch (error) {
       this.options.logger.write('error', 'Kafka consumer restart failed', { error: (error as Error).message });
-      this.options.state.crashed = (error as Error).message;
+      this.options.state.crashedWith((error as Error).message);
       this.scheduleRestart();
     }
   }
@@ -243,7 +243,7 @@ export class KafkaBatchStrategy extends Server implements CustomTransportStrateg
 
   /** SIGTERM: stop fetching, let the batch in hand finish and commit, leave the group. */
   async close(): Promise<void> {
-    this.options.state.stopping = true;
+    this.options.state.beginStopping();
     if (this.restartTimer) clearTimeout(this.restartTimer);
     await this.consumer?.disconnect();
   }
