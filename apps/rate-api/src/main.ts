@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { loadConfigOrExit } from '@rate/config';
+import { runMain } from '@rate/core';
 import { exitOnSignals, JsonLogger } from '@rate/observability';
 import { AppModule } from './app.module';
 import { registerHttpHooks } from './http/fastify-hooks';
@@ -52,9 +53,4 @@ async function bootstrap(): Promise<void> {
   });
 }
 
-bootstrap().catch((error: Error) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`,
-  );
-  process.exit(1);
-});
+runMain(bootstrap);

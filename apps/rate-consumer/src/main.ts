@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka } from 'kafkajs';
 import { loadConfigOrExit } from '@rate/config';
+import { runMain } from '@rate/core';
 import { exitOnSignals, JsonLogger } from '@rate/observability';
 import { ConsumerModule } from './consumer.module';
 import { ConsumerState } from './kafka/consumer-state';
@@ -39,9 +40,4 @@ async function bootstrap(): Promise<void> {
   exitOnSignals(app, logger, config.shutdownGraceMs);
 }
 
-bootstrap().catch((error: Error) => {
-  process.stderr.write(
-    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'start failed', error: error.message })}\n`,
-  );
-  process.exit(1);
-});
+runMain(bootstrap);
