@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SOAK } from '../scripts/soak/soak-args';
-import { catchUpBoundS } from '../scripts/soak/soak-stats';
+import { DEFAULT_SOAK } from './harness/soak';
+import { catchUpBoundS } from './harness/soak';
 
 const ROOT = join(__dirname, '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -1,7 +1,7 @@
-import { CHAOS_STACK_ENV, CHAOS_TEST_STACK_ENV, chaosConfig, DEFAULT_EPHEMERAL_LOW, listeningPorts } from '../scripts/chaos/chaos-ports';
-import { baselinePorts } from '../scripts/experiment/baseline';
-import { PROFILE_ENV } from '../scripts/experiment/profile';
-import { SOAK_STACK_ENV, SOAK_TEST_STACK_ENV } from '../scripts/soak/soak-ports';
+import { CHAOS_STACK_ENV, CHAOS_TEST_STACK_ENV, chaosConfig, DEFAULT_EPHEMERAL_LOW, listeningPorts } from './harness/chaos';
+import { baselinePorts } from './harness/experiment';
+import { PROFILE_ENV } from './harness/experiment';
+import { SOAK_STACK_ENV, SOAK_TEST_STACK_ENV } from './harness/soak';
 import { KAFKA_AUTH_TEST_PORT, TEST_CLUSTERS, TEST_STACKS } from './test-ports';
 
 // The largest shape any suite gives its stack: 3 API replicas, 3 brokers, the group scaled to 3.

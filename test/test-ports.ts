@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ROOT } from '../scripts/stack/stack-config';
+import { ROOT } from './harness/stack';
 
 /**
  * Every port a test suite listens on, in one place: Jest starts every project's global setup

@@ -1,10 +1,10 @@
-import { rowProblems } from '../../scripts/chaos/audit';
-import { CHAOS_TEST_STACK_ENV } from '../../scripts/chaos/chaos-ports';
-import { FaultDetail } from '../../scripts/chaos/chaos-types';
-import { Fault, FAULTS, selectFaults } from '../../scripts/chaos/faults';
-import { PROFILES } from '../../scripts/chaos/profiles';
-import { consoleTable } from '../../scripts/chaos/report';
-import { runChaos } from '../../scripts/chaos/run-chaos';
+import { rowProblems } from '../harness/chaos';
+import { CHAOS_TEST_STACK_ENV } from '../harness/chaos';
+import { FaultDetail } from '../harness/chaos';
+import { Fault, FAULTS, selectFaults } from '../harness/chaos';
+import { PROFILES } from '../harness/chaos';
+import { consoleTable } from '../harness/chaos';
+import { runChaos } from '../harness/chaos';
 
 /**
  * The faults on the 3-broker cluster, which only this project exercises, on one stack (reused

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { variablesOf } from '@rate/config';
-import { apiCpuLimitMillis, kafkaRetention, parseCpuQuantity } from '../../scripts/stack/chart-values';
-import { readVersions, ROOT } from '../../scripts/stack/stack-config';
+import { apiCpuLimitMillis, kafkaRetention, parseCpuQuantity } from '../harness/stack';
+import { readVersions, ROOT } from '../harness/stack';
 import { CHART, find, K8sObject, render, run, template, TOOL } from './render';
 
 const SCENARIOS = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-values.yaml'));

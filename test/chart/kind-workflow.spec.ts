@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 import { find, renderWith } from './render';
 import { routed } from './routing';
 

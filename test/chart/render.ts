@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 
 export const CHART = join(ROOT, 'charts', 'rate');
 export const TOOL = (name: string) => join(ROOT, '.tools', 'bin', name);

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubectl } from '../../scripts/cluster/control-plane';
+import { kubectl } from '../harness/cluster';
 import { CHART, helm, HELM_TIMEOUT, kubectlResult, ok, restrictedNamespace, testCluster } from './test-cluster';
 
 // Every values scenario of charts/rate/ci: the rendered manifests (test hook included) pass the

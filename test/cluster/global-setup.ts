@@ -1,4 +1,4 @@
-import { down, up } from '../../scripts/cluster/control-plane';
+import { down, up } from '../harness/cluster';
 import { testCluster } from './test-cluster';
 
 export default async function globalSetup(): Promise<void> {

@@ -1,4 +1,4 @@
-import { down } from '../../scripts/cluster/control-plane';
+import { down } from '../harness/cluster';
 import { testCluster } from './test-cluster';
 
 // Stops every process the setup started (by pid) and deletes the test cluster's data.

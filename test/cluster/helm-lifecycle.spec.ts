@@ -1,4 +1,4 @@
-import { kubectl } from '../../scripts/cluster/control-plane';
+import { kubectl } from '../harness/cluster';
 import { CHART, eventually, helm, HELM_TIMEOUT, leftovers, ok, restrictedNamespace, testCluster } from './test-cluster';
 
 // The user's path (helm install → upgrade → test → rollback → uninstall) against a real API

@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ClusterConfig, clusterConfig, clusterPaths } from '../../scripts/cluster/cluster-config';
-import { kubectl } from '../../scripts/cluster/control-plane';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ClusterConfig, clusterConfig, clusterPaths } from '../harness/cluster';
+import { kubectl } from '../harness/cluster';
+import { ROOT } from '../harness/stack';
 import { TEST_CLUSTERS } from '../test-ports';
 import { setTimeout as sleep } from 'node:timers/promises';
 

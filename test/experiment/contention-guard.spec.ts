@@ -2,11 +2,11 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { contentionSummary } from '../../scripts/experiment/contention';
-import { contentionLimits, loadDefinitions } from '../../scripts/experiment/definitions';
-import { guardedStep, stepRunner } from '../../scripts/experiment/step-runner';
-import { vegetaDriver, writeTargets } from '../../scripts/experiment/vegeta';
-import { stackConfig } from '../../scripts/stack/stack-config';
+import { contentionSummary } from '../harness/experiment';
+import { contentionLimits, loadDefinitions } from '../harness/experiment';
+import { guardedStep, stepRunner } from '../harness/experiment';
+import { vegetaDriver, writeTargets } from '../harness/experiment';
+import { stackConfig } from '../harness/stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**

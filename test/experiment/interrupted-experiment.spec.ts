@@ -1,10 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { down } from '../../scripts/stack/stack';
-import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
-import { portOpen } from '../../scripts/stack/readiness';
-import { baselinePorts } from '../../scripts/experiment/baseline';
+import { down } from '../harness/stack';
+import { ROOT, stackConfig } from '../harness/stack';
+import { portOpen } from '../harness/stack';
+import { baselinePorts } from '../harness/experiment';
 import { TEST_STACKS } from '../test-ports';
 
 /**

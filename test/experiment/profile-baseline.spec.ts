@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baselinePorts } from '../../scripts/experiment/baseline';
-import { PROFILE_ENV } from '../../scripts/experiment/profile';
-import { cgroupSupport } from '../../scripts/stack/cpu-quota';
-import { portOpen } from '../../scripts/stack/readiness';
-import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
+import { baselinePorts } from '../harness/experiment';
+import { PROFILE_ENV } from '../harness/experiment';
+import { cgroupSupport } from '../harness/stack';
+import { portOpen } from '../harness/stack';
+import { ROOT, stackConfig } from '../harness/stack';
 
 /**
  * npm run experiment -- --profile --baseline: the bare-Fastify replica measured as the API replica

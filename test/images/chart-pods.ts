@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCpuQuantity } from '../../scripts/stack/chart-values';
+import { parseCpuQuantity } from '../harness/stack';
 import { K8sObject } from '../chart/render';
 
 /**

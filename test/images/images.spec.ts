@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 import { CHART, K8sObject, run, TOOL } from '../chart/render';
 import { ChartPod, chartPods, docker, dockerRunArgs, imageArgs, probeCommand } from './chart-pods';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,5 +1,5 @@
-import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
-import { consumerService } from '../../scripts/stack/services';
+import { ensureService, runningRecord, stopService } from '../harness/stack';
+import { consumerService } from '../harness/stack';
 import { auditedLoad, eventIdsSince, topicEnds } from './audited-load';
 import { eventually, postRate, TEST_APP_ENV, TEST_REPLICAS, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';

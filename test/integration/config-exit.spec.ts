@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 
 const MAIN = {
   'rate-api': join(ROOT, 'dist', 'apps', 'rate-api', 'src', 'main.js'),

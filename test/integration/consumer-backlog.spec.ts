@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { encodeRateEvent } from '@rate/contracts';
 import { AggregateRepository } from '@rate/redis';
-import { consumerService } from '../../scripts/stack/services';
-import { ensureService, stopService } from '../../scripts/stack/stack';
+import { consumerService } from '../harness/stack';
+import { ensureService, stopService } from '../harness/stack';
 import { eventually, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testRedis, testStack, uniqueSubject } from './test-stack';
 
 const PARTITIONS = 6;

@@ -1,5 +1,5 @@
-import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
-import { consumerService } from '../../scripts/stack/services';
+import { ensureService, runningRecord, stopService } from '../harness/stack';
+import { consumerService } from '../harness/stack';
 import { auditAggregates, auditedLoad } from './audited-load';
 import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';

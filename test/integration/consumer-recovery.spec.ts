@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
-import { consumerService } from '../../scripts/stack/services';
+import { ensureService, runningRecord, stopService } from '../harness/stack';
+import { consumerService } from '../harness/stack';
 import { eventually, postRate, readAggregate, TEST_APP_ENV, TEST_STACK_ENV, testRedis, testStack, uniqueSubject } from './test-stack';
 
 describe('consumer recovery', () => {

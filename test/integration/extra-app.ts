@@ -1,5 +1,5 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { appMain } from '../../scripts/stack/services';
+import { appMain } from '../harness/stack';
 import { eventually, TEST_STACK_ENV, testRedisUrl } from './test-stack';
 
 export interface ExtraApp {

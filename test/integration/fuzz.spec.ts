@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 import { BASE_URL, testKafka, testStack, topicEnd } from './test-stack';
 
 const SCHEMATHESIS = join(ROOT, '.tools', 'bin', 'schemathesis');

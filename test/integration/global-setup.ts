@@ -1,4 +1,4 @@
-import { up } from '../../scripts/stack/stack';
+import { up } from '../harness/stack';
 import { TEST_APP_ENV, TEST_REPLICAS, testStack } from './test-stack';
 
 export default async function globalSetup(): Promise<void> {

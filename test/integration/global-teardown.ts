@@ -1,4 +1,4 @@
-import { down } from '../../scripts/stack/stack';
+import { down } from '../harness/stack';
 import { testStack } from './test-stack';
 
 export default async function globalTeardown(): Promise<void> {

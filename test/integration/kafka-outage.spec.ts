@@ -1,5 +1,5 @@
-import { ensureService, runningRecord, stopService } from '../../scripts/stack/stack';
-import { kafkaService } from '../../scripts/stack/services';
+import { ensureService, runningRecord, stopService } from '../harness/stack';
+import { kafkaService } from '../harness/stack';
 import { eventually, postRate, readAggregate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
 
 const replicaUrl = `http://127.0.0.1:${TEST_STACK_ENV.RATE_API_BASE_PORT}`;

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { parseRedisMemory, redisMaxmemory } from '../../scripts/stack/chart-values';
+import { parseRedisMemory, redisMaxmemory } from '../harness/stack';
 import { readiness } from './extra-app';
 import { eventually, postRate, readAggregate, TEST_STACK_ENV, testRedis, testStack, uniqueSubject } from './test-stack';
 

@@ -1,5 +1,5 @@
-import { ensureService, stopService } from '../../scripts/stack/stack';
-import { redisService } from '../../scripts/stack/services';
+import { ensureService, stopService } from '../harness/stack';
+import { redisService } from '../harness/stack';
 import { BASE_URL, eventually, postRate, readAggregate, testStack, uniqueSubject } from './test-stack';
 
 describe('Redis outage', () => {

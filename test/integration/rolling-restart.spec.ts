@@ -1,4 +1,4 @@
-import { stopService, up } from '../../scripts/stack/stack';
+import { stopService, up } from '../harness/stack';
 import { auditAggregates, auditedLoad } from './audited-load';
 import { BASE_URL, eventually, TEST_APP_ENV, TEST_REPLICAS, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ROOT } from '../harness/stack';
 import { eventually, postRate, readAggregate, TEST_STACK_ENV, testRedisUrl, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 

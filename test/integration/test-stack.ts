@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { RateAggregate } from '@rate/contracts';
-import { redisUrl } from '../../scripts/stack/redis-conf';
-import { stackConfig, StackConfig } from '../../scripts/stack/stack-config';
+import { redisUrl } from '../harness/stack';
+import { stackConfig, StackConfig } from '../harness/stack';
 import { TEST_STACKS } from '../test-ports';
 import { setTimeout as sleep } from 'node:timers/promises';
 

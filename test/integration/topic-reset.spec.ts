@@ -1,6 +1,6 @@
 import { Kafka } from 'kafkajs';
-import { ensureService, stopService } from '../../scripts/stack/stack';
-import { consumerService } from '../../scripts/stack/services';
+import { ensureService, stopService } from '../harness/stack';
+import { consumerService } from '../harness/stack';
 import { auditAggregates, Outcome } from './audited-load';
 import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { ConfigResourceTypes } from 'kafkajs';
-import { appMain } from '../../scripts/stack/services';
+import { appMain } from '../harness/stack';
 import { eventually, TEST_STACK_ENV, testKafka, testRedisUrl, uniqueSubject } from './test-stack';
 
 const EXTRA_PORT = 18098;

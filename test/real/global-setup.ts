@@ -1,5 +1,5 @@
-import { down, up } from '../../scripts/cluster/control-plane';
-import { prepareRealNode, REAL_NODE, realNodeUnsupported } from '../../scripts/cluster/real-node';
+import { down, up } from '../harness/cluster';
+import { prepareRealNode, REAL_NODE, realNodeUnsupported } from '../harness/cluster';
 import { realTestCluster } from './real-cluster';
 
 export default async function globalSetup(): Promise<void> {

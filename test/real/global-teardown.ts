@@ -1,5 +1,5 @@
-import { down } from '../../scripts/cluster/control-plane';
-import { realNodeUnsupported } from '../../scripts/cluster/real-node';
+import { down } from '../harness/cluster';
+import { realNodeUnsupported } from '../harness/cluster';
 import { realTestCluster } from './real-cluster';
 
 // Removes every pod, mount, rule and process the setup made (by pid) and the test cluster's data.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { ClusterConfig, clusterConfig } from '../../scripts/cluster/cluster-config';
-import { ROOT } from '../../scripts/stack/stack-config';
+import { ClusterConfig, clusterConfig } from '../harness/cluster';
+import { ROOT } from '../harness/stack';
 import { TEST_CLUSTERS } from '../test-ports';
 
 /**

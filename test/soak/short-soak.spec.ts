@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SOAK_TEST_STACK_ENV } from '../../scripts/soak/soak-ports';
+import { SOAK_TEST_STACK_ENV } from '../harness/soak';
 import { newReports, runCli } from '../harness/run-cli';
-import { down } from '../../scripts/stack/stack';
-import { ROOT, stackConfig } from '../../scripts/stack/stack-config';
+import { down } from '../harness/stack';
+import { ROOT, stackConfig } from '../harness/stack';
 
 const ENV = { ...process.env, ...SOAK_TEST_STACK_ENV };
 
