@@ -93,7 +93,7 @@ export function realNodeUnsupported(): string | null {
 }
 
 export function writeNodeConfigs(ctx: ComponentContext): void {
-  const { config, pki } = ctx;
+  const { config } = ctx;
   const paths = nodePaths(config);
   // A unix socket path has room for 107 bytes; containerd adds ".ttrpc" to its own.
   if (paths.socket.length > 100)
@@ -108,150 +108,148 @@ export function writeNodeConfigs(ctx: ComponentContext): void {
     paths.podLogs,
   ])
     mkdirSync(dir, { recursive: true });
-  const sandbox = qualified(nodeImages().sandbox);
-  writeFileSync(
-    paths.containerdConfig,
-    [
-      'version = 2',
-      `root = ${JSON.stringify(paths.containerdRoot)}`,
-      `state = ${JSON.stringify(paths.containerdState)}`,
-      // Plugins this node has no use for, so the log holds only what matters.
-      'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
-      '[grpc]',
-      `  address = ${JSON.stringify(paths.socket)}`,
-      '[plugins."io.containerd.grpc.v1.cri"]',
-      `  sandbox_image = ${JSON.stringify(sandbox)}`,
-      '  enable_selinux = false',
-      // This machine withholds CAP_SYS_RESOURCE even from root: no process may lower its OOM score
-      // below containerd's own, and runc failed every pod sandbox at -998 ("can't get final
-      // child's PID from pipe"). Scores are clamped to containerd's instead.
-      '  restrict_oom_score_adj = true',
-      '[plugins."io.containerd.grpc.v1.cri".containerd]',
-      '  snapshotter = "overlayfs"',
-      '  default_runtime_name = "runc"',
-      '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
-      '  runtime_type = "io.containerd.runc.v2"',
-      '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
-      '  SystemdCgroup = false',
-      '[plugins."io.containerd.grpc.v1.cri".cni]',
-      `  bin_dir = ${JSON.stringify(CNI_BIN_DIR)}`,
-      `  conf_dir = ${JSON.stringify(paths.cniConf)}`,
-      '[plugins."io.containerd.internal.v1.opt"]',
-      `  path = ${JSON.stringify(join(paths.dir, 'containerd', 'opt'))}`,
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(
-    join(paths.cniConf, '10-rate.conflist'),
-    JSON.stringify(
-      {
-        cniVersion: '1.0.0',
-        name: CNI_NETWORK,
-        plugins: [
-          {
-            type: 'bridge',
-            bridge: BRIDGE,
-            isGateway: true,
-            // Pods only talk to each other and to the node: nothing to masquerade.
-            ipMasq: false,
-            // A pod reaching its own Service lands back on itself.
-            hairpinMode: true,
-            ipam: {
-              type: 'host-local',
-              dataDir: paths.cniIpam,
-              ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]],
-              routes: [{ dst: '0.0.0.0/0' }],
-            },
-          },
-          { type: 'portmap', capabilities: { portMappings: true } },
-        ],
-      },
-      null,
-      2,
-    ),
-  );
+  const json = (value: unknown) => JSON.stringify(value, null, 2);
+  writeFileSync(paths.containerdConfig, containerdConfig(paths));
+  writeFileSync(join(paths.cniConf, '10-rate.conflist'), json(cniConflist(paths)));
   writeFileSync(paths.resolvConf, `nameserver ${NODE_IP}\n`);
-  writeFileSync(
-    paths.kubeletConfig,
-    JSON.stringify(
+  writeFileSync(paths.kubeletConfig, json(kubeletConfig(ctx, paths)));
+  writeFileSync(paths.kubeProxyConfig, json(kubeProxyConfig(ctx)));
+  writeFileSync(paths.corefile, corefile(ctx));
+}
+
+type NodePaths = ReturnType<typeof nodePaths>;
+
+function containerdConfig(paths: NodePaths): string {
+  const sandbox = qualified(nodeImages().sandbox);
+  return [
+    'version = 2',
+    `root = ${JSON.stringify(paths.containerdRoot)}`,
+    `state = ${JSON.stringify(paths.containerdState)}`,
+    // Plugins this node has no use for, so the log holds only what matters.
+    'disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs", "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]',
+    '[grpc]',
+    `  address = ${JSON.stringify(paths.socket)}`,
+    '[plugins."io.containerd.grpc.v1.cri"]',
+    `  sandbox_image = ${JSON.stringify(sandbox)}`,
+    '  enable_selinux = false',
+    // This machine withholds CAP_SYS_RESOURCE even from root: no process may lower its OOM score
+    // below containerd's own, and runc failed every pod sandbox at -998 ("can't get final
+    // child's PID from pipe"). Scores are clamped to containerd's instead.
+    '  restrict_oom_score_adj = true',
+    '[plugins."io.containerd.grpc.v1.cri".containerd]',
+    '  snapshotter = "overlayfs"',
+    '  default_runtime_name = "runc"',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]',
+    '  runtime_type = "io.containerd.runc.v2"',
+    '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]',
+    '  SystemdCgroup = false',
+    '[plugins."io.containerd.grpc.v1.cri".cni]',
+    `  bin_dir = ${JSON.stringify(CNI_BIN_DIR)}`,
+    `  conf_dir = ${JSON.stringify(paths.cniConf)}`,
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = ${JSON.stringify(join(paths.dir, 'containerd', 'opt'))}`,
+    '',
+  ].join('\n');
+}
+
+function cniConflist(paths: NodePaths) {
+  return {
+    cniVersion: '1.0.0',
+    name: CNI_NETWORK,
+    plugins: [
       {
-        apiVersion: 'kubelet.config.k8s.io/v1beta1',
-        kind: 'KubeletConfiguration',
-        address: NODE_IP,
-        port: config.kubeletPort,
-        readOnlyPort: 0,
-        healthzBindAddress: '127.0.0.1',
-        healthzPort: config.kubeletHealthzPort,
-        authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: pki.caCert } },
-        authorization: { mode: 'Webhook' },
-        containerRuntimeEndpoint: `unix://${paths.socket}`,
-        // This machine's cgroups are v1 and no systemd manages them.
-        cgroupDriver: 'cgroupfs',
-        failCgroupV1: false,
-        failSwapOn: false,
-        // Its own score stays as started (see restrict_oom_score_adj above).
-        oomScoreAdj: 0,
-        clusterDNS: [NODE_IP],
-        clusterDomain: 'cluster.local',
-        resolvConf: paths.resolvConf,
-        podLogsDir: paths.podLogs,
-        // The node shares a disk with everything else on this machine: never evict the chart's
-        // pods or collect its images (no registry could pull them back).
-        evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
-        imageGCHighThresholdPercent: 100,
-        imageGCLowThresholdPercent: 99,
-        // The machine's iptables belong to its owner: the kubelet adds no chains of its own.
-        makeIPTablesUtilChains: false,
-        rotateCertificates: false,
-        serializeImagePulls: false,
+        type: 'bridge',
+        bridge: BRIDGE,
+        isGateway: true,
+        // Pods only talk to each other and to the node: nothing to masquerade.
+        ipMasq: false,
+        // A pod reaching its own Service lands back on itself.
+        hairpinMode: true,
+        ipam: {
+          type: 'host-local',
+          dataDir: paths.cniIpam,
+          ranges: [[{ subnet: POD_SUBNET, gateway: NODE_IP }]],
+          routes: [{ dst: '0.0.0.0/0' }],
+        },
       },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(
-    paths.kubeProxyConfig,
-    JSON.stringify(
-      {
-        apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
-        kind: 'KubeProxyConfiguration',
-        clientConnection: { kubeconfig: ctx.kubeconfigOf('kube-proxy') },
-        hostnameOverride: REAL_NODE_NAME,
-        mode: 'iptables',
-        oomScoreAdj: 0,
-        clusterCIDR: POD_SUBNET,
-        detectLocalMode: 'ClusterCIDR',
-        healthzBindAddress: `127.0.0.1:${config.kubeProxyHealthzPort}`,
-        metricsBindAddress: `127.0.0.1:${config.kubeProxyMetricsPort}`,
-        // Node ports on the node address only: listening on loopback would need route_localnet.
-        nodePortAddresses: [`${NODE_IP}/32`],
-        // Replies of a Service's pod to a client on the same bridge come back through the node.
-        iptables: { masqueradeAll: true, syncPeriod: '30s', minSyncPeriod: '1s' },
-        // Zero: the machine's conntrack settings are left as they are.
-        conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
-      },
-      null,
-      2,
-    ),
-  );
-  writeFileSync(
-    paths.corefile,
-    [
-      '.:53 {',
-      `    bind ${NODE_IP}`,
-      '    errors',
-      `    health 127.0.0.1:${config.corednsHealthPort}`,
-      '    kubernetes cluster.local in-addr.arpa ip6.arpa {',
-      `        kubeconfig ${ctx.kubeconfigOf('admin')} rate`,
-      '        pods insecure',
-      '        fallthrough in-addr.arpa ip6.arpa',
-      '        ttl 5',
-      '    }',
-      '    cache 5',
-      '}',
-      '',
-    ].join('\n'),
-  );
+      { type: 'portmap', capabilities: { portMappings: true } },
+    ],
+  };
+}
+
+function kubeletConfig({ config, pki }: ComponentContext, paths: NodePaths) {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    address: NODE_IP,
+    port: config.kubeletPort,
+    readOnlyPort: 0,
+    healthzBindAddress: '127.0.0.1',
+    healthzPort: config.kubeletHealthzPort,
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: true }, x509: { clientCAFile: pki.caCert } },
+    authorization: { mode: 'Webhook' },
+    containerRuntimeEndpoint: `unix://${paths.socket}`,
+    // This machine's cgroups are v1 and no systemd manages them.
+    cgroupDriver: 'cgroupfs',
+    failCgroupV1: false,
+    failSwapOn: false,
+    // Its own score stays as started (see restrict_oom_score_adj above).
+    oomScoreAdj: 0,
+    clusterDNS: [NODE_IP],
+    clusterDomain: 'cluster.local',
+    resolvConf: paths.resolvConf,
+    podLogsDir: paths.podLogs,
+    // The node shares a disk with everything else on this machine: never evict the chart's
+    // pods or collect its images (no registry could pull them back).
+    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%', 'nodefs.inodesFree': '1%' },
+    imageGCHighThresholdPercent: 100,
+    imageGCLowThresholdPercent: 99,
+    // The machine's iptables belong to its owner: the kubelet adds no chains of its own.
+    makeIPTablesUtilChains: false,
+    rotateCertificates: false,
+    serializeImagePulls: false,
+  };
+}
+
+function kubeProxyConfig(ctx: ComponentContext) {
+  const { config } = ctx;
+  return {
+    apiVersion: 'kubeproxy.config.k8s.io/v1alpha1',
+    kind: 'KubeProxyConfiguration',
+    clientConnection: { kubeconfig: ctx.kubeconfigOf('kube-proxy') },
+    hostnameOverride: REAL_NODE_NAME,
+    mode: 'iptables',
+    oomScoreAdj: 0,
+    clusterCIDR: POD_SUBNET,
+    detectLocalMode: 'ClusterCIDR',
+    healthzBindAddress: `127.0.0.1:${config.kubeProxyHealthzPort}`,
+    metricsBindAddress: `127.0.0.1:${config.kubeProxyMetricsPort}`,
+    // Node ports on the node address only: listening on loopback would need route_localnet.
+    nodePortAddresses: [`${NODE_IP}/32`],
+    // Replies of a Service's pod to a client on the same bridge come back through the node.
+    iptables: { masqueradeAll: true, syncPeriod: '30s', minSyncPeriod: '1s' },
+    // Zero: the machine's conntrack settings are left as they are.
+    conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+  };
+}
+
+function corefile(ctx: ComponentContext): string {
+  const { config } = ctx;
+  return [
+    '.:53 {',
+    `    bind ${NODE_IP}`,
+    '    errors',
+    `    health 127.0.0.1:${config.corednsHealthPort}`,
+    '    kubernetes cluster.local in-addr.arpa ip6.arpa {',
+    `        kubeconfig ${ctx.kubeconfigOf('admin')} rate`,
+    '        pods insecure',
+    '        fallthrough in-addr.arpa ip6.arpa',
+    '        ttl 5',
+    '    }',
+    '    cache 5',
+    '}',
+    '',
+  ].join('\n');
 }
 
 async function sh(command: string, args: string[]): Promise<string> {
