@@ -1,6 +1,6 @@
 import { lineChart, markdownToHtml } from '../experiment/report';
-import { mb, SoakResult } from './run-soak';
-import { LIMIT_HORIZON_H } from './soak-stats';
+import { SoakResult } from './run-soak';
+import { LIMIT_HORIZON_H, mb } from './soak-stats';
 
 const hours = (h: unknown) => (h === null ? 'never (no growth, or capped below the limit)' : `${h} h`);
 const perHour = (bytes: unknown) =>

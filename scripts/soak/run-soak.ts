@@ -10,16 +10,13 @@ import { StackConfig } from '../stack/stack-config';
 import { readSubject } from './read-subject';
 import { kafkaLogBytes, partitionBytes, StackProbe } from './sampler';
 import { SoakArgs } from './soak-args';
-import { auditSubjects, catchUpBoundS, hoursToLimit, Sample, slope, SubjectAudit, verdict } from './soak-stats';
+import { auditSubjects, catchUpBoundS, hoursToLimit, mb, round, Sample, schedule, slope, SubjectAudit, verdict } from './soak-stats';
 
 export const SOAK_SHAPE = { replicas: 3, consumers: 2, brokers: 1 };
 const SAMPLE_S = 10;
 const SUBJECT_POOL = 1000;
-/** The absence lasts until each partition holds this much unapplied log (more than one fetch), … */
+/** The absence lasts until each partition holds this much unapplied log (more than one fetch), within schedule()'s bounds. */
 const BACKLOG_BYTES_PER_PARTITION = 4 * 1024 * 1024;
-/** … and at least this long (shorter in a short run), at most this share of the run. */
-const MIN_ABSENCE_S = 120;
-const MAX_ABSENCE_SHARE = 0.35;
 const DRAIN_TIMEOUT_MS = 5 * 60_000;
 /** The config change the rolling restart applies to the consumers. */
 const ROLLED_ENV = { LOG_LEVEL: 'warn' };
@@ -36,19 +33,6 @@ export interface SoakResult {
   samples: Sample[];
   faults: FaultEvent[];
   problems: string[];
-}
-
-/** The soak's moments as shares of the run: the absence early, the Redis restart mid-way, the rolling change late. */
-export function schedule(minutes: number) {
-  const durationS = minutes * 60;
-  return {
-    durationS,
-    absenceAtS: Math.round(0.1 * durationS),
-    minAbsenceS: Math.round(Math.min(MIN_ABSENCE_S, 0.2 * durationS)),
-    maxAbsenceS: Math.round(MAX_ABSENCE_SHARE * durationS),
-    redisRestartAtS: Math.round(0.55 * durationS),
-    rollingAtS: Math.round(0.75 * durationS),
-  };
 }
 
 class SoakRun {
@@ -112,24 +96,31 @@ class SoakRun {
     return result;
   }
 
+  /** Never throws: it runs on a timer, and one unreadable sample must not end the run. */
   private async sample(): Promise<void> {
-    const [redis, lag] = await Promise.all([this.probe.redisInfo(), this.probe.lag()]);
-    const sample: Sample = {
-      t: Math.round(this.elapsedS),
-      redisUsedBytes: redis?.usedBytes ?? null,
-      kafkaLogBytes: kafkaLogBytes(this.config),
-      lag,
-      phase: this.phase,
-    };
-    this.samples.push(sample);
-    if (this.samples.length % 6 === 1) {
-      const sent = this.load.records.length;
-      const ok = this.load.records.filter(accepted).length;
-      this.log(
-        `${(sample.t / 60).toFixed(1)}/${this.args.minutes} min [${this.phase}]: ${sent} sent, ${ok} accepted; lag ${lag ?? '?'}; ` +
-          `Redis ${mb(sample.redisUsedBytes)}; Kafka log ${mb(sample.kafkaLogBytes)}`,
-      );
+    try {
+      const [redis, lag] = await Promise.all([this.probe.redisInfo(), this.probe.lag()]);
+      const sample: Sample = {
+        t: Math.round(this.elapsedS),
+        redisUsedBytes: redis?.usedBytes ?? null,
+        kafkaLogBytes: kafkaLogBytes(this.config),
+        lag,
+        phase: this.phase,
+      };
+      this.samples.push(sample);
+      if (this.samples.length % 6 === 1) this.progress(sample);
+    } catch (error) {
+      this.log(`sample at ${Math.round(this.elapsedS)} s failed: ${(error as Error).message}`);
     }
+  }
+
+  private progress(sample: Sample): void {
+    const sent = this.load.records.length;
+    const ok = this.load.records.filter(accepted).length;
+    this.log(
+      `${(sample.t / 60).toFixed(1)}/${this.args.minutes} min [${this.phase}]: ${sent} sent, ${ok} accepted; lag ${sample.lag ?? '?'}; ` +
+        `Redis ${mb(sample.redisUsedBytes)}; Kafka log ${mb(sample.kafkaLogBytes)}`,
+    );
   }
 
   /** Both consumers stopped until every partition holds a backlog larger than one fetch, then started again. */
@@ -155,7 +146,8 @@ class SoakRun {
     this.phase = 'catch-up';
     const restartedAt = Date.now();
     for (let i = 1; i <= SOAK_SHAPE.consumers; i++) await ensureService(this.config, consumerService(this.config, {}, i), this.log);
-    this.catchUpS = await this.caughtUpAfter(restartedAt, this.plan.redisRestartAtS);
+    // Waited for as long as its bound and more, even past the next fault's time (which then waits).
+    this.catchUpS = await this.caughtUpAfter(restartedAt, this.elapsedS + catchUpBoundS(this.absenceS) + 30);
     this.faults.push({
       name: 'consumer absence',
       atS: round((stoppedAt - this.startedAt) / 1000),
@@ -320,12 +312,4 @@ export async function runSoak(config: StackConfig, args: SoakArgs, log: (line: s
   } finally {
     await down(config, true, log);
   }
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
-}
-
-export function mb(bytes: number | null): string {
-  return bytes === null ? '?' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }

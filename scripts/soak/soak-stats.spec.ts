@@ -1,6 +1,6 @@
 import { auditSubjects, catchUpBoundS, hoursToLimit, slope, verdict } from './soak-stats';
 import { parseSoakArgs } from './soak-args';
-import { schedule } from './run-soak';
+import { schedule } from './soak-stats';
 
 describe('soak figures', () => {
   it('fits the growth per unit of x by least squares', () => {

@@ -101,3 +101,28 @@ export function auditSubjects(subjects: Iterable<SubjectAudit>): { lost: number;
   }
   return { lost, duplicated, sumMismatches };
 }
+
+/** The absence lasts at least this long (shorter in a short run), at most this share of the run. */
+const MIN_ABSENCE_S = 120;
+const MAX_ABSENCE_SHARE = 0.35;
+
+/** The soak's moments as shares of the run: the absence early, the Redis restart mid-way, the rolling change late. */
+export function schedule(minutes: number) {
+  const durationS = minutes * 60;
+  return {
+    durationS,
+    absenceAtS: Math.round(0.1 * durationS),
+    minAbsenceS: Math.round(Math.min(MIN_ABSENCE_S, 0.2 * durationS)),
+    maxAbsenceS: Math.round(MAX_ABSENCE_SHARE * durationS),
+    redisRestartAtS: Math.round(0.55 * durationS),
+    rollingAtS: Math.round(0.75 * durationS),
+  };
+}
+
+export function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+export function mb(bytes: number | null): string {
+  return bytes === null ? '?' : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

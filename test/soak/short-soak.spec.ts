@@ -38,9 +38,10 @@ describe('npm run soak -- --minutes 2', () => {
     );
     for (const key of ['redis_bytes_per_hour', 'hours_to_redis_limit', 'hours_to_disk_limit'])
       expect([key, summary[key] === null || typeof summary[key] === 'number']).toEqual([key, true]);
-    // Open load: every request of 2 minutes at 100/s was sent and nearly all were accepted.
+    // Open load: every request of 2 minutes at 100/s was sent, and nearly all accepted (none of
+    // the faults touches the API; a loaded CI machine may time out a few).
     expect(summary.requests).toBeGreaterThanOrEqual(11_900);
-    expect(summary.accepted).toBe(summary.requests);
+    expect(summary.accepted).toBeGreaterThanOrEqual(Math.floor(summary.requests * 0.99));
     expect(summary.faults.map((f: { name: string }) => f.name)).toEqual([
       'consumer absence',
       'Redis SIGKILL + restart',
