@@ -53,8 +53,7 @@ export function apiShutdownDrainMs(valuesFile: string): number {
 
 /**
  * config.idempotencyWindowS of the chart values, or null when they leave the app's default. The
- * experiment's values shorten it: every rating keeps ~180 bytes of Redis for the window, and a
- * full run sends over a million ratings.
+ * experiment's values shorten it: a keyed rating keeps ~180 bytes of Redis for the window.
  */
 export function idempotencyWindowS(valuesFile: string): number | null {
   return configCount(valuesFile, 'idempotencyWindowS', 'seconds');
