@@ -93,21 +93,28 @@ function render(dir: string): void {
   console.log(writeReport(dir, meta, runs));
 }
 
-async function main(): Promise<void> {
-  if (process.argv[2] === '--render') {
-    render(resolve(process.argv[3] ?? ''));
-    return;
+/** --render, --study and --profile: the commands that measure nothing new (or not the comparison). */
+async function otherCommand(argv: string[]): Promise<boolean> {
+  if (argv[0] === '--render') {
+    render(resolve(argv[1] ?? ''));
+    return true;
   }
-  if (process.argv[2] === '--study') {
-    const summaries = process.argv.slice(3).map((dir) => JSON.parse(readFileSync(join(resolve(dir), 'summary.json'), 'utf8')) as Summary);
+  if (argv[0] === '--study') {
+    const summaries = argv.slice(1).map((dir) => JSON.parse(readFileSync(join(resolve(dir), 'summary.json'), 'utf8')) as Summary);
     console.log(quotaStudyTable(summaries));
-    return;
+    return true;
   }
-  if (process.argv[2] === '--profile') {
-    await profileApi(process.argv.slice(3), log);
-    return;
+  if (argv[0] === '--profile') {
+    await profileApi(argv.slice(1), log);
+    return true;
   }
-  const options = parseArgs(process.argv.slice(2));
+  return false;
+}
+
+type Options = ReturnType<typeof parseArgs>;
+
+/** Where the run writes, what it drives, and the context each measurement gets. */
+function prepareRun(options: Options) {
   const defs = loadDefinitions(options.quick);
   const startedAt = new Date().toISOString();
   const outDir = join(ROOT, 'reports', startedAt.replace(/[:.]/g, '-'));
@@ -122,19 +129,9 @@ async function main(): Promise<void> {
   for (const tool of driver === 'vegeta' ? [vegeta, wrk] : []) {
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run npm run tools:install (npm run experiment installs it itself)`);
   }
-  const wasRunning = !k8s && (await status(config)).some((s) => s.running);
-  const cpuMillis = apiCpuLimitMillis(options.values);
   const objective = { p99Ms: defs.objective.p99_ms, maxErrorRate: defs.objective.max_error_rate };
   const guard = { limits: contentionLimits(defs), retries: defs.contention.retries, retryPauseS: defs.contention.retry_pause_s };
-  const runs: Runs = { replicas: [], baseline: null };
   const window = idempotencyWindowS(options.values);
-  const appEnv = window === null ? {} : { IDEMPOTENCY_WINDOW_S: String(window) };
-  let openRate = defs.open.rate;
-  let cgroupProblem: string | null = null;
-  const tag = startedAt.replace(/\D/g, '').slice(2, 14);
-  log(
-    `writing to ${outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${cpuMillis}m CPU per API replica`,
-  );
   const context = (label: string): RunContext => ({
     config,
     k8s,
@@ -147,115 +144,160 @@ async function main(): Promise<void> {
     driverFor: (targets, prefix) => (driver === 'k6' ? k6Driver('k6', baseUrl, prefix, defs.subjects) : vegetaDriver(vegeta, targets)),
     log: (line) => log(`[${label}] ${line}`),
   });
+  return {
+    defs,
+    startedAt,
+    outDir,
+    rawDir,
+    config,
+    k8s,
+    vegeta,
+    driver,
+    guard,
+    context,
+    cpuMillis: apiCpuLimitMillis(options.values),
+    appEnv: window === null ? {} : { IDEMPOTENCY_WINDOW_S: String(window) },
+    tag: startedAt.replace(/\D/g, '').slice(2, 14),
+  };
+}
 
-  let stoppedBy: string | null = null;
-  let stopFailure: unknown = null;
-  mkdirSync(rawDir, { recursive: true });
-  watchInterrupts(log);
+type Run = ReturnType<typeof prepareRun>;
+
+/** The replica count deployed: helm on a cluster, else the local stack (and the cgroup problem it reports). */
+async function deploy(run: Run, options: Options, replicas: number, label: string): Promise<string | null> {
+  if (run.k8s) {
+    log(`[${label}] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
+    const chart = join(ROOT, 'charts', 'rate');
+    execFileSync(
+      'helm',
+      ['upgrade', '--install', 'rate', chart, '-f', options.values, '--set', `replicas=${replicas}`, '--wait', '--timeout', '10m'],
+      {
+        stdio: 'inherit',
+      },
+    );
+    return null;
+  }
+  log(`[${label}] starting the stack`);
+  const state = await upPatiently(run.config, { replicas, log: (l) => log(`[${label}] ${l}`), appEnv: run.appEnv });
+  const full = await redisHeadroom(run.config);
+  if (full) throw new Error(full);
+  return state.cgroups ? null : state.cgroupProblem;
+}
+
+/** Every replica count in turn (and the baseline after the first); a failure part-way keeps what was measured. */
+async function measureAll(run: Run, options: Options, runs: Runs) {
+  const outcome = {
+    openRate: run.defs.open.rate,
+    cgroupProblem: null as string | null,
+    stoppedBy: null as string | null,
+    stopFailure: null as unknown,
+  };
+  const wasRunning = !run.k8s && (await status(run.config)).some((s) => s.running);
   try {
     for (const replicas of options.replicas) {
       throwIfInterrupted();
       const label = `${replicas} replica(s)`;
-      if (k8s) {
-        log(`[${label}] helm upgrade --install rate ./charts/rate --set replicas=${replicas}`);
-        execFileSync(
-          'helm',
-          [
-            'upgrade',
-            '--install',
-            'rate',
-            join(ROOT, 'charts', 'rate'),
-            '-f',
-            options.values,
-            '--set',
-            `replicas=${replicas}`,
-            '--wait',
-            '--timeout',
-            '10m',
-          ],
-          { stdio: 'inherit' },
-        );
-      } else {
-        log(`[${label}] starting the stack`);
-        const state = await upPatiently(config, { replicas, log: (l) => log(`[${label}] ${l}`), appEnv });
-        if (!state.cgroups) cgroupProblem = state.cgroupProblem;
-        const full = await redisHeadroom(config);
-        if (full) throw new Error(full);
-      }
+      outcome.cgroupProblem = (await deploy(run, options, replicas, label)) ?? outcome.cgroupProblem;
       const first = runs.replicas.length === 0;
       const openRateFor = (capacity: CapacityRun) => {
         // Equal offered load for every replica count: a fraction of the first (smallest) count's capacity.
         if (first) {
-          openRate = Math.max(50, Math.round(median(capacity.sweeps.map((s) => s.capacity.rps)) * defs.open.fraction_of_capacity_1));
-          log(
-            `equal offered load for every replica count: ${openRate} rps (${defs.open.fraction_of_capacity_1} × capacity of ${replicas} replica(s))`,
-          );
+          const fraction = run.defs.open.fraction_of_capacity_1;
+          outcome.openRate = Math.max(50, Math.round(median(capacity.sweeps.map((s) => s.capacity.rps)) * fraction));
+          log(`equal offered load for every replica count: ${outcome.openRate} rps (${fraction} × capacity of ${replicas} replica(s))`);
         }
-        return openRate;
+        return outcome.openRate;
       };
-      runs.replicas.push(await measureReplicaCount(context(label), replicas, `exp${tag}-r${replicas}`, openRateFor));
-      if (first && options.baseline && !k8s) {
+      runs.replicas.push(await measureReplicaCount(run.context(label), replicas, `exp${run.tag}-r${replicas}`, openRateFor));
+      if (first && options.baseline && !run.k8s) {
         throwIfInterrupted();
-        runs.baseline = await measureBaseline(context('baseline'), cpuMillis, replicas);
+        runs.baseline = await measureBaseline(run.context('baseline'), run.cpuMillis, replicas);
       }
     }
   } catch (error) {
     // What was measured before the failure is still written, under a headline that says so.
     if (runs.replicas.length === 0) {
-      stopFailure = error;
+      outcome.stopFailure = error;
     } else {
-      stoppedBy = (error as Error).message;
-      log(`${error instanceof Interrupted ? '' : 'error: '}${stoppedBy}; writing the report of what was measured`);
+      outcome.stoppedBy = (error as Error).message;
+      log(`${error instanceof Interrupted ? '' : 'error: '}${outcome.stoppedBy}; writing the report of what was measured`);
       process.exitCode = interruptedExitCode(error) ?? 1;
     }
   } finally {
     // Whether it finished or failed, the experiment leaves running only what was running before.
-    if (!wasRunning && !k8s) {
-      await down(config, false);
+    if (!wasRunning && !run.k8s) {
+      await down(run.config, false);
       log('stopped the stack it started (data kept; npm run stack:down -- --purge deletes it)');
     }
   }
-  if (stopFailure !== null) {
-    // No replica count finished: no report. Keep the directory only for raw results it may hold.
-    if (readdirSync(rawDir).some((f) => /\.(bin|txt)$/.test(f)))
-      log(`no replica count finished: no report; the raw results so far are in ${rawDir}`);
-    else rmSync(outDir, { recursive: true });
-    throw stopFailure;
-  }
+  return outcome;
+}
 
-  const meta: ExperimentMeta = {
-    startedAt,
+function buildMeta(run: Run, options: Options, outcome: Awaited<ReturnType<typeof measureAll>>): ExperimentMeta {
+  const { defs, guard } = run;
+  return {
+    startedAt: run.startedAt,
     quick: options.quick,
-    driver,
+    driver: run.driver,
     target: options.target,
-    cpuLimitPerReplica: `${cpuMillis}m`,
+    cpuLimitPerReplica: `${run.cpuMillis}m`,
     // On a cluster the kubelet enforces resources.limits; locally the stack's cgroups do.
-    cgroups: k8s || (cgroupProblem === null && (readState(config)?.cgroups ?? false)),
-    cgroupProblem,
+    cgroups: run.k8s || (outcome.cgroupProblem === null && (readState(run.config)?.cgroups ?? false)),
+    cgroupProblem: outcome.cgroupProblem,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
     objective: defs.objective,
     sustainableTolerance: defs.sustainable.tolerance,
-    openRate,
+    openRate: outcome.openRate,
     repeats: defs.capacity.repeats,
     stepDurationS: defs.capacity.step_duration_s,
     windows: defs.capacity.windows,
     stepFactor: defs.capacity.step_factor,
     contentionLimits: { ...guard.limits, retries: guard.retries },
     valuesFile: options.values.replace(`${ROOT}/`, ''),
-    stoppedBy,
+    stoppedBy: outcome.stoppedBy,
   };
-  writeFileSync(join(outDir, 'runs.json'), `${JSON.stringify(runs, null, 2)}\n`);
-  writeFileSync(join(outDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
-  const table = writeReport(outDir, meta, runs);
-  // The equal-load runs as vegeta's own JSON reports; every other step stays a .bin (`vegeta report` reads it).
-  for (const file of readdirSync(rawDir).filter((f) => /-open-\d+\.bin$/.test(f))) {
-    writeFileSync(join(rawDir, file.replace(/\.bin$/, '.json')), execFileSync(vegeta, ['report', '-type=json', join(rawDir, file)]));
+}
+
+/** runs.json, meta.json, the report, and the equal-load runs as vegeta's own JSON reports. */
+function writeOutputs(run: Run, meta: ExperimentMeta, runs: Runs): string {
+  writeFileSync(join(run.outDir, 'runs.json'), `${JSON.stringify(runs, null, 2)}\n`);
+  writeFileSync(join(run.outDir, 'meta.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  const table = writeReport(run.outDir, meta, runs);
+  // Every other step stays a .bin (`vegeta report` reads it).
+  for (const file of readdirSync(run.rawDir).filter((f) => /-open-\d+\.bin$/.test(f))) {
+    writeFileSync(
+      join(run.rawDir, file.replace(/\.bin$/, '.json')),
+      execFileSync(run.vegeta, ['report', '-type=json', join(run.rawDir, file)]),
+    );
   }
+  return table;
+}
+
+async function main(): Promise<void> {
+  if (await otherCommand(process.argv.slice(2))) return;
+  const options = parseArgs(process.argv.slice(2));
+  const run = prepareRun(options);
+  log(
+    `writing to ${run.outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${run.cpuMillis}m CPU per API replica`,
+  );
+  const runs: Runs = { replicas: [], baseline: null };
+  mkdirSync(run.rawDir, { recursive: true });
+  watchInterrupts(log);
+  const outcome = await measureAll(run, options, runs);
+  if (outcome.stopFailure !== null) {
+    // No replica count finished: no report. Keep the directory only for raw results it may hold.
+    if (readdirSync(run.rawDir).some((f) => /\.(bin|txt)$/.test(f)))
+      log(`no replica count finished: no report; the raw results so far are in ${run.rawDir}`);
+    else rmSync(run.outDir, { recursive: true });
+    throw outcome.stopFailure;
+  }
+  const meta = buildMeta(run, options, outcome);
+  const table = writeOutputs(run, meta, runs);
   console.log('');
   console.log(table);
   console.log('');
-  if (!meta.cgroups) log(`WARNING: API replicas ran WITHOUT CPU limits (${cgroupProblem}); the comparison is not meaningful`);
-  log(`report: ${join(outDir, 'report.md')} and report.html`);
+  if (!meta.cgroups) log(`WARNING: API replicas ran WITHOUT CPU limits (${outcome.cgroupProblem}); the comparison is not meaningful`);
+  log(`report: ${join(run.outDir, 'report.md')} and report.html`);
 }
 
 main().catch((error: Error) => {

@@ -162,6 +162,14 @@ async function closedModel(ctx: RunContext, label: string, prefix: string): Prom
   return closed;
 }
 
+/** Requests per upstream port (nginx's access log) as each replica's share of the total. */
+function sharesByReplica(counts: Record<string, number>, apiBasePort: number): Record<string, number> {
+  const total = Object.values(counts).reduce((a, b) => a + b, 0);
+  return Object.fromEntries(
+    Object.entries(counts).map(([port, n]) => [`api-${Number(port) - apiBasePort + 1}`, Math.round((1000 * n) / total) / 1000]),
+  );
+}
+
 /**
  * One replica count, on a running stack: idle CPU, the closed model (the original exercise), the
  * capacity sweeps, the open model at the equal offered load with freshness probes, then drain and
@@ -242,10 +250,7 @@ export async function measureReplicaCount(
       `open ${openRate} rps ${i}/${defs.open.repeats}: p50 ${step.p50Ms} ms, p99 ${step.p99Ms} ms, errors ${(step.errorRate * 100).toFixed(2)} %, generator CPU ${step.contention.generatorCpuPct} %, outside ${step.contention.outsideCpuPct} %`,
     );
   }
-  const shareTotal = Object.values(shareCounts).reduce((a, b) => a + b, 0);
-  const replicaShare: Record<string, number> = {};
-  for (const [port, n] of Object.entries(shareCounts))
-    replicaShare[`api-${Number(port) - config.apiBasePort + 1}`] = Math.round((1000 * n) / shareTotal) / 1000;
+  const replicaShare = sharesByReplica(shareCounts, config.apiBasePort);
 
   ctx.log('draining and checking integrity');
   const expected = openAccepted + freshSubjects.length;

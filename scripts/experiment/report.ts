@@ -148,6 +148,29 @@ function scalingSection(summary: Summary): string[] {
   return lines;
 }
 
+/** The seed's wrk -c5 measurement explained, with this run's closed-model figures. */
+function closedModelSection(summary: Summary, replicas: string[]): string[] {
+  const lines: string[] = [];
+  lines.push('## What the original exercise measured', '');
+  lines.push(
+    'The exercise ran `wrk -c5 -t5` against 3 replicas behind nginx and saw 4.91 rps at 1.01 s latency for 1 and for 3 replicas. ' +
+      'That is a **closed model**: 5 connections, each sending its next request only when the previous one answered. ' +
+      "By Little's law the throughput of such a loop is at most connections / latency: 5 / 1.01 s = 4.95 rps — exactly what it measured. " +
+      'The loop never offered more than the service could absorb, so more replicas had nothing to absorb: the measurement was bounded by the load generator, not by the service.',
+    '',
+  );
+  for (const n of replicas) {
+    const cm = summary.results[n].closed_model;
+    if (cm.rps === 0) continue;
+    const roundTrip = round((1000 * cm.connections) / cm.rps, 2);
+    lines.push(
+      `- ${n} replica(s), wrk -c${cm.connections}: ${round(cm.rps)} rps (p50 ${cm.p50_ms} ms, p99 ${cm.p99_ms} ms), so each of the ${cm.connections} connections completed a request every ${roundTrip} ms (Little's law, ${cm.connections} / ${round(cm.rps)} rps): ` +
+        `a closed loop's throughput is its connection count over its round trip, whatever the service could take — the open-model capacity below is the real number.`,
+    );
+  }
+  return lines;
+}
+
 export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   const replicas = Object.keys(summary.results);
   const lines: string[] = [];
@@ -173,23 +196,7 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
     '',
   );
 
-  lines.push('## What the original exercise measured', '');
-  lines.push(
-    'The exercise ran `wrk -c5 -t5` against 3 replicas behind nginx and saw 4.91 rps at 1.01 s latency for 1 and for 3 replicas. ' +
-      'That is a **closed model**: 5 connections, each sending its next request only when the previous one answered. ' +
-      "By Little's law the throughput of such a loop is at most connections / latency: 5 / 1.01 s = 4.95 rps — exactly what it measured. " +
-      'The loop never offered more than the service could absorb, so more replicas had nothing to absorb: the measurement was bounded by the load generator, not by the service.',
-    '',
-  );
-  for (const n of replicas) {
-    const cm = summary.results[n].closed_model;
-    if (cm.rps === 0) continue;
-    const roundTrip = round((1000 * cm.connections) / cm.rps, 2);
-    lines.push(
-      `- ${n} replica(s), wrk -c${cm.connections}: ${round(cm.rps)} rps (p50 ${cm.p50_ms} ms, p99 ${cm.p99_ms} ms), so each of the ${cm.connections} connections completed a request every ${roundTrip} ms (Little's law, ${cm.connections} / ${round(cm.rps)} rps): ` +
-        `a closed loop's throughput is its connection count over its round trip, whatever the service could take — the open-model capacity below is the real number.`,
-    );
-  }
+  lines.push(...closedModelSection(summary, replicas));
 
   lines.push('', '## Two capacity figures', '');
   lines.push(
