@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { eventIdForIdempotencyKey } from '@rate/contracts';
 import { AggregateRepository } from '@rate/redis';
+import { histogramAbove, parsePromText } from '../experiment/prom-text';
 import { apiCpuLimitMillis } from '../stack/chart-values';
 import { createCpuQuota } from '../stack/cpu-quota';
 import { startProcess, stopProcess } from '../stack/process-control';
@@ -134,8 +135,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
     }
     const seconds = (Date.now() - firstAt) / 1000;
     const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then((r) => r.text());
-    const bucket = (le: string) => Number(new RegExp(`^rate_consumer_batch_size_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    const batchesOver5000 = bucket('\\+Inf') - bucket('5000');
+    const batchesOver5000 = histogramAbove(parsePromText(text), 'rate_consumer_batch_size', 5000).above;
     return { events: EVENTS, seconds, eventsPerSecond: EVENTS / seconds, startupSeconds: (firstAt - started) / 1000, batchesOver5000 };
   } finally {
     await stopProcess(pidFile, 20_000);

@@ -3,5 +3,6 @@ export { baselinePorts } from '../../scripts/experiment/baseline';
 export { contentionSummary } from '../../scripts/experiment/contention';
 export { contentionLimits, loadDefinitions } from '../../scripts/experiment/definitions';
 export { PROFILE_ENV } from '../../scripts/experiment/profile';
+export { histogramAbove, parsePromText } from '../../scripts/experiment/prom-text';
 export { guardedStep, stepRunner } from '../../scripts/experiment/step-runner';
 export { vegetaDriver, writeTargets } from '../../scripts/experiment/vegeta';

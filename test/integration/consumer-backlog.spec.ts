@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { encodeRateEvent } from '@rate/contracts';
 import { AggregateRepository } from '@rate/redis';
-import { consumerService } from '../harness/stack';
-import { ensureService, stopService } from '../harness/stack';
+import { histogramAbove, parsePromText } from '../harness/experiment';
+import { consumerService, ensureService, stopService } from '../harness/stack';
 import { eventually, TEST_APP_ENV, TEST_STACK_ENV, testKafka, testRedis, testStack, uniqueSubject } from './test-stack';
 
 const PARTITIONS = 6;
@@ -14,9 +14,7 @@ const RATINGS_PER_SUBJECT = PER_PARTITION / SUBJECTS_PER_PARTITION;
 /** The consumer's histogram of records per batch: how many batches held more than `records`. */
 async function batchesLargerThan(records: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${TEST_STACK_ENV.RATE_CONSUMER_PORT}/metrics`)).text();
-  const bucket = (le: string) =>
-    Number(new RegExp(`^rate_consumer_batch_size_bucket\\{le="${le.replace('+', '\\+')}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  return bucket('+Inf') - bucket(String(records));
+  return histogramAbove(parsePromText(text), 'rate_consumer_batch_size', records).above;
 }
 
 /**
