@@ -11,6 +11,7 @@ import { contentionLimits, loadDefinitions } from './definitions';
 import { ExperimentMeta, Runs } from './experiment-types';
 import { redisHeadroom } from './integrity';
 import { k6Driver } from './k6';
+import { pairedExperiment, renderPaired } from './paired-experiment';
 import { profileApi } from './profile';
 import { measureBaseline, measureReplicaCount, RunContext, upPatiently } from './replica-run';
 import { Interrupted, interruptedExitCode, throwIfInterrupted, watchInterrupts } from './interruption';
@@ -19,7 +20,10 @@ import { median } from './statistics';
 import { buildSummary, Summary } from './summary';
 import { vegetaDriver } from './vegeta';
 
-const USAGE = `usage: npm run experiment -- [--quick] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--no-baseline] [--target local|k8s] [--base-url http://localhost]
+const USAGE = `usage: npm run experiment -- [--quick] [--aa] [--replicas 1,3] [--values charts/rate/ci/experiment-values.yaml] [--seed N] [--diagnose]
+         (the scaling figure: paired, interleaved rounds of both arms on one stack)
+       npm run experiment -- --sweeps [--quick] [--replicas 1,3] [--values FILE] [--no-baseline] [--target local|k8s] [--base-url http://localhost]
+         (the previous procedure: per-count p99 sweeps, closed model, bare-Fastify baseline, USL fit)
        npm run experiment -- --render reports/<timestamp>   (rebuild the report from runs.json and meta.json)
        npm run experiment -- --profile [--values FILE] [--rate 100] [--seconds 30] [--no-cpu-prof]   (CPU of an idle API replica and one under load, with profiles)
        npm run experiment -- --study reports/<a> reports/<b> ...   (the CPU-limit study: ratio against quota)`;
@@ -32,12 +36,20 @@ function parseArgs(argv: string[]) {
     target: 'local',
     baseUrl: '',
     baseline: true,
+    sweeps: false,
+    aa: false,
+    diagnose: false,
+    seed: null as number | null,
   };
   const string = { type: 'string' } as const;
   const { values, positionals } = parseFlags(
     argv,
     {
       quick: { type: 'boolean' },
+      sweeps: { type: 'boolean' },
+      aa: { type: 'boolean' },
+      diagnose: { type: 'boolean' },
+      seed: string,
       'no-baseline': { type: 'boolean' },
       replicas: string,
       values: string,
@@ -49,6 +61,15 @@ function parseArgs(argv: string[]) {
   if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${USAGE}`);
   options.quick = values.quick === true;
   options.baseline = values['no-baseline'] !== true;
+  options.sweeps = values.sweeps === true;
+  options.aa = values.aa === true;
+  options.diagnose = values.diagnose === true;
+  if (values.seed !== undefined) {
+    if (!/^\d{1,9}$/.test(String(values.seed))) throw new Error(`--seed takes a whole number, got ${JSON.stringify(values.seed)}`);
+    options.seed = Number(values.seed);
+  }
+  if (!options.sweeps && !options.aa && options.replicas.length < 2) throw new Error('the paired rounds compare at least two replica counts (--replicas 1,3)');
+  if (options.aa && values.replicas !== undefined) throw new Error('--aa runs both arms on one replica: it takes no --replicas');
   if (values.replicas !== undefined) {
     const raw = String(values.replicas);
     if (!/^[1-9]\d*(,[1-9]\d*)*$/.test(raw)) throw new Error(`--replicas takes a list like 1,3 or 1,2,3,4,6, got ${JSON.stringify(raw)}`);
@@ -58,6 +79,10 @@ function parseArgs(argv: string[]) {
   if (values.target !== undefined) options.target = String(values.target);
   if (values['base-url'] !== undefined) options.baseUrl = String(values['base-url']).replace(/\/+$/, '');
   if (!['local', 'k8s'].includes(options.target)) throw new Error(`--target takes local or k8s, got ${JSON.stringify(options.target)}`);
+  if (options.target === 'k8s' && !options.sweeps) throw new Error('--target k8s runs the --sweeps procedure for now: add --sweeps');
+  if (options.sweeps && (options.aa || options.diagnose)) throw new Error('--aa and --diagnose belong to the paired rounds, not --sweeps');
+  if (!options.sweeps && (values['no-baseline'] !== undefined || values['base-url'] !== undefined))
+    throw new Error('--no-baseline and --base-url belong to --sweeps');
   if (options.target === 'k8s') {
     for (const tool of ['helm', 'k6']) if (!onPath(tool)) throw new Error(`--target k8s needs ${tool} on PATH`);
     options.baseUrl ||= 'http://localhost';
@@ -96,7 +121,9 @@ function render(dir: string): void {
 /** --render, --study and --profile: the commands that measure nothing new (or not the comparison). */
 async function otherCommand(argv: string[]): Promise<boolean> {
   if (argv[0] === '--render') {
-    render(resolve(argv[1] ?? ''));
+    const dir = resolve(argv[1] ?? '');
+    if ((JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as { kind?: string }).kind === 'paired') renderPaired(dir);
+    else render(dir);
     return true;
   }
   if (argv[0] === '--study') {
@@ -276,6 +303,10 @@ function writeOutputs(run: Run, meta: ExperimentMeta, runs: Runs): string {
 async function main(): Promise<void> {
   if (await otherCommand(process.argv.slice(2))) return;
   const options = parseArgs(process.argv.slice(2));
+  if (!options.sweeps) {
+    watchInterrupts(log);
+    return pairedExperiment(options, log);
+  }
   const run = prepareRun(options);
   log(
     `writing to ${run.outDir}; ${options.quick ? 'quick run' : 'full run'}; replicas ${options.replicas.join(', ')}; ${run.cpuMillis}m CPU per API replica`,

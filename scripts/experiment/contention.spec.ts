@@ -16,35 +16,43 @@ intr 1 2 3
 const limits = { outsideCpuPct: 10, generatorCpuPct: 80 };
 
 function reading(outsideCpuPct: number, generatorCpuPct = 20): ContentionReading {
-  return { seconds: 10, outsideCpuPct, generatorCpuPct, stackCpuPct: 60, harnessCpuPct: 2, interruptsCpuPct: 3, stealCpuPct: 0 };
+  return { seconds: 10, outsideCpuPct, generatorCpuPct, stackCpuPct: 60, harnessCpuPct: 2, interruptsCpuPct: 3, stealCpuPct: 0, machineIdlePct: 40 };
 }
 
 describe('contention guard', () => {
-  it('reads busy, interrupt and steal ticks from the aggregate line of /proc/stat', () => {
-    expect(parseProcStat(PROC_STAT)).toEqual({ busy: 73980 + 12 + 18688, interrupts: 30 + 499, steal: 1278 });
+  it('reads busy, interrupt, steal and idle ticks from the aggregate line of /proc/stat', () => {
+    expect(parseProcStat(PROC_STAT)).toEqual({
+      busy: 73980 + 12 + 18688,
+      interrupts: 30 + 499,
+      steal: 1278,
+      idle: 31999 + 740,
+      total: 73980 + 12 + 18688 + 31999 + 740 + 30 + 499 + 1278,
+    });
     expect(() => parseProcStat('intr 1')).toThrow('no aggregate cpu line');
   });
 
-  it('attributes to the outside what the machine ran beyond the stack, the generator and the harness, plus steal', () => {
-    const before = { busy: 1000, interrupts: 100, steal: 50 };
+  it('attributes to the outside what the machine ran beyond the stack, the generator and the harness; steal and idle apart', () => {
+    const before = { busy: 1000, interrupts: 100, steal: 50, idle: 500, total: 1650 };
     // 1500 busy ticks at 100 ticks/s over 10 s = 150 % of a core; the known processes used 125 %.
-    const after = { busy: 2500, interrupts: 130, steal: 60 };
+    // Two CPUs over 10 s = 2000 ticks of wall time, 460 of them idle.
+    const after = { busy: 2500, interrupts: 130, steal: 60, idle: 960, total: 3650 };
     const r = contentionReading(before, after, { stack: 9, generator: 3, harness: 0.5 }, 10, 100);
     expect(r).toEqual({
       seconds: 10,
-      outsideCpuPct: 26,
+      outsideCpuPct: 25,
       generatorCpuPct: 30,
       stackCpuPct: 90,
       harnessCpuPct: 5,
       interruptsCpuPct: 3,
       stealCpuPct: 1,
+      machineIdlePct: 23,
     });
   });
 
   it('never reports negative outside load when the processes were counted a tick more than the machine', () => {
     const r = contentionReading(
-      { busy: 0, interrupts: 0, steal: 0 },
-      { busy: 100, interrupts: 0, steal: 0 },
+      { busy: 0, interrupts: 0, steal: 0, idle: 0, total: 0 },
+      { busy: 100, interrupts: 0, steal: 0, idle: 100, total: 200 },
       { stack: 0.8, generator: 0.3, harness: 0 },
       1,
       100,
@@ -56,6 +64,8 @@ describe('contention guard', () => {
     expect(contendedBecause(reading(4), limits)).toBeNull();
     expect(contendedBecause(reading(35), limits)).toBe('outside load 35 % of a core > 10 %');
     expect(contendedBecause(reading(35, 91), limits)).toBe('outside load 35 % of a core > 10 %; load generator 91 % of a core > 80 %');
+    expect(contendedBecause({ ...reading(4), stealCpuPct: 12 }, { ...limits, stealCpuPct: 8 })).toBe('hypervisor steal 12 % of a core > 8 %');
+    expect(contendedBecause({ ...reading(4), stealCpuPct: 12 }, limits)).toBeNull();
   });
 
   it('repeats a contended step until it is clean', async () => {

@@ -2,7 +2,7 @@
  * The contention guard. A measurement step only says something about the service when the machine
  * gave the service what it asked for: the CPU that neither the stack, nor the load generator,
  * nor this harness used (from /proc/stat, machine-wide, minus the known processes) must stay
- * small, and so must the generator's own CPU. A step that breaks either limit is repeated; a run
+ * small, and so must the generator's own CPU and the CPU the hypervisor took away (steal). A step that breaks either limit is repeated; a run
  * that cannot get clean steps is flagged and its headline ratio withheld.
  */
 
@@ -14,13 +14,24 @@ export interface MachineTicks {
   interrupts: number;
   /** Time the hypervisor gave this machine's CPUs to someone else while they had work. */
   steal: number;
+  /** idle + iowait: time no CPU had anything to run. */
+  idle: number;
+  /** Every field: all CPUs' wall time. */
+  total: number;
 }
 
 export function parseProcStat(text: string): MachineTicks {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) throw new Error('no aggregate cpu line in /proc/stat');
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return { busy: user + nice + system, interrupts: (irq ?? 0) + (softirq ?? 0), steal: steal ?? 0 };
+  const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+  return {
+    busy: user + nice + system,
+    interrupts: (irq ?? 0) + (softirq ?? 0),
+    steal: steal ?? 0,
+    idle: idle + (iowait ?? 0),
+    total: fields.reduce((a, b) => a + (b || 0), 0),
+  };
 }
 
 /** CPU seconds of the processes the experiment knows about over the same window. */
@@ -32,25 +43,29 @@ export interface KnownCpu {
 
 export interface ContentionReading {
   seconds: number;
-  /** Everything else, plus steal, in % of one core. */
+  /** Everything else, in % of one core. */
   outsideCpuPct: number;
   generatorCpuPct: number;
   stackCpuPct: number;
   harnessCpuPct: number;
   interruptsCpuPct: number;
   stealCpuPct: number;
+  /** Share of the whole machine's CPU time left idle, %. */
+  machineIdlePct: number;
 }
 
 export interface ContentionLimits {
   outsideCpuPct: number;
   generatorCpuPct: number;
+  /** Hypervisor steal allowed, % of one core (set from an A/A calibration run). */
+  stealCpuPct?: number;
 }
 
 const pct = (cpuSeconds: number, seconds: number) => (seconds > 0 ? Math.round((1000 * cpuSeconds) / seconds) / 10 : 0);
 
 /**
  * Outside load = machine busy time − what the known processes used (never below 0: tick sampling
- * can attribute a little more to the processes than the machine counted) + steal.
+ * can attribute a little more to the processes than the machine counted). Steal is its own reading.
  */
 export function contentionReading(
   before: MachineTicks,
@@ -61,7 +76,8 @@ export function contentionReading(
 ): ContentionReading {
   const busy = (after.busy - before.busy) / ticksPerSecond;
   const steal = (after.steal - before.steal) / ticksPerSecond;
-  const outside = Math.max(0, busy - known.stack - known.generator - known.harness) + steal;
+  const outside = Math.max(0, busy - known.stack - known.generator - known.harness);
+  const wall = after.total - before.total;
   return {
     seconds: Math.round(seconds * 10) / 10,
     outsideCpuPct: pct(outside, seconds),
@@ -70,6 +86,7 @@ export function contentionReading(
     harnessCpuPct: pct(known.harness, seconds),
     interruptsCpuPct: pct((after.interrupts - before.interrupts) / ticksPerSecond, seconds),
     stealCpuPct: pct(steal, seconds),
+    machineIdlePct: wall > 0 ? Math.round((1000 * (after.idle - before.idle)) / wall) / 10 : 0,
   };
 }
 
@@ -80,6 +97,8 @@ export function contendedBecause(reading: ContentionReading, limits: ContentionL
     reasons.push(`outside load ${reading.outsideCpuPct} % of a core > ${limits.outsideCpuPct} %`);
   if (reading.generatorCpuPct > limits.generatorCpuPct)
     reasons.push(`load generator ${reading.generatorCpuPct} % of a core > ${limits.generatorCpuPct} %`);
+  if (limits.stealCpuPct !== undefined && reading.stealCpuPct > limits.stealCpuPct)
+    reasons.push(`hypervisor steal ${reading.stealCpuPct} % of a core > ${limits.stealCpuPct} %`);
   return reasons.length ? reasons.join('; ') : null;
 }
 

@@ -27,7 +27,23 @@ export interface Definitions {
     max_down_steps: number;
     repeats: number;
   };
-  contention: { outside_cpu_pct: number; generator_cpu_pct: number; retries: number; retry_pause_s: number };
+  /** The paired rounds of the scaling figure (DESIGN.md, "The scaling figure"). */
+  rounds: {
+    rounds: number;
+    extra_rounds: number;
+    min_clean_rounds: number;
+    block_s: number;
+    pause_s: number;
+    budget: number;
+    ladder: number[];
+    equal_load_fraction: number;
+    subjects_per_block: number;
+    warmup_rate: number;
+    ramp: { start_rate: number; factor: number; step_s: number; stop_share: number; max_steps: number; resume_from: number };
+    saturation: { factor: number; step_s: number; max_steps: number };
+  };
+  headroom: { machine_idle_pct: number; component_pct: number; throttled_pct: number };
+  contention: { outside_cpu_pct: number; generator_cpu_pct: number; steal_pct: number; retries: number; retry_pause_s: number };
   idle_s: number;
   warmup_s: number;
 }
@@ -64,5 +80,9 @@ export function sweepPlan(defs: Definitions): SweepPlan {
 }
 
 export function contentionLimits(defs: Definitions): ContentionLimits {
-  return { outsideCpuPct: defs.contention.outside_cpu_pct, generatorCpuPct: defs.contention.generator_cpu_pct };
+  return {
+    outsideCpuPct: defs.contention.outside_cpu_pct,
+    generatorCpuPct: defs.contention.generator_cpu_pct,
+    stealCpuPct: defs.contention.steal_pct,
+  };
 }

@@ -62,7 +62,7 @@ export async function idleCpu(roots: Map<string, number>, seconds: number): Prom
   return window.finish();
 }
 
-function stackRoots(config: StackConfig, replicas: number): Map<string, number> {
+export function stackRoots(config: StackConfig, replicas: number): Map<string, number> {
   const names = ['nginx', ...Array.from({ length: replicas }, (_, i) => `api-${i + 1}`), 'kafka', 'redis', 'consumer'];
   const roots = new Map<string, number>();
   for (const name of names) {
@@ -97,7 +97,7 @@ function upstreamCounts(logFile: string, offset: number): Record<string, number>
   return counts;
 }
 
-async function countOf(baseUrl: string, subject: string): Promise<number> {
+export async function countOf(baseUrl: string, subject: string): Promise<number> {
   const response = await fetch(`${baseUrl}/rate?subject=${subject}`);
   if (response.status !== 200) return -1;
   return ((await response.json()) as { count: number }).count;
@@ -121,11 +121,11 @@ async function drainedTotal(baseUrl: string, subjects: string[], expected: numbe
 }
 
 /** Freshness: POST a rating on a fresh subject and time until GET shows it. */
-async function freshnessProbe(baseUrl: string, prefix: string, until: () => boolean, samples: number[], subjects: string[]): Promise<void> {
+export async function freshnessProbe(baseUrl: string, prefix: string, until: () => boolean, samples: number[], subjects: string[]): Promise<void> {
   for (let i = 0; !until(); i++) {
     const subject = `${prefix}-${i}`;
-    const response = await fetch(`${baseUrl}/rate?rate=1&subject=${subject}`, { method: 'POST' });
-    if (response.status === 202) {
+    const response = await fetch(`${baseUrl}/rate?rate=1&subject=${subject}`, { method: 'POST' }).catch(() => null);
+    if (response?.status === 202) {
       subjects.push(subject);
       const accepted = Date.now();
       while (Date.now() - accepted < 5000) {

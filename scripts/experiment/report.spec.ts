@@ -36,6 +36,7 @@ const clean = (outside = 3, generator = 20): ContentionReading => ({
   harnessCpuPct: 2,
   interruptsCpuPct: 2,
   stealCpuPct: 0,
+  machineIdlePct: 40,
 });
 
 const throttledEpisode: AttributedEpisode = {
@@ -72,6 +73,7 @@ function sweep(rates: number[], capacity: number, sustainable: number, replicas:
       p90Ms: 10,
       maxMs: 120,
       statusCodes: { '202': offered * 12 },
+      misses: null,
       contention,
       cpuPct: {
         nginx: 10,

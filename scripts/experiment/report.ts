@@ -189,7 +189,7 @@ export function renderMarkdown(summary: Summary, meta: ExperimentMeta): string {
   const c = summary.contention;
   lines.push('## Contention guard', '');
   lines.push(
-    `Every capacity step measured the CPU the machine spent outside the stack, the load generator and this harness (from /proc/stat, minus the known processes, plus steal). ` +
+    `Every capacity step measured the CPU the machine spent outside the stack, the load generator and this harness (from /proc/stat, minus the known processes; hypervisor steal apart). ` +
       `A step with outside load over ${c.limits.outside_cpu_pct} % of a core or a generator over ${c.limits.generator_cpu_pct} % was repeated (up to ${meta.contentionLimits.retries} times). ` +
       `This run: ${c.steps} steps, ${c.repeated_steps} repeated, ${c.contended_steps} still contended; outside load up to ${c.outside_cpu_pct_max} %, generator up to ${c.generator_cpu_pct_max} %. ` +
       (c.flagged ? '**Flagged: the ratio is withheld.**' : 'Clean.'),

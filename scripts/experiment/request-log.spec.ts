@@ -1,4 +1,4 @@
-import { parseVegetaJsonLines, RequestRecord, slowEpisodes, stepStats } from './request-log';
+import { objectiveMisses, parseVegetaJsonLines, RequestRecord, slowEpisodes, stepStats } from './request-log';
 
 // Two lines as `vegeta encode --to json` writes them (body trimmed).
 const VEGETA = `{"attack":"","seq":0,"code":202,"timestamp":"2026-11-29T19:34:17.596451069Z","latency":21100711,"bytes_out":0,"bytes_in":68,"error":"","body":"","method":"POST","url":"http://127.0.0.1:8080/rate?rate=5\\u0026subject=x","headers":{"Server":["nginx/1.22.1"],"X-Replica":["api-1"]}}
@@ -101,5 +101,20 @@ describe('request log', () => {
       50,
     );
     expect(episodes).toEqual([{ startMs: 30, endMs: 32, requests: 1, maxLatencyMs: 2, replicas: { 'api-1': 1 } }]);
+  });
+});
+
+describe('objectiveMisses', () => {
+  const at = (sentAtMs: number, latencyMs: number, code = 202): RequestRecord => ({ sentAtMs, latencyMs, code, replica: 'api-1' });
+
+  it('counts slow answers and errors as misses, each once', () => {
+    const records = [at(0, 5), at(10, 60), at(20, 5, 503), at(30, 70, 503)];
+    expect(objectiveMisses(records, 100, 50)).toEqual({ requests: 4, bad: 3, errors: 2, sendLagMaxMs: 0 });
+  });
+
+  it('measures latency from the intended send time when the generator lags its clock', () => {
+    // At 100 rps the third request was due at 20 ms and left at 65: its 10 ms answer counts as 55.
+    const records = [at(0, 5), at(10, 5), at(65, 10), at(66, 2)];
+    expect(objectiveMisses(records, 100, 50)).toEqual({ requests: 4, bad: 1, errors: 0, sendLagMaxMs: 45 });
   });
 });

@@ -137,3 +137,31 @@ export function slowEpisodes(records: RequestRecord[], thresholdMs: number, gapM
   }
   return episodes;
 }
+
+export interface ObjectiveMisses {
+  requests: number;
+  /** Requests answered later than the objective, measured from their intended send time, or not accepted. */
+  bad: number;
+  errors: number;
+  /** How far the generator fell behind its clock at worst (ms): the latency it would otherwise hide. */
+  sendLagMaxMs: number;
+}
+
+/**
+ * Requests that missed the objective at an offered `rate`. When the generator lags its schedule
+ * (the i-th request meant for start + i/rate went out later), the wait is the service's as much as
+ * the generator's, so latency counts from the intended send time (no coordinated omission).
+ */
+export function objectiveMisses(records: RequestRecord[], rate: number, objectiveMs: number): ObjectiveMisses {
+  const start = records[0]?.sentAtMs ?? 0;
+  let bad = 0;
+  let errors = 0;
+  let sendLagMaxMs = 0;
+  records.forEach((r, i) => {
+    const lag = Math.max(0, r.sentAtMs - (start + (i * 1000) / rate));
+    sendLagMaxMs = Math.max(sendLagMaxMs, lag);
+    if (!accepted(r)) errors++;
+    if (!accepted(r) || r.latencyMs + lag > objectiveMs) bad++;
+  });
+  return { requests: records.length, bad, errors, sendLagMaxMs: roundMs(sendLagMaxMs) };
+}

@@ -29,6 +29,10 @@ export interface ProbeResult {
 
 const SAMPLE_MS = 100;
 const machineTicks = (): MachineTicks => parseProcStat(readFileSync('/proc/stat', 'utf8'));
+const selfTicks = () => {
+  const self = procStat('self');
+  return self ? self.ticks + self.childTicks : 0;
+};
 
 interface Signals {
   gc: HistogramReading;
@@ -56,7 +60,8 @@ async function scrape(url: string): Promise<Signals | null> {
 export class StepProbe {
   private readonly startedAt = process.hrtime.bigint();
   private readonly machineStart = machineTicks();
-  private readonly selfStart = procStat('self')?.ticks ?? 0;
+  /** This harness and the children it waited for (the generator, vegeta's decoding): CPU ticks. */
+  private readonly selfStart = selfTicks();
   private readonly cpu: CpuWindow;
   private readonly throttleStart: Map<string, { periods: number; throttled: number; throttledMs: number } | null>;
   private readonly members: number[];
@@ -135,7 +140,8 @@ export class StepProbe {
     await Promise.all(this.pendingScrapes);
     const seconds = Number(process.hrtime.bigint() - this.startedAt) / 1e9;
     const { cpuSeconds } = this.cpu.used();
-    const harness = ((procStat('self')?.ticks ?? 0) - this.selfStart) / CLK_TCK;
+    // The generator's own CPU is counted apart; what else this harness ran is the harness's.
+    const harness = Math.max(0, (selfTicks() - this.selfStart) / CLK_TCK - generatorCpuSeconds);
     const stack = Object.values(cpuSeconds).reduce((a, b) => a + b, 0);
     const contention = contentionReading(
       this.machineStart,

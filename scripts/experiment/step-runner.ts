@@ -1,6 +1,6 @@
 import { Objective, StepMeasurement } from './capacity-definition';
 import { ContentionLimits, ContentionReading, Guarded, withContentionGuard } from './contention';
-import { slowEpisodes } from './request-log';
+import { objectiveMisses, ObjectiveMisses, slowEpisodes } from './request-log';
 import { ProbeTarget, StepProbe } from './step-probe';
 import { AttributedEpisode, attributeEpisode, StallSummary, summarizeStalls } from './stalls';
 import { Driver, DriverRun } from './vegeta';
@@ -21,6 +21,8 @@ export interface MeasuredStep extends StepMeasurement {
   stalls: StallSummary;
   /** The largest episodes of slow requests, with their causes. */
   episodes: AttributedEpisode[];
+  /** Requests that missed the objective, when the generator gives every request. */
+  misses: ObjectiveMisses | null;
 }
 
 export type GuardedStep = MeasuredStep & Guarded;
@@ -63,6 +65,7 @@ export function stepRunner(driver: Driver, target: ProbeTarget, windows: number,
       throttledPct: probed.throttledPct,
       stalls: summarizeStalls(episodes),
       episodes: [...episodes].sort((a, b) => b.requests - a.requests).slice(0, EPISODES_KEPT),
+      misses: run.records ? objectiveMisses(run.records, rate, objective.p99Ms) : null,
     };
   };
 }

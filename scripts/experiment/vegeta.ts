@@ -36,7 +36,10 @@ export function vegetaDriver(vegeta: string, targets: string): Driver {
       process.env,
       onSpawn,
     );
-    const { stdout } = await exec(vegeta, ['encode', '--to', 'json', output], { maxBuffer: 1024 * 1024 * 1024 });
+    // Decoding runs inside the step's window: its CPU is the generator's, not outside load.
+    const encoding = exec(vegeta, ['encode', '--to', 'json', output], { maxBuffer: 1024 * 1024 * 1024 });
+    if (encoding.child.pid) onSpawn(encoding.child.pid);
+    const { stdout } = await encoding;
     const records = parseVegetaJsonLines(stdout);
     return { stats: stepStats(records, seconds, windows), records, generator };
   };

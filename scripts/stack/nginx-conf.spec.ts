@@ -29,4 +29,18 @@ describe('renderNginxConf', () => {
     expect(conf).not.toContain('user root');
     expect(renderNginxConf({ dir: '/d', port: 1, upstreamPorts: [2], runAsRoot: true })).toContain('user root root;');
   });
+
+  it('adds a front door per extra upstream set, each with its own upstream', () => {
+    const withDoor = renderNginxConf({
+      dir: '/d',
+      port: 8080,
+      upstreamPorts: [8081, 8082, 8083],
+      runAsRoot: false,
+      doors: [{ port: 8161, upstreamPorts: [8081] }],
+    });
+    expect(withDoor).toContain('listen 127.0.0.1:8161');
+    expect(withDoor).toMatch(/upstream rate_api_8161 \{\n\s+server 127\.0\.0\.1:8081 [^\n]*\n\s+keepalive/);
+    expect(withDoor).toContain('proxy_pass http://rate_api_8161;');
+    expect(withDoor).toContain('door=$server_port');
+  });
 });

@@ -30,6 +30,8 @@ export interface UpOptions {
   appEnv?: NodeJS.ProcessEnv;
   /** Node flags for the API and consumer processes (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
   nodeFlags?: string[];
+  /** Extra front doors, one per replica count, to the first that many replicas (see doorPort). */
+  doors?: number[];
   log?: (line: string) => void;
 }
 
@@ -205,11 +207,28 @@ async function waitForCluster(config: StackConfig, brokers: number): Promise<voi
   await waitFor(`the ${brokers}-broker Kafka cluster`, complete, 120_000, () => true);
 }
 
-/** Points nginx at these API ports (reloads it when the set changed); what a rollout's endpoint update does. */
-export function setUpstreams(config: StackConfig, ports: number[], log: (line: string) => void = () => undefined): boolean {
+/** The experiment's front door to the first `replicas` API replicas alone (nginx port + 80 + replicas). */
+export const doorPort = (config: StackConfig, replicas: number) => config.nginxPort + 80 + replicas;
+
+/**
+ * Points nginx at these API ports (reloads it when the set changed); what a rollout's endpoint
+ * update does. `doors` adds a front door per replica count, to the first that many ports.
+ */
+export function setUpstreams(
+  config: StackConfig,
+  ports: number[],
+  log: (line: string) => void = () => undefined,
+  doors: number[] = [],
+): boolean {
   const nginxDir = join(config.runDir, 'nginx');
   mkdirSync(join(nginxDir, 'tmp'), { recursive: true });
-  const conf = renderNginxConf({ dir: nginxDir, port: config.nginxPort, upstreamPorts: ports, runAsRoot: process.getuid?.() === 0 });
+  const conf = renderNginxConf({
+    dir: nginxDir,
+    port: config.nginxPort,
+    upstreamPorts: ports,
+    runAsRoot: process.getuid?.() === 0,
+    doors: doors.map((n) => ({ port: doorPort(config, n), upstreamPorts: ports.slice(0, n) })),
+  });
   const confPath = join(nginxDir, 'nginx.conf');
   const changed = !existsSync(confPath) || readFileSync(confPath, 'utf8') !== conf;
   writeFileSync(confPath, conf);
@@ -262,6 +281,7 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
     config,
     specs.apis.map((s) => s.port),
     log,
+    options.doors,
   );
   await ensureService(config, specs.nginx, log);
   // Extra replicas go only after nginx stopped routing to them; extra consumers leave the group on SIGTERM.

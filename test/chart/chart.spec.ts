@@ -101,7 +101,7 @@ describe('helm chart', () => {
     expect(api.resources).toEqual(values.resources);
     expect(parseCpuQuantity(api.resources.limits.cpu)).toBe(apiCpuLimitMillis(join(CHART, 'values.yaml')));
     const experiment = find(render('ci/experiment-values.yaml'), 'Deployment', 'rate-api').spec.template.spec.containers[0];
-    expect(experiment.resources.limits.cpu).toBe('250m');
+    expect(experiment.resources.limits.cpu).toBe('150m');
   });
 
   it.each(SCENARIOS)('runs every pod of %s under the restricted security profile', (scenario) => {

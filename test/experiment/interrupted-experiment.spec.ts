@@ -4,12 +4,11 @@ import { join } from 'node:path';
 import { down } from '../harness/stack';
 import { ROOT, stackConfig } from '../harness/stack';
 import { portOpen } from '../harness/stack';
-import { baselinePorts } from '../harness/experiment';
 import { TEST_STACKS } from '../test-ports';
 
 /**
  * SIGTERM (or Ctrl-C) during npm run experiment -- --quick, on a stack of its own: the run stops
- * at the step in flight, stops what it started and writes the report of what it had measured.
+ * at the block in flight, stops what it started and writes the report of what it had measured.
  */
 const ENV = { ...process.env, ...TEST_STACKS.interruptedExperiment };
 const REPORTS = join(ROOT, 'reports');
@@ -64,17 +63,15 @@ function processesNaming(dir: string): string[] {
 
 async function stackPortsOpen(): Promise<Record<string, boolean>> {
   const config = stackConfig(ENV);
-  const baseline = baselinePorts(config);
   return {
     nginx: await portOpen(config.nginxPort),
+    door: await portOpen(config.nginxPort + 81),
     api: await portOpen(config.apiBasePort),
     kafka: await portOpen(config.kafkaPort),
-    baselineNginx: await portOpen(baseline.nginx),
-    baselineReplica: await portOpen(baseline.replica),
   };
 }
 
-const NOTHING_OPEN = { nginx: false, api: false, kafka: false, baselineNginx: false, baselineReplica: false };
+const NOTHING_OPEN = { nginx: false, door: false, api: false, kafka: false };
 
 describe('npm run experiment interrupted by SIGTERM', () => {
   afterAll(async () => {
@@ -82,29 +79,30 @@ describe('npm run experiment interrupted by SIGTERM', () => {
     rmSync(ENV.RATE_RUN_DIR, { recursive: true, force: true });
   });
 
-  it('after the first replica count: stops the baseline step in flight and the stack, writes an INCOMPLETE report with that count', async () => {
-    const run = await interruptWhen(/\[experiment\] \[baseline\] warm-up/);
+  it('during the rounds: stops the block in flight and the stack, audits and reports what was measured as stopped early', async () => {
+    const run = await interruptWhen(/\[experiment\] +arm \w+ @ \d+ rps: .*\n(.|\n)*\[experiment\] +arm \w+ @ \d+ rps: /);
     if (run.code !== 143) throw new Error(`expected exit 143, got ${run.code ?? run.signal}:\n${run.output.slice(-3000)}`);
     expect(run.output).toContain('[experiment] SIGTERM: stopping the load generator');
-    expect(run.output).toContain('[experiment] interrupted by SIGTERM; writing the report of what was measured');
+    expect(run.output).toContain('[experiment] interrupted by SIGTERM; auditing and reporting what was measured');
     expect(run.output).toContain('stopped the stack it started');
 
     expect(run.created).toHaveLength(1);
     const dir = join(REPORTS, run.created[0]);
-    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('INCOMPLETE — the run stopped early: interrupted by SIGTERM.');
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('**Stopped early: interrupted by SIGTERM**');
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(summary.stopped_by).toBe('interrupted by SIGTERM');
-    expect(Object.keys(summary.results)).toEqual(['1']);
-    expect(summary.results['1']).toMatchObject({ lost: 0, duplicated: 0 });
-    expect(summary.results['1'].aggregated).toBe(summary.results['1'].accepted);
+    for (const n of ['1', '3']) {
+      expect(summary.results[n]).toMatchObject({ lost: 0, duplicated: 0 });
+      expect(summary.results[n].aggregated).toBe(summary.results[n].accepted);
+    }
     expect(summary.capacity_ratio_3_vs_1).toBeNull();
 
     expect(await stackPortsOpen()).toEqual(NOTHING_OPEN);
     expect(processesNaming(dir)).toEqual([]);
   }, 900_000);
 
-  it('before any replica count finished: exits 143 with no report and no report directory, the stack stopped', async () => {
-    const run = await interruptWhen(/\[experiment\] \[1 replica\(s\)\] starting the stack/);
+  it('before any round: exits 143 with no report and no report directory, the stack stopped', async () => {
+    const run = await interruptWhen(/\[experiment\] starting the stack/);
     if (run.code !== 143) throw new Error(`expected exit 143, got ${run.code ?? run.signal}:\n${run.output.slice(-3000)}`);
     expect(run.output).toContain('[experiment] interrupted by SIGTERM');
     expect(run.output).toContain('stopped the stack it started');
