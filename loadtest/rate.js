@@ -1,19 +1,24 @@
-// k6 entry point: SCENARIO=closed|open|capacity k6 run loadtest/rate.js
-// Settings come from env (BASE_URL, RATE, DURATION, WINDOWS, VUS, ...), defaults from scenarios.json.
+// k6 entry point: SCENARIO=closed|open|capacity|rounds k6 run loadtest/rate.js
+// Settings come from env (BASE_URL, RATE, DURATION, WINDOWS, VUS, ...; for rounds ARM_URLS, LADDERS,
+// ROUNDS, BLOCK, SEED), defaults from scenarios.json.
 import http from 'k6/http';
 import { check, fail, sleep } from 'k6';
 import exec from 'k6/execution';
-import { Counter } from 'k6/metrics';
-import { drained } from './lib/capacity.js';
+import { Counter, Rate } from 'k6/metrics';
+import { drained, integrity } from './lib/capacity.js';
+import { roundsOptions, roundsReport, roundsSettings } from './lib/rounds.js';
 import { buildOptions, capacityReport, rateChecks, rateRequest, settings, subjectsOf } from './lib/scenarios.js';
 
 const definitions = JSON.parse(open('./scenarios.json'));
 const s = settings(__ENV, definitions);
-export const options = buildOptions(s);
+const r = s.scenario === 'rounds' ? roundsSettings(__ENV, definitions) : null;
+export const options = r ? roundsOptions(r, s.p99Ms) : buildOptions(s);
 
 const byReplica = new Counter('responses_by_replica');
 const accepted = new Counter('accepted_ratings');
 const aggregated = new Counter('aggregated_ratings');
+/** Over the latency objective or not accepted: what the rounds' estimator pools per block. */
+const missed = new Rate('missed');
 
 /** The aggregate stops moving for idleMs (consumer caught up), or timeoutMs passes. */
 const DRAIN = { idleMs: 10000, timeoutMs: 120000 };
@@ -21,23 +26,29 @@ const DRAIN = { idleMs: 10000, timeoutMs: 120000 };
 function aggregateTotal(subjects) {
   let total = 0;
   for (const subject of subjects) {
-    const response = http.get(`${s.baseUrl}/rate?subject=${subject}`, { tags: { name: 'GET /rate (integrity)' } });
+    const response = http.get(`${r ? Object.values(r.urls)[0] : s.baseUrl}/rate?subject=${subject}`, {
+      tags: { name: 'GET /rate (integrity)' },
+    });
     if (response.status === 200) total += Number(response.json('count'));
   }
   return total;
 }
 
 export function setup() {
-  const ready = http.get(`${s.baseUrl}/health/ready`);
-  if (ready.status !== 200) fail(`${s.baseUrl}/health/ready answered ${ready.status}: is the service up?`);
+  for (const url of r ? Object.values(r.urls) : [s.baseUrl]) {
+    const ready = http.get(`${url}/health/ready`);
+    if (ready.status !== 200) fail(`${url}/health/ready answered ${ready.status}: is the service up?`);
+  }
   // One prefix per run (chosen once, here, not per VU), so the integrity check starts from zero.
   const prefix = s.subjectPrefix || `k6-${Date.now()}`;
   return { prefix, before: s.integrity ? aggregateTotal(subjectsOf(s, prefix)) : 0 };
 }
 
 export function rate(data) {
-  const request = rateRequest(s, data.prefix, exec.scenario.iterationInTest);
+  // In the rounds each block's scenario names its arm's Service.
+  const request = rateRequest(__ENV.ARM_URL ? { ...s, baseUrl: __ENV.ARM_URL } : s, data.prefix, exec.scenario.iterationInTest);
   const response = http.post(request.url, null, { tags: { name: 'POST /rate' } });
+  missed.add(response.status !== 202 || response.timings.duration > s.p99Ms);
   byReplica.add(1, { replica: response.headers['X-Replica'] || 'none' });
   if (response.status === 202) accepted.add(1);
   check(response, rateChecks(request));
@@ -57,6 +68,18 @@ export function teardown(data) {
 }
 
 export function handleSummary(data) {
+  if (r) {
+    const rounds = roundsReport(data, r);
+    const [num, den] = rounds.ratio_arms;
+    const figure = (arm) =>
+      rounds.arms[arm].crossing.censored
+        ? `outside the ladder (${rounds.arms[arm].crossing.censored})`
+        : `${Math.round(rounds.arms[arm].crossing.rps)} rps`;
+    const count = (name) => (data.metrics[name] ? data.metrics[name].values.count : 0);
+    const audit = integrity(count('accepted_ratings'), count('aggregated_ratings'));
+    const line = `rounds: C(${num}) ${figure(num)}, C(${den}) ${figure(den)}, R ${rounds.ratio === null ? 'not given' : rounds.ratio.toFixed(2)}; dropped iterations ${rounds.dropped_iterations}; accepted ${audit.accepted}, aggregated ${audit.aggregated}, lost ${audit.lost}, duplicated ${audit.duplicated}\n`;
+    return { [s.summaryFile]: JSON.stringify({ ...data, rounds: { ...rounds, integrity: audit } }, null, 2), stdout: line };
+  }
   const report = capacityReport(data, s);
   const figures =
     s.scenario === 'capacity'

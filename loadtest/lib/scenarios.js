@@ -22,8 +22,8 @@ function nonNegativeNumber(env, name, fallback) {
 /** Settings from env (k6's __ENV), defaults from loadtest/scenarios.json. */
 export function settings(env, defs) {
   const scenario = env.SCENARIO || 'open';
-  if (!['closed', 'open', 'capacity'].includes(scenario)) {
-    throw new Error(`SCENARIO=${scenario} must be one of closed, open, capacity`);
+  if (!['closed', 'open', 'capacity', 'rounds'].includes(scenario)) {
+    throw new Error(`SCENARIO=${scenario} must be one of closed, open, capacity, rounds`);
   }
   const baseUrl = (env.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
   if (!/^https?:\/\/[^/]+$/.test(baseUrl)) throw new Error(`BASE_URL=${baseUrl} must be http(s)://host[:port]`);

@@ -68,7 +68,8 @@ function parseArgs(argv: string[]) {
     if (!/^\d{1,9}$/.test(String(values.seed))) throw new Error(`--seed takes a whole number, got ${JSON.stringify(values.seed)}`);
     options.seed = Number(values.seed);
   }
-  if (!options.sweeps && !options.aa && options.replicas.length < 2) throw new Error('the paired rounds compare at least two replica counts (--replicas 1,3)');
+  if (!options.sweeps && !options.aa && options.replicas.length < 2)
+    throw new Error('the paired rounds compare at least two replica counts (--replicas 1,3)');
   if (options.aa && values.replicas !== undefined) throw new Error('--aa runs both arms on one replica: it takes no --replicas');
   if (values.replicas !== undefined) {
     const raw = String(values.replicas);

@@ -16,7 +16,16 @@ intr 1 2 3
 const limits = { outsideCpuPct: 10, generatorCpuPct: 80 };
 
 function reading(outsideCpuPct: number, generatorCpuPct = 20): ContentionReading {
-  return { seconds: 10, outsideCpuPct, generatorCpuPct, stackCpuPct: 60, harnessCpuPct: 2, interruptsCpuPct: 3, stealCpuPct: 0, machineIdlePct: 40 };
+  return {
+    seconds: 10,
+    outsideCpuPct,
+    generatorCpuPct,
+    stackCpuPct: 60,
+    harnessCpuPct: 2,
+    interruptsCpuPct: 3,
+    stealCpuPct: 0,
+    machineIdlePct: 40,
+  };
 }
 
 describe('contention guard', () => {
@@ -64,7 +73,9 @@ describe('contention guard', () => {
     expect(contendedBecause(reading(4), limits)).toBeNull();
     expect(contendedBecause(reading(35), limits)).toBe('outside load 35 % of a core > 10 %');
     expect(contendedBecause(reading(35, 91), limits)).toBe('outside load 35 % of a core > 10 %; load generator 91 % of a core > 80 %');
-    expect(contendedBecause({ ...reading(4), stealCpuPct: 12 }, { ...limits, stealCpuPct: 8 })).toBe('hypervisor steal 12 % of a core > 8 %');
+    expect(contendedBecause({ ...reading(4), stealCpuPct: 12 }, { ...limits, stealCpuPct: 8 })).toBe(
+      'hypervisor steal 12 % of a core > 8 %',
+    );
     expect(contendedBecause({ ...reading(4), stealCpuPct: 12 }, limits)).toBeNull();
   });
 

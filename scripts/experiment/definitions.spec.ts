@@ -33,6 +33,20 @@ describe('scenario definitions', () => {
     // The skip lands below the located sustainable rate, so the sweep still sees it pass first.
     expect(sweepPlan(full).sustainableFrom).toBeGreaterThan(0);
     expect(sweepPlan(full).sustainableFrom).toBeLessThan(1);
-    expect(contentionLimits(full)).toEqual({ outsideCpuPct: 10, generatorCpuPct: 80 });
+    expect(contentionLimits(full)).toEqual({ outsideCpuPct: 10, generatorCpuPct: 80, stealCpuPct: 25 });
+  });
+});
+
+describe('the paired rounds definitions', () => {
+  it('plan more clean rounds than the minimum, a ladder of distinct rising factors and a 1 % budget', () => {
+    for (const quick of [false, true]) {
+      const { rounds } = loadDefinitions(quick);
+      expect(rounds.rounds).toBeGreaterThanOrEqual(rounds.min_clean_rounds);
+      expect(rounds.extra_rounds).toBeLessThanOrEqual(2);
+      expect([...rounds.ladder].sort((a, b) => a - b)).toEqual(rounds.ladder);
+      expect(new Set(rounds.ladder).size).toBe(rounds.ladder.length);
+      expect(rounds.budget).toBe(0.01);
+    }
+    expect(loadDefinitions(true).rounds.ramp.step_s).toBeLessThan(loadDefinitions(false).rounds.ramp.step_s);
   });
 });

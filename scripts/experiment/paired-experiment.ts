@@ -119,7 +119,13 @@ export async function pairedExperiment(options: PairedOptions, log: (line: strin
     cgroupProblem: readState(config)?.cgroupProblem ?? null,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
     valuesFile: options.values.replace(`${ROOT}/`, ''),
-    definitions: { objective: defs.objective, rounds: defs.rounds, headroom: defs.headroom, contention: defs.contention, sustainable: defs.sustainable },
+    definitions: {
+      objective: defs.objective,
+      rounds: defs.rounds,
+      headroom: defs.headroom,
+      contention: defs.contention,
+      sustainable: defs.sustainable,
+    },
     stoppedBy: runs.stoppedBy,
   };
   writeFileSync(join(outDir, 'runs.json'), `${JSON.stringify(runs)}\n`);

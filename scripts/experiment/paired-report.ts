@@ -85,6 +85,22 @@ export function renderPairedMarkdown(s: PairedSummary, runs: PairedRuns, meta: P
     '',
     ...roundsTable(s, runs),
     '',
+    '## Stalls',
+    '',
+    `Episodes of slow requests (sent less than 100 ms apart) in the clean rounds, and what was present in them (${
+      runs.blocks.some((b) => b.episodes.length)
+        ? 'GC and Kafka acks scraped: --diagnose'
+        : 'throttling and outside load; --diagnose adds GC pauses and Kafka acks'
+    }): ${runs.arms
+      .map((a) => {
+        const st = s.results[a.key].stalls;
+        const causes = Object.entries(st.by_cause)
+          .map(([cause, v]) => `${cause} ${v.requests}`)
+          .join(', ');
+        return `${armName(runs, a.key)} ${st.episodes_per_min} per minute, ${st.slow_requests} slow requests${causes ? ` (${causes})` : ''}`;
+      })
+      .join('; ')}.`,
+    '',
     '## Saturation (diagnostic)',
     '',
     `The most each arm served when offered more (it is not the scaling figure: the batching producer gets cheaper per request as load rises). ${runs.arms.map((a) => `${armName(runs, a.key)}: ${s.results[a.key].saturation_rps} rps`).join('; ')}.`,

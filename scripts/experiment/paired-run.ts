@@ -43,7 +43,8 @@ class BlockRunner {
       replicas: Array.from({ length: arm.replicas }, (_, i) => ({
         name: `api-${i + 1}`,
         throttling: () => cpuThrottling(this.ctx.config.id, `api-${i + 1}`),
-        metricsUrl: null,
+        // GC pauses and Kafka ack latency per window, for the stall attribution (--diagnose only: scraping costs CPU).
+        metricsUrl: this.ctx.diagnose ? `http://127.0.0.1:${this.ctx.config.apiBasePort + i}/metrics` : null,
       })),
     };
   }
@@ -87,6 +88,7 @@ class BlockRunner {
       contended: contendedBecause(step.contention, ctx.limits),
       cpuPct: step.cpuPct,
       throttledPct: step.throttledPct,
+      stalls: step.stalls,
       episodes: ctx.diagnose ? step.episodes : [],
       subjects,
       aggregated: -1,

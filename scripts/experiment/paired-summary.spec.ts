@@ -55,6 +55,7 @@ function block(arm: string, round: number, rate: number, bad: number, over: Part
       machineIdlePct: 40,
     },
     contended: null,
+    stalls: { episodes: bad > 0 ? 1 : 0, slowRequests: bad, byCause: bad > 0 ? { cfs_throttling: { episodes: 1, requests: bad } } : {} },
     cpuPct: { 'api-1': 24, kafka: 30, redis: 5, consumer: 10, generator: 20 },
     throttledPct: { 'api-1': 8 },
     episodes: [],
@@ -116,6 +117,12 @@ describe('the paired summary and report', () => {
     expect(s.rounds).toHaveLength(6);
     expect(s.duration_s).toBe(600);
     expect(s.target).toBe('local');
+    // Arm 1: one episode in each of its 12 slow blocks over 18 blocks of 5 s.
+    expect(s.results['1'].stalls).toMatchObject({
+      episodes_per_min: 8,
+      slow_requests: 198,
+      by_cause: { cfs_throttling: { episodes: 12, requests: 198 } },
+    });
   });
 
   it('pools only clean rounds and withholds R when fewer than the minimum are left', () => {
@@ -138,9 +145,7 @@ describe('the paired summary and report', () => {
     const r = runs();
     const s = buildPairedSummary(meta, r);
     const markdown = renderPairedMarkdown(s, r, meta);
-    expect(markdown.split('\n')[2]).toMatch(
-      /^\*\*R = 3\*\* \(95 % interval 3–3\), 3 replicas vs 1 replica at 250m CPU each/,
-    );
+    expect(markdown.split('\n')[2]).toMatch(/^\*\*R = 3\*\* \(95 % interval 3–3\), 3 replicas vs 1 replica at 250m CPU each/);
     const html = renderPairedHtml(s, r, meta, markdown);
     expect(html).toContain('<svg');
     expect(html).toContain('(log scale)');

@@ -3,6 +3,7 @@ import { BlockReading, Headroom, headroomVerdict } from './headroom';
 import { PairedBlock, PairedRuns } from './paired-types';
 import { ArmEstimate, BlockCount, CurvePoint, pairedEstimate } from './slow-share';
 import { median, quantile, round } from './statistics';
+import { mergeStallSummaries } from './stalls';
 
 /** What a paired run's report and summary.json need besides the measurements. */
 export interface PairedMeta {
@@ -49,6 +50,9 @@ function armResult(runs: PairedRuns, arm: string, meta: PairedMeta, e: ArmEstima
   const aggregated = mine.reduce((a, b) => a + Math.max(0, b.aggregated), 0);
   const lostBlocks = mine.filter((b) => b.aggregated < b.accepted).length;
   const { saturation, sustainable } = saturationOf(runs, arm, d.sustainable.tolerance, d.objective.max_error_rate);
+  const rounds = roundBlocks(runs).filter((b) => b.arm === arm);
+  const stalls = mergeStallSummaries(rounds.map((b) => b.stalls ?? { episodes: 0, slowRequests: 0, byCause: {} }));
+  const minutes = rounds.reduce((a, b) => a + b.seconds, 0) / 60;
   return {
     capacity_rps: e.crossing.rps === null ? 0 : round(e.crossing.rps, 0),
     capacity_censored: e.crossing.censored,
@@ -74,6 +78,15 @@ function armResult(runs: PairedRuns, arm: string, meta: PairedMeta, e: ArmEstima
     sustainable_rps: sustainable,
     saturation_rps: saturation,
     headroom,
+    stalls: {
+      episodes_per_min: minutes > 0 ? round(stalls.episodes / minutes, 1) : 0,
+      slow_requests: stalls.slowRequests,
+      by_cause: stalls.byCause,
+      worst_episodes: rounds
+        .flatMap((b) => b.episodes.map((e) => ({ rate: b.rate, round: b.round, ...e })))
+        .sort((a, b) => b.requests - a.requests)
+        .slice(0, 5),
+    },
   };
 }
 

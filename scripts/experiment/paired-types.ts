@@ -1,5 +1,5 @@
 import { ContentionReading } from './contention';
-import { AttributedEpisode } from './stalls';
+import { AttributedEpisode, StallSummary } from './stalls';
 
 /** One arm of the comparison: a replica count behind its own front door. */
 export interface Arm {
@@ -35,6 +35,8 @@ export interface PairedBlock {
   contended: string | null;
   cpuPct: Record<string, number>;
   throttledPct: Record<string, number>;
+  /** Episodes of slow requests and what was present in them (GC and Kafka acks with --diagnose only). */
+  stalls: StallSummary;
   /** The largest slow episodes with their causes (--diagnose only). */
   episodes: AttributedEpisode[];
   subjects: string[];

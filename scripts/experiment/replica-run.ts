@@ -121,7 +121,13 @@ async function drainedTotal(baseUrl: string, subjects: string[], expected: numbe
 }
 
 /** Freshness: POST a rating on a fresh subject and time until GET shows it. */
-export async function freshnessProbe(baseUrl: string, prefix: string, until: () => boolean, samples: number[], subjects: string[]): Promise<void> {
+export async function freshnessProbe(
+  baseUrl: string,
+  prefix: string,
+  until: () => boolean,
+  samples: number[],
+  subjects: string[],
+): Promise<void> {
   for (let i = 0; !until(); i++) {
     const subject = `${prefix}-${i}`;
     const response = await fetch(`${baseUrl}/rate?rate=1&subject=${subject}`, { method: 'POST' }).catch(() => null);

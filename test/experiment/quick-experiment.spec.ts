@@ -39,7 +39,14 @@ describe('npm run experiment -- --quick', () => {
     expect(readdirSync(join(dir, 'raw')).some((f) => /^b\d+-round1-arm3-\d+\.bin$/.test(f))).toBe(true);
 
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ cpu_limit_per_replica: '150m', quick: true, driver: 'vegeta', target: 'local', seed: 3, integrity_exact: true });
+    expect(summary).toMatchObject({
+      cpu_limit_per_replica: '150m',
+      quick: true,
+      driver: 'vegeta',
+      target: 'local',
+      seed: 3,
+      integrity_exact: true,
+    });
     for (const n of ['1', '3']) {
       const r = summary.results[n];
       expect(r.accepted).toBeGreaterThan(0);
@@ -49,11 +56,19 @@ describe('npm run experiment -- --quick', () => {
       expect(r.offered_rps).toBe(summary.results['1'].offered_rps);
       expect(summary.saturation_rps[n]).toBeGreaterThan(0);
     }
-    expect(summary.headroom).toEqual({ verdict: expect.any(String), machine_idle_pct_min: expect.any(Number), saturated: expect.any(Array) });
+    expect(summary.headroom).toEqual({
+      verdict: expect.any(String),
+      machine_idle_pct_min: expect.any(Number),
+      saturated: expect.any(Array),
+    });
     expect(summary.rounds.length).toBeGreaterThanOrEqual(4);
     expect(summary.duration_s).toBeGreaterThan(0);
     expect(summary.contention).toEqual(
-      expect.objectContaining({ outside_cpu_pct_max: expect.any(Number), steal_cpu_pct_max: expect.any(Number), flagged: expect.any(Boolean) }),
+      expect.objectContaining({
+        outside_cpu_pct_max: expect.any(Number),
+        steal_cpu_pct_max: expect.any(Number),
+        flagged: expect.any(Boolean),
+      }),
     );
     // A shared machine may well be contended: then the ratio is withheld and the report says so.
     if (summary.contention.flagged) {
