@@ -2,6 +2,7 @@ import { CHAOS_STACK_ENV, CHAOS_TEST_STACK_ENV, chaosConfig, DEFAULT_EPHEMERAL_L
 import { baselinePorts } from './harness/experiment';
 import { PROFILE_ENV } from './harness/experiment';
 import { SOAK_STACK_ENV, SOAK_TEST_STACK_ENV } from './harness/soak';
+import { doorPort } from './harness/stack';
 import { KAFKA_AUTH_TEST_PORT, TEST_CLUSTERS, TEST_STACKS } from './test-ports';
 
 // The largest shape any suite gives its stack: 3 API replicas, 3 brokers, the group scaled to 3.
@@ -10,7 +11,8 @@ const SHAPE = { replicas: 3, brokers: 3, consumers: 3 };
 function stackPorts(env: Record<string, string>): number[] {
   const config = chaosConfig(env);
   const baseline = baselinePorts(config);
-  return [...listeningPorts(config, SHAPE), baseline.nginx, baseline.replica];
+  // The experiment's front doors to 1 and 2 of its 3 replicas.
+  return [...listeningPorts(config, SHAPE), baseline.nginx, baseline.replica, doorPort(config, 1), doorPort(config, 2)];
 }
 
 describe('test suites listen on ports of their own', () => {

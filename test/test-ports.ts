@@ -5,7 +5,8 @@ import { ROOT } from './harness/stack';
  * Every port a test suite listens on, in one place: Jest starts every project's global setup
  * before the first test, so the integration stack and the control plane run beside the
  * experiment's and the chaos suite's stacks. Each stack listens from its nginx port up: API
- * replicas, Kafka brokers with their controllers, consumers, the experiment's baseline at +90.
+ * replicas, Kafka brokers with their controllers, consumers, the experiment's front doors at +81… and
+ * its baseline at +90.
  * All below Linux' ephemeral range (32768–60999), where an outgoing connection could hold one.
  * test-ports.spec.ts checks that none is shared.
  */

@@ -37,11 +37,14 @@ export function pairedTable(s: PairedSummary, runs: PairedRuns): string {
   ];
   for (const arm of runs.arms) {
     const r = s.results[arm.key];
-    const capacity = r.capacity_censored
-      ? `${r.capacity_censored === 'below' ? '<' : '>'} ${r.capacity_rps || runs.ladders[arm.key][0]}`
-      : String(r.capacity_rps);
+    const measured = r.curve.length > 0;
+    const capacity = !measured
+      ? 'no clean round'
+      : r.capacity_censored
+        ? `${r.capacity_censored === 'below' ? '<' : '>'} ${r.capacity_rps || runs.ladders[arm.key][0]}`
+        : String(r.capacity_rps);
     lines.push(
-      `| ${arm.key} | ${capacity} (${interval(r.capacity_interval)}) | ${r.saturation_rps} | ${r.p50_ms} / ${r.p99_ms} | ${r.headroom.verdict} | ${r.accepted} | ${r.lost} | ${r.duplicated} |`,
+      `| ${arm.key} | ${capacity} (${interval(r.capacity_interval)}) | ${r.saturation_rps} | ${measured ? `${r.p50_ms} / ${r.p99_ms}` : '–'} | ${r.headroom.verdict} | ${r.accepted} | ${r.lost} | ${r.duplicated} |`,
     );
   }
   return lines.join('\n');

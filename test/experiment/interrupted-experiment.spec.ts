@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { down } from '../harness/stack';
 import { ROOT, stackConfig } from '../harness/stack';
-import { portOpen } from '../harness/stack';
+import { doorPort, portOpen } from '../harness/stack';
 import { TEST_STACKS } from '../test-ports';
 
 /**
@@ -65,7 +65,7 @@ async function stackPortsOpen(): Promise<Record<string, boolean>> {
   const config = stackConfig(ENV);
   return {
     nginx: await portOpen(config.nginxPort),
-    door: await portOpen(config.nginxPort + 81),
+    door: await portOpen(doorPort(config, 1)),
     api: await portOpen(config.apiBasePort),
     kafka: await portOpen(config.kafkaPort),
   };

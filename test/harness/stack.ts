@@ -5,6 +5,6 @@ export { isRunning, processStartTime, readRecord } from '../../scripts/stack/pro
 export { portOpen } from '../../scripts/stack/readiness';
 export { redisUrl } from '../../scripts/stack/redis-conf';
 export { appMain, consumerService, kafkaService, redisService } from '../../scripts/stack/services';
-export { down, ensureService, runningRecord, stopService, up } from '../../scripts/stack/stack';
+export { doorPort, down, ensureService, runningRecord, stopService, up } from '../../scripts/stack/stack';
 export { ROOT, readVersions, stackConfig } from '../../scripts/stack/stack-config';
 export type { StackConfig } from '../../scripts/stack/stack-config';
