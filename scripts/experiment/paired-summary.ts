@@ -140,10 +140,12 @@ export function buildPairedSummary(meta: PairedMeta, runs: PairedRuns) {
     }),
   );
   const cleanRounds = estimate.rounds.length;
+  // Worst readings over every round's blocks, void ones included: they say why rounds were voided.
+  const all = runs.blocks.filter((b) => b.phase === 'round');
   const contention = {
-    outside_cpu_pct_max: Math.max(0, ...clean.map((b) => b.contention.outsideCpuPct)),
-    generator_cpu_pct_max: Math.max(0, ...clean.map((b) => b.contention.generatorCpuPct)),
-    steal_cpu_pct_max: Math.max(0, ...clean.map((b) => b.contention.stealCpuPct)),
+    outside_cpu_pct_max: Math.max(0, ...all.map((b) => b.contention.outsideCpuPct)),
+    generator_cpu_pct_max: Math.max(0, ...all.map((b) => b.contention.generatorCpuPct)),
+    steal_cpu_pct_max: Math.max(0, ...all.map((b) => b.contention.stealCpuPct)),
     flagged: cleanRounds < d.rounds.min_clean_rounds,
     void_rounds: runs.voidRounds,
     clean_rounds: cleanRounds,
