@@ -167,7 +167,6 @@ async function rounds(
   const plan = {
     rounds: ctx.defs.rounds.rounds,
     extraRounds: ctx.defs.rounds.extra_rounds,
-    minCleanRounds: ctx.defs.rounds.min_clean_rounds,
   };
   const { voidRounds, freshness } = measured;
   const extended = new Set<string>();

@@ -1,4 +1,5 @@
 import { Definitions } from './definitions';
+import { ExperimentMeta } from './experiment-types';
 import { BlockReading, Headroom, headroomVerdict } from './headroom';
 import { PairedBlock, PairedRuns } from './paired-types';
 import { ArmEstimate, BlockCount, CurvePoint, pairedEstimate } from './slow-share';
@@ -6,19 +7,13 @@ import { median, quantile, round } from './statistics';
 import { mergeStallSummaries } from './stalls';
 
 /** What a paired run's report and summary.json need besides the measurements. */
-export interface PairedMeta {
-  startedAt: string;
-  quick: boolean;
-  driver: 'vegeta' | 'k6';
-  target: string;
-  cpuLimitPerReplica: string;
-  cgroups: boolean;
-  cgroupProblem: string | null;
-  machine: { cpus: number; model: string; memoryGiB: number };
-  valuesFile: string;
+export type PairedMeta = Pick<
+  ExperimentMeta,
+  'startedAt' | 'quick' | 'driver' | 'target' | 'cpuLimitPerReplica' | 'cgroups' | 'cgroupProblem' | 'machine' | 'valuesFile'
+> & {
   definitions: Pick<Definitions, 'objective' | 'rounds' | 'headroom' | 'contention' | 'sustainable'>;
   stoppedBy: string | null;
-}
+};
 
 const roundBlocks = (runs: PairedRuns) => runs.blocks.filter((b) => b.phase === 'round' && !runs.voidRounds.includes(b.round));
 const counts = (blocks: PairedBlock[]): BlockCount[] =>

@@ -18,7 +18,7 @@ describe('the paired rounds plan', () => {
   });
 
   it('runs rounds until enough are clean, re-running at most the extra rounds', () => {
-    const plan = { rounds: 6, extraRounds: 2, minCleanRounds: 4 };
+    const plan = { rounds: 6, extraRounds: 2 };
     expect(anotherRound(plan, 5, 5)).toBe(true);
     expect(anotherRound(plan, 6, 6)).toBe(false);
     expect(anotherRound(plan, 7, 5)).toBe(true);

@@ -39,8 +39,6 @@ export interface RoundsPlan {
   rounds: number;
   /** Rounds run again in place of contended ones, at most. */
   extraRounds: number;
-  /** Fewer clean rounds than this and the ratio is withheld. */
-  minCleanRounds: number;
 }
 
 /** Whether another round should run, given how many ran and how many of those were clean. */
