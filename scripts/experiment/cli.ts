@@ -68,14 +68,14 @@ function parseArgs(argv: string[]) {
     if (!/^\d{1,9}$/.test(String(values.seed))) throw new Error(`--seed takes a whole number, got ${JSON.stringify(values.seed)}`);
     options.seed = Number(values.seed);
   }
-  if (!options.sweeps && !options.aa && options.replicas.length < 2)
-    throw new Error('the paired rounds compare at least two replica counts (--replicas 1,3)');
   if (options.aa && values.replicas !== undefined) throw new Error('--aa runs both arms on one replica: it takes no --replicas');
   if (values.replicas !== undefined) {
     const raw = String(values.replicas);
     if (!/^[1-9]\d*(,[1-9]\d*)*$/.test(raw)) throw new Error(`--replicas takes a list like 1,3 or 1,2,3,4,6, got ${JSON.stringify(raw)}`);
     options.replicas = [...new Set(raw.split(',').map(Number))].sort((a, b) => a - b);
   }
+  if (!options.sweeps && !options.aa && options.replicas.length < 2)
+    throw new Error('the paired rounds compare at least two replica counts (--replicas 1,3)');
   if (values.values !== undefined) options.values = resolve(String(values.values));
   if (values.target !== undefined) options.target = String(values.target);
   if (values['base-url'] !== undefined) options.baseUrl = String(values['base-url']).replace(/\/+$/, '');

@@ -7,7 +7,7 @@ import { ROOT, stackConfig } from '../stack/stack-config';
 import { contentionLimits, loadDefinitions } from './definitions';
 import { redisHeadroom } from './integrity';
 import { throwIfInterrupted } from './interruption';
-import { renderPairedHtml, renderPairedMarkdown, pairedTable } from './paired-report';
+import { pairedHeadline, pairedTable, renderPairedHtml, renderPairedMarkdown } from './paired-report';
 import { runPaired } from './paired-run';
 import { buildPairedSummary, PairedMeta } from './paired-summary';
 import { Arm, PairedRuns } from './paired-types';
@@ -30,7 +30,8 @@ export function writePairedReport(dir: string, meta: PairedMeta, runs: PairedRun
   writeFileSync(join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(dir, 'report.md'), markdown);
   writeFileSync(join(dir, 'report.html'), renderPairedHtml(summary, runs, meta, markdown));
-  return `${markdown.split('\n')[2]}\n\n${pairedTable(summary, runs)}`;
+  const stopped = meta.stoppedBy ? `Stopped early: ${meta.stoppedBy}.\n` : '';
+  return `${stopped}${pairedHeadline(summary, runs, meta.definitions.rounds.min_clean_rounds)}\n\n${pairedTable(summary, runs)}`;
 }
 
 /** The arms: a front door per replica count on one stack; A/A puts two doors on one replica. */
