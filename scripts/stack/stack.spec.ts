@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startProcess } from './process-control';
 import { StackConfig } from './stack-config';
 import { down, healAction, instanceIndex, validateShape } from './stack';
@@ -51,7 +52,10 @@ describe('stack supervision', () => {
         });
       start('kafka', 'exec sleep 300');
       start('kafka-2', 'exec sleep 300');
-      start('kafka-3', "trap '' TERM; while :; do sleep 0.1; done");
+      // It ignores SIGTERM only once its shell has run the trap: a busy machine once sent the
+      // signal first, and the stand-in stopped like the others.
+      start('kafka-3', "trap '' TERM; : > trapped; while :; do sleep 0.1; done");
+      while (!existsSync(join(runDir, 'trapped'))) await sleep(20);
       const lines: string[] = [];
       await down(config, false, (line) => lines.push(line));
       expect(lines.sort()).toEqual([
