@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { apiCpuLimitMillis, idempotencyWindowS } from '../stack/chart-values';
-import { doorPort, down, readState, status } from '../stack/stack';
+import { doorPort, down, status } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { contentionLimits, loadDefinitions } from './definitions';
 import { redisHeadroom } from './integrity';
@@ -72,6 +72,7 @@ export async function pairedExperiment(options: PairedOptions, log: (line: strin
   const wasRunning = (await status(config)).some((s) => s.running);
   const window = idempotencyWindowS(options.values);
   let runs: PairedRuns;
+  let quota: { cgroups: boolean; cgroupProblem: string | null };
   try {
     log('starting the stack');
     const state = await upPatiently(config, {
@@ -82,6 +83,7 @@ export async function pairedExperiment(options: PairedOptions, log: (line: strin
     });
     const full = await redisHeadroom(config);
     if (full) throw new Error(full);
+    quota = { cgroups: state.cgroups, cgroupProblem: state.cgroupProblem };
     if (!state.cgroups) log(`WARNING: API replicas run WITHOUT CPU limits (${state.cgroupProblem}); the comparison is not meaningful`);
     runs = await runPaired(
       {
@@ -116,8 +118,7 @@ export async function pairedExperiment(options: PairedOptions, log: (line: strin
     driver: 'vegeta',
     target: 'local',
     cpuLimitPerReplica: `${cpuMillis}m`,
-    cgroups: readState(config)?.cgroups ?? false,
-    cgroupProblem: readState(config)?.cgroupProblem ?? null,
+    ...quota,
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30) },
     valuesFile: options.values.replace(`${ROOT}/`, ''),
     definitions: {

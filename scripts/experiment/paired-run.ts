@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuThrottling } from '../stack/cpu-quota';
@@ -7,7 +7,7 @@ import { contendedBecause, ContentionLimits } from './contention';
 import { Definitions } from './definitions';
 import { Interrupted, throwIfInterrupted } from './interruption';
 import { Arm, BlockPhase, PairedBlock, PairedRuns } from './paired-types';
-import { countOf, freshnessProbe } from './replica-run';
+import { appendedSince, drainedCounts, freshnessProbe } from './replica-run';
 import { RequestRecord } from './request-log';
 import { anotherRound, Block, ladder, roundOrder } from './round-plan';
 import { BlockCount, crossing, pooledCurve } from './slow-share';
@@ -223,38 +223,24 @@ async function saturation(runner: BlockRunner, ctx: PairedContext, arm: Arm, fro
   }
 }
 
-async function totalOf(url: string, subjects: string[]): Promise<number[]> {
-  const counts: number[] = [];
-  for (let i = 0; i < subjects.length; i += 32) counts.push(...(await Promise.all(subjects.slice(i, i + 32).map((s) => countOf(url, s)))));
-  return counts.map((c) => Math.max(0, c));
-}
-
 /** Waits for the consumer to catch up, then reads each block's subjects: every 202 counted once. */
 async function audit(url: string, blocks: PairedBlock[], freshSubjects: string[], log: (line: string) => void) {
   const subjects = [...blocks.flatMap((b) => b.subjects), ...freshSubjects];
   const expected = blocks.reduce((a, b) => a + b.accepted, 0) + freshSubjects.length;
-  let counts: number[] = [];
-  let last = -1;
-  let stableSince = Date.now();
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(500)) {
-    counts = await totalOf(url, subjects);
-    const total = counts.reduce((a, b) => a + b, 0);
-    if (total !== last) [last, stableSince] = [total, Date.now()];
-    if ((total >= expected && Date.now() - stableSince > 1000) || Date.now() - stableSince > 10_000) break;
-  }
+  const counts = await drainedCounts(url, subjects, expected, 10_000);
   let at = 0;
   for (const b of blocks) {
     b.aggregated = counts.slice(at, at + b.subjects.length).reduce((x, y) => x + y, 0);
     at += b.subjects.length;
   }
   const fresh = counts.slice(at).reduce((x, y) => x + y, 0);
-  log(`integrity: ${expected} accepted, ${last} aggregated`);
+  log(`integrity: ${expected} accepted, ${counts.reduce((x, y) => x + y, 0)} aggregated`);
   return { accepted: freshSubjects.length, aggregated: fresh };
 }
 
 /** Requests per door and upstream from nginx's access log since `offset`: each arm's replica shares. */
 function replicaShares(logFile: string, offset: number, arms: Arm[], apiBasePort: number): Record<string, Record<string, number>> {
-  const text = existsSync(logFile) ? readFileSync(logFile).subarray(offset).toString() : '';
+  const text = existsSync(logFile) ? appendedSince(logFile, offset) : '';
   const counts = new Map<string, Record<string, number>>();
   for (const m of text.matchAll(/door=(\d+) upstream=127\.0\.0\.1:(\d+) /g)) {
     const byReplica = counts.get(m[1]) ?? {};

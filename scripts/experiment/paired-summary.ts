@@ -2,7 +2,7 @@ import { Definitions } from './definitions';
 import { ExperimentMeta } from './experiment-types';
 import { BlockReading, Headroom, headroomVerdict } from './headroom';
 import { PairedBlock, PairedRuns } from './paired-types';
-import { ArmEstimate, BlockCount, CurvePoint, pairedEstimate } from './slow-share';
+import { ArmEstimate, CurvePoint, pairedEstimate } from './slow-share';
 import { median, quantile, round } from './statistics';
 import { mergeStallSummaries } from './stalls';
 
@@ -16,8 +16,6 @@ export type PairedMeta = Pick<
 };
 
 const roundBlocks = (runs: PairedRuns) => runs.blocks.filter((b) => b.phase === 'round' && !runs.voidRounds.includes(b.round));
-const counts = (blocks: PairedBlock[]): BlockCount[] =>
-  blocks.map((b) => ({ arm: b.arm, round: b.round, rate: b.rate, requests: b.requests, bad: b.bad }));
 const reading = (b: PairedBlock): BlockReading => ({
   rate: b.rate,
   machineIdlePct: b.contention.machineIdlePct,
@@ -39,13 +37,12 @@ function saturationOf(runs: PairedRuns, arm: string, tolerance: number, maxError
 function armResult(runs: PairedRuns, arm: string, meta: PairedMeta, e: ArmEstimate, headroom: Headroom) {
   const d = meta.definitions;
   const mine = runs.blocks.filter((b) => b.arm === arm);
-  const equal = roundBlocks(runs).filter((b) => b.arm === arm && b.equalLoad);
-  const latencies = equal.flatMap((b) => b.latenciesMs ?? []);
+  const rounds = roundBlocks(runs).filter((b) => b.arm === arm);
+  const latencies = rounds.filter((b) => b.equalLoad).flatMap((b) => b.latenciesMs ?? []);
   const accepted = mine.reduce((a, b) => a + b.accepted, 0);
   const aggregated = mine.reduce((a, b) => a + Math.max(0, b.aggregated), 0);
   const lostBlocks = mine.filter((b) => b.aggregated < b.accepted).length;
   const { saturation, sustainable } = saturationOf(runs, arm, d.sustainable.tolerance, d.objective.max_error_rate);
-  const rounds = roundBlocks(runs).filter((b) => b.arm === arm);
   const stalls = mergeStallSummaries(rounds.map((b) => b.stalls ?? { episodes: 0, slowRequests: 0, byCause: {} }));
   const minutes = rounds.reduce((a, b) => a + b.seconds, 0) / 60;
   return {
@@ -118,7 +115,7 @@ export function buildPairedSummary(meta: PairedMeta, runs: PairedRuns) {
   const d = meta.definitions;
   const [num, den] = ratioArms(runs);
   const clean = roundBlocks(runs);
-  const estimate = pairedEstimate(counts(clean), num, den, d.rounds.budget, runs.seed);
+  const estimate = pairedEstimate(clean, num, den, d.rounds.budget, runs.seed);
   const limits = {
     machineIdlePct: d.headroom.machine_idle_pct,
     componentPct: d.headroom.component_pct,
@@ -126,7 +123,7 @@ export function buildPairedSummary(meta: PairedMeta, runs: PairedRuns) {
     stealPct: d.contention.steal_pct,
   };
   // Arms besides the ratio's two (--replicas 1,2,3,4,6) are estimated against the same denominator.
-  const armEstimate = (key: string) => estimate.arms[key] ?? pairedEstimate(counts(clean), key, den, d.rounds.budget, runs.seed).arms[key];
+  const armEstimate = (key: string) => estimate.arms[key] ?? pairedEstimate(clean, key, den, d.rounds.budget, runs.seed).arms[key];
   const results = Object.fromEntries(
     runs.arms.map((arm) => {
       const e = armEstimate(arm.key);

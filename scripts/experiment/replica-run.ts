@@ -85,15 +85,21 @@ function probeTarget(ctx: RunContext, replicas: number): ProbeTarget {
   };
 }
 
-/** Reads what nginx appended to its access log since `offset` and counts requests per upstream port. */
-function upstreamCounts(logFile: string, offset: number): Record<string, number> {
+/** What nginx appended to its access log since `offset`. */
+export function appendedSince(logFile: string, offset: number): string {
   const size = statSync(logFile).size;
   const fd = openSync(logFile, 'r');
   const buffer = Buffer.alloc(Math.max(0, size - offset));
   readSync(fd, buffer, 0, buffer.length, offset);
   closeSync(fd);
+  return buffer.toString();
+}
+
+/** Requests per upstream port in what nginx appended to its access log since `offset`. */
+function upstreamCounts(logFile: string, offset: number): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const match of buffer.toString().matchAll(/upstream=127\.0\.0\.1:(\d+) /g)) counts[match[1]] = (counts[match[1]] ?? 0) + 1;
+  for (const match of appendedSince(logFile, offset).matchAll(/upstream=127\.0\.0\.1:(\d+) /g))
+    counts[match[1]] = (counts[match[1]] ?? 0) + 1;
   return counts;
 }
 
@@ -103,22 +109,31 @@ export async function countOf(baseUrl: string, subject: string): Promise<number>
   return ((await response.json()) as { count: number }).count;
 }
 
-/** Waits until the consumer has caught up: the subjects' total stops moving (or reaches `expected`). */
-async function drainedTotal(baseUrl: string, subjects: string[], expected: number): Promise<number> {
+/**
+ * Waits until the consumer has caught up — the subjects' total reached `expected` and held for a
+ * second, or stopped moving for `idleMs`, or 2 minutes passed — and gives each subject's count.
+ */
+export async function drainedCounts(baseUrl: string, subjects: string[], expected: number, idleMs: number): Promise<number[]> {
   let last = -1;
   let stableSince = Date.now();
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const counts = await Promise.all(subjects.map((s) => countOf(baseUrl, s)));
-    const total = counts.reduce((a, b) => a + Math.max(0, b), 0);
+    const counts: number[] = [];
+    // In batches: a paired run audits hundreds of subjects.
+    for (let i = 0; i < subjects.length; i += 32)
+      counts.push(...(await Promise.all(subjects.slice(i, i + 32).map(async (s) => Math.max(0, await countOf(baseUrl, s))))));
+    const total = counts.reduce((a, b) => a + b, 0);
     if (total !== last) {
       last = total;
       stableSince = Date.now();
     }
-    if ((total >= expected && Date.now() - stableSince > 1000) || Date.now() - stableSince > 5000 || Date.now() > deadline) return total;
+    if ((total >= expected && Date.now() - stableSince > 1000) || Date.now() - stableSince > idleMs || Date.now() > deadline) return counts;
     await sleep(250);
   }
 }
+
+const drainedTotal = async (baseUrl: string, subjects: string[], expected: number) =>
+  (await drainedCounts(baseUrl, subjects, expected, 5000)).reduce((a, b) => a + b, 0);
 
 /** Freshness: POST a rating on a fresh subject and time until GET shows it. */
 export async function freshnessProbe(

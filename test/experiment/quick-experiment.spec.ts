@@ -56,9 +56,10 @@ describe('npm run experiment -- --quick', () => {
       expect(r.offered_rps).toBe(summary.results['1'].offered_rps);
       expect(summary.saturation_rps[n]).toBeGreaterThan(0);
     }
+    // Judged at a capacity: with no clean round (a busy machine) there is none to judge at.
     expect(summary.headroom).toEqual({
-      verdict: expect.any(String),
-      machine_idle_pct_min: expect.any(Number),
+      verdict: expect.stringMatching(/^(replica-bound|machine-bound|unattributed|not measured)$/),
+      machine_idle_pct_min: summary.headroom.verdict === 'not measured' ? null : expect.any(Number),
       saturated: expect.any(Array),
     });
     expect(summary.rounds.length).toBeGreaterThanOrEqual(4);
