@@ -2,7 +2,7 @@
 # Installs the pinned toolchain into .tools/, idempotently (versions: scripts/versions.env).
 #   usage: install-tools.sh [stack|load|checks|cluster|images|real|all]...   (default: stack)
 #   stack:  Apache Kafka broker (jars from Maven Central, run on the machine's Java 17),
-#           redis-server, nginx and wrk (Debian packages, linked into .tools/bin)
+#           redis-server, redis-cli, nginx and wrk (Debian packages, linked into .tools/bin)
 #   load:   vegeta (go install)
 #   cluster: the offline Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager,
 #           kube-scheduler, kubectl, kwok built from Go modules; CRDs and kwok Stages from module
@@ -92,7 +92,7 @@ need java "Java 17 runs the Kafka broker"
 need mvn "Maven resolves the Kafka broker jars"
 
 # --- Debian packages -------------------------------------------------------------------------
-declare -A DEBIAN=([redis-server]=redis-server [nginx]=nginx-light [wrk]=wrk)
+declare -A DEBIAN=([redis-server]=redis-server [redis-cli]=redis-tools [nginx]=nginx-light [wrk]=wrk)
 missing=()
 for bin in "${!DEBIAN[@]}"; do
   path="$(command -v "$bin" || true)"

@@ -5,8 +5,8 @@ import { SOAK_STACK_ENV, SOAK_TEST_STACK_ENV } from './harness/soak';
 import { doorPort } from './harness/stack';
 import { KAFKA_AUTH_TEST_PORT, TEST_CLUSTERS, TEST_STACKS } from './test-ports';
 
-// The largest shape any suite gives its stack: 3 API replicas, 3 brokers, the group scaled to 3.
-const SHAPE = { replicas: 3, brokers: 3, consumers: 3 };
+// The largest shape any suite gives its stack: 3 API replicas, 3 brokers, the group scaled to 3, a 3-node Redis Cluster.
+const SHAPE = { replicas: 3, brokers: 3, consumers: 3, redisNodes: 3 };
 
 function stackPorts(env: Record<string, string>): number[] {
   const config = chaosConfig(env);

@@ -24,6 +24,7 @@ export const TEST_STACKS = {
   lifecycle: stack('test-lifecycle', 28080, 27092, 27379, 29101),
   quickExperiment: stack('test-experiment', 21080, 21092, 21379, 21101),
   interruptedExperiment: stack('test-interrupted', 20080, 20092, 20379, 20101),
+  redisCluster: stack('test-redis-cluster', 22080, 22092, 22579, 22101),
 };
 
 /** The integration suite's second broker with SASL (kafka-auth.spec.ts), beside the test stack's. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { redisBusPort, redisNodePort } from '../stack/redis-cluster';
 import { brokerPort } from '../stack/services';
 import { ROOT, stackConfig, StackConfig } from '../stack/stack-config';
 
@@ -32,8 +33,12 @@ export const CHAOS_TEST_STACK_ENV = {
 };
 
 /** Every port a stack of this shape listens on (brokers' controllers and every replica included). */
-export function listeningPorts(config: StackConfig, shape: { replicas: number; brokers: number; consumers: number }): number[] {
+export function listeningPorts(
+  config: StackConfig,
+  shape: { replicas: number; brokers: number; consumers: number; redisNodes?: number },
+): number[] {
   const ports = [config.nginxPort, config.redisPort];
+  for (let n = 1; n <= (shape.redisNodes ?? 0); n++) ports.push(redisNodePort(config, n), redisBusPort(config, n));
   for (let i = 0; i < shape.replicas; i++) ports.push(config.apiBasePort + i);
   for (let n = 1; n <= shape.brokers; n++) ports.push(brokerPort(config, n), brokerPort(config, n) + 1);
   for (let i = 0; i < shape.consumers; i++) ports.push(config.consumerPort + i);

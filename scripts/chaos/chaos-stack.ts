@@ -54,7 +54,7 @@ export class ChaosStack {
 
   specs(): ServiceSpec[] {
     const s = serviceSpecs(this.config, this.shape, this.appEnv);
-    return [...s.brokers, s.redis, ...s.consumers, ...s.apis, s.nginx];
+    return [...s.brokers, ...s.redis, ...s.consumers, ...s.apis, s.nginx];
   }
 
   spec(name: string): ServiceSpec {

@@ -14,9 +14,13 @@ async function main(): Promise<void> {
         replicas: args.replicas ?? previous?.replicas ?? 3,
         brokers: args.brokers ?? previous?.brokers ?? 1,
         consumers: args.consumers ?? previous?.consumers ?? 1,
+        redisNodes: args.redisCluster ?? previous?.redisNodes ?? 0,
       };
       const sameShape =
-        previous?.replicas === shape.replicas && previous.brokers === shape.brokers && previous.consumers === shape.consumers;
+        previous?.replicas === shape.replicas &&
+        previous.brokers === shape.brokers &&
+        previous.consumers === shape.consumers &&
+        previous.redisNodes === shape.redisNodes;
       const alreadyUp = before.length > 0 && before.every((s) => s.health === 'ready') && sameShape;
       if (alreadyUp) log(`already running with ${shape.replicas} API replica(s); nothing to start`);
       const state = await up(config, { ...shape, log });
@@ -24,6 +28,7 @@ async function main(): Promise<void> {
       const cpu = state.cgroups ? `${state.cpuLimitMillis}m CPU each (cgroup quota, from ${state.valuesFile})` : 'NO CPU limit';
       log(`ready: http://127.0.0.1:${config.nginxPort}/rate with ${state.replicas} API replica(s), ${cpu}`);
       log(`Kafka: ${state.brokers} broker(s), ${state.consumers} consumer(s) in the group`);
+      log(state.redisNodes ? `Redis: a cluster of ${state.redisNodes} primaries` : 'Redis: standalone');
       break;
     }
     case 'down':

@@ -25,6 +25,16 @@ describe('local Redis password and config', () => {
     expect(conf).toContain('\nappendonly yes\n');
   });
 
+  it('makes a cluster node gossip on its own bus port and keep serving its slots while another primary is down', () => {
+    const standalone = renderRedisConf({ dir: '/d', port: 1, password: 'p4ss', maxmemory: '64mb' });
+    expect(standalone).not.toContain('cluster');
+    const node = renderRedisConf({ dir: '/d', port: 17379, password: 'p4ss', maxmemory: '64mb', busPort: 17479 });
+    expect(node).toContain('\ncluster-enabled yes\n');
+    expect(node).toContain('\ncluster-port 17479\n');
+    expect(node).toContain('\ncluster-require-full-coverage no\n');
+    expect(node).toContain('\nmasterauth p4ss\n');
+  });
+
   it('writes the config (it holds the password) owner-only', () => {
     const file = writeRedisConf(config, '192mb');
     expect(statSync(file).mode & 0o777).toBe(0o600);

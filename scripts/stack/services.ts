@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaRetention, redisMaxmemory } from './chart-values';
 import { ensureRedisPassword, redisDir, redisUrl, writeRedisConf } from './redis-conf';
+import { redisBusPort, redisNodeDir, redisNodeName, redisNodePort } from './redis-cluster';
 import { ROOT, StackConfig } from './stack-config';
 import { httpStatus, redisAnswers } from './readiness';
 
@@ -38,6 +39,8 @@ export interface StackShape {
   replicas: number;
   brokers: number;
   consumers: number;
+  /** 0 or absent: one standalone Redis; 3..6: a Redis Cluster of that many primaries. */
+  redisNodes?: number;
 }
 
 /** The first of each keeps its single-instance name, so a default stack looks as it always did. */
@@ -216,16 +219,19 @@ async function kafkaAnswers(port: number, node: number): Promise<boolean> {
   return (await clusterBrokers(port))?.includes(node) ?? false;
 }
 
-export function redisService(config: StackConfig): ServiceSpec {
-  const conf = join(redisDir(config), 'redis.conf');
+/** The standalone Redis (node 1 of none), or node n of a Redis Cluster. */
+export function redisService(config: StackConfig, node = 1, clustered = false): ServiceSpec {
+  const dir = clustered ? redisNodeDir(config, node) : redisDir(config);
+  const port = clustered ? redisNodePort(config, node) : config.redisPort;
+  const clusterNode = clustered ? { dir, port, busPort: redisBusPort(config, node) } : undefined;
   return {
-    name: 'redis',
-    port: config.redisPort,
+    name: clustered ? redisNodeName(node) : 'redis',
+    port,
     readyTimeoutMs: 15_000,
     stopTimeoutMs: 15_000,
-    prepare: () => void writeRedisConf(config, redisMaxmemory(config.valuesFile)),
-    launch: () => ({ command: TOOL(config, 'redis-server'), args: [conf], env: BASE_ENV }),
-    ready: () => redisAnswers(config.redisPort, ensureRedisPassword(config)),
+    prepare: () => void writeRedisConf(config, redisMaxmemory(config.valuesFile), clusterNode),
+    launch: () => ({ command: TOOL(config, 'redis-server'), args: [join(dir, 'redis.conf')], env: BASE_ENV }),
+    ready: () => redisAnswers(port, ensureRedisPassword(config)),
   };
 }
 

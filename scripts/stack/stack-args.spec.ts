@@ -11,6 +11,10 @@ describe('stack CLI arguments', () => {
     });
   });
 
+  it('reads the size of a Redis Cluster', () => {
+    expect(parseStackArgs(['up', '--redis-cluster', '3'])).toEqual({ command: 'up', redisCluster: 3, purge: false });
+  });
+
   it('leaves unset counts to the previous state or the defaults', () => {
     expect(parseStackArgs(['up'])).toEqual({ command: 'up', purge: false });
   });
@@ -21,7 +25,9 @@ describe('stack CLI arguments', () => {
     [['up', '--replicas', 'zero'], '--replicas takes a positive integer, got "zero"'],
     [['up', '--brokers=2.5'], '--brokers takes a positive integer, got "2.5"'],
     [['up', '--nodes', '3'], 'unknown option --nodes'],
-    [['status', '--brokers', '3'], '--replicas, --brokers and --consumers belong to stack:up'],
+    [['status', '--brokers', '3'], '--replicas, --brokers, --consumers and --redis-cluster belong to stack:up'],
+    [['down', '--redis-cluster', '3'], '--replicas, --brokers, --consumers and --redis-cluster belong to stack:up'],
+    [['up', '--redis-cluster', 'yes'], '--redis-cluster takes a positive integer, got "yes"'],
     [['up', '--purge'], '--purge belongs to stack:down'],
   ])('rejects %p', (argv, message) => {
     expect(() => parseStackArgs(argv)).toThrow(message);

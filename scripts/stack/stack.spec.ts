@@ -28,6 +28,11 @@ describe('stack supervision', () => {
     [{ replicas: 0, brokers: 1, consumers: 1 }, '--replicas must be an integer from 1 to 16, got 0'],
     [{ replicas: 3, brokers: 6, consumers: 1 }, '--brokers must be an integer from 1 to 5, got 6'],
     [{ replicas: 3, brokers: 3, consumers: 7 }, '--consumers must be an integer from 1 to 6, got 7'],
+    [
+      { replicas: 1, brokers: 1, consumers: 1, redisNodes: 2 },
+      '--redis-cluster must be an integer from 3 to 6 (a Redis Cluster needs 3 primaries), got 2',
+    ],
+    [{ replicas: 1, brokers: 1, consumers: 1, redisNodes: 7 }, '--redis-cluster must be an integer from 3 to 6'],
   ])('rejects %p', (shape, message) => {
     expect(() => validateShape(shape)).toThrow(message);
   });

@@ -17,6 +17,7 @@ import {
   ServiceSpec,
   StackShape,
 } from './services';
+import { checkRedisShape, ensureRedisCluster, REDIS_CLUSTER_NODES, redisClusterEnv } from './redis-cluster';
 import { StackConfig } from './stack-config';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,6 +27,8 @@ export interface UpOptions {
   brokers?: number;
   /** Consumer processes in the group; default 1. */
   consumers?: number;
+  /** 0 (default): one standalone Redis; 3..6: a Redis Cluster of that many primaries. */
+  redisNodes?: number;
   /** Extra environment for the API and consumer processes (names from the config schema). */
   appEnv?: NodeJS.ProcessEnv;
   /** Node flags for the API and consumer processes (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
@@ -61,7 +64,7 @@ export function readState(config: StackConfig): StackState | null {
   try {
     const state = JSON.parse(readFileSync(stateFile(config), 'utf8')) as StackState;
     // A state written before --brokers/--consumers existed describes a single broker and consumer.
-    return { ...state, brokers: state.brokers ?? 1, consumers: state.consumers ?? 1 };
+    return { ...state, brokers: state.brokers ?? 1, consumers: state.consumers ?? 1, redisNodes: state.redisNodes ?? 0 };
   } catch {
     return null;
   }
@@ -172,10 +175,12 @@ export async function stopService(config: StackConfig, name: string, timeoutMs =
   return stopProcess(pidFile(config, name), timeoutMs, hopeless);
 }
 
-export function serviceSpecs(config: StackConfig, shape: StackShape, appEnv: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []) {
+export function serviceSpecs(config: StackConfig, shape: StackShape, extraEnv: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []) {
+  const redisNodes = shape.redisNodes ?? 0;
+  const appEnv = redisNodes > 0 ? { ...redisClusterEnv(config, redisNodes), ...extraEnv } : extraEnv;
   return {
     brokers: Array.from({ length: shape.brokers }, (_, i) => kafkaService(config, i + 1, shape.brokers)),
-    redis: redisService(config),
+    redis: redisNodes > 0 ? Array.from({ length: redisNodes }, (_, i) => redisService(config, i + 1, true)) : [redisService(config)],
     consumers: Array.from({ length: shape.consumers }, (_, i) => consumerService(config, appEnv, i + 1, shape.brokers, nodeFlags)),
     apis: Array.from({ length: shape.replicas }, (_, i) => apiService(config, i + 1, appEnv, shape.brokers, nodeFlags)),
     nginx: nginxService(config),
@@ -188,6 +193,15 @@ export function validateShape(shape: StackShape): void {
     if (!Number.isInteger(value) || value < 1 || value > LIMITS[key]) {
       throw new Error(`--${key} must be an integer from 1 to ${LIMITS[key]}, got ${value}`);
     }
+  }
+  const redisNodes = shape.redisNodes ?? 0;
+  if (
+    redisNodes !== 0 &&
+    !(Number.isInteger(redisNodes) && redisNodes >= REDIS_CLUSTER_NODES.min && redisNodes <= REDIS_CLUSTER_NODES.max)
+  ) {
+    throw new Error(
+      `--redis-cluster must be an integer from ${REDIS_CLUSTER_NODES.min} to ${REDIS_CLUSTER_NODES.max} (a Redis Cluster needs 3 primaries), got ${redisNodes}`,
+    );
   }
 }
 
@@ -258,10 +272,16 @@ function checkBrokerCount(config: StackConfig, brokers: number): void {
  */
 export async function up(config: StackConfig, options: UpOptions): Promise<StackState> {
   const log = options.log ?? (() => undefined);
-  const shape: StackShape = { replicas: options.replicas, brokers: options.brokers ?? 1, consumers: options.consumers ?? 1 };
+  const shape: StackShape = {
+    replicas: options.replicas,
+    brokers: options.brokers ?? 1,
+    consumers: options.consumers ?? 1,
+    redisNodes: options.redisNodes ?? 0,
+  };
   validateShape(shape);
   mkdirSync(config.runDir, { recursive: true });
   checkBrokerCount(config, shape.brokers);
+  checkRedisShape(config, readState(config)?.redisNodes ?? 0, shape.redisNodes ?? 0);
   const specs = serviceSpecs(config, shape, options.appEnv, options.nodeFlags);
   const cpuLimitMillis = apiCpuLimitMillis(config.valuesFile);
   const state: StackState = { ...shape, cpuLimitMillis, cgroups: true, cgroupProblem: null, valuesFile: config.valuesFile };
@@ -269,7 +289,8 @@ export async function up(config: StackConfig, options: UpOptions): Promise<Stack
   writeFileSync(stateFile(config), JSON.stringify(state, null, 2));
 
   // A KRaft quorum only forms with a majority of its controllers up: start the nodes together.
-  await Promise.all([ensureService(config, specs.redis, log), ...specs.brokers.map((spec) => ensureService(config, spec, log))]);
+  await Promise.all([...specs.redis, ...specs.brokers].map((spec) => ensureService(config, spec, log)));
+  if (shape.redisNodes) await ensureRedisCluster(config, shape.redisNodes, join(config.toolsDir, 'bin'), log);
   await waitForCluster(config, shape.brokers);
   await Promise.all(specs.consumers.map((spec) => ensureService(config, spec, log)));
 
@@ -304,11 +325,11 @@ export async function down(config: StackConfig, purge: boolean, log: (line: stri
   for (const name of ['nginx', ...recordedInstances(config, 'api', false).values()]) await stop(name);
   await Promise.all([...recordedInstances(config, 'consumer', true).values()].map(stop));
   await stopBrokers(config, log);
-  await stop('redis');
+  await Promise.all([...recordedInstances(config, 'redis', true).values()].map(stop));
   removeCpuQuotas(config.id);
   if (purge) {
-    const dataDirs = existsSync(config.runDir) ? readdirSync(config.runDir).filter((d) => d === 'kafka' || /^kafka-\d+$/.test(d)) : [];
-    for (const dir of [...dataDirs, 'redis', 'nginx', 'logs', 'pids', 'kafka-cluster.id']) removeIfExists(join(config.runDir, dir));
+    const dataDirs = existsSync(config.runDir) ? readdirSync(config.runDir).filter((d) => /^(kafka|redis)(-\d+)?$/.test(d)) : [];
+    for (const dir of [...dataDirs, 'nginx', 'logs', 'pids', 'kafka-cluster.id']) removeIfExists(join(config.runDir, dir));
     removeIfExists(stateFile(config));
     log(`purged ${config.runDir}`);
   }
@@ -345,9 +366,14 @@ async function stopBrokers(config: StackConfig, log: (line: string) => void): Pr
 
 export async function status(config: StackConfig): Promise<ServiceStatus[]> {
   const state = readState(config);
-  const shape = { replicas: state?.replicas ?? 0, brokers: state?.brokers ?? 1, consumers: state?.consumers ?? 1 };
+  const shape = {
+    replicas: state?.replicas ?? 0,
+    brokers: state?.brokers ?? 1,
+    consumers: state?.consumers ?? 1,
+    redisNodes: state?.redisNodes,
+  };
   const specs = serviceSpecs(config, shape);
-  const known = [...specs.brokers, specs.redis, ...specs.consumers, ...specs.apis, specs.nginx];
+  const known = [...specs.brokers, ...specs.redis, ...specs.consumers, ...specs.apis, specs.nginx];
   // Whatever else has a pid file (scaled away but not stopped, or a state file lost) is shown too.
   for (const [index, name] of recordedInstances(config, 'kafka', true)) {
     if (!known.some((s) => s.name === name)) known.push(kafkaService(config, index, Math.max(index, shape.brokers)));

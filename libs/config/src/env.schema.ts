@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 export type AppName = 'rate-api' | 'rate-consumer';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type RedisMode = 'standalone' | 'cluster';
 
 export interface RateConfig {
   host: string;
@@ -29,7 +30,9 @@ export interface RateConfig {
   kafkaSaslMechanism: KafkaSaslMechanism | null;
   kafkaSaslUsername: string;
   kafkaSaslPassword: string;
+  /** One URL; with redisMode cluster, a comma list of seed nodes (the client learns the rest). */
   redisUrl: string;
+  redisMode: RedisMode;
   /** '' = none (or the one in redisUrl). */
   redisPassword: string;
   rateMin: number;
@@ -66,6 +69,20 @@ export interface VariableSpec<K extends keyof RateConfig = keyof RateConfig> {
 const BOTH: readonly AppName[] = ['rate-api', 'rate-consumer'];
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const BROKER = /^[A-Za-z0-9.-]+:\d{1,5}$/;
+
+/** REDIS_URL's entries: one for a standalone Redis, one or more seeds of a Redis Cluster. */
+export function redisUrls(raw: string): string[] {
+  return raw.split(',').map((url) => url.trim());
+}
+
+function isRedisUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
 
 function intIn(min: number, max: number) {
   return (raw: string): number | undefined => {
@@ -218,16 +235,16 @@ export const ENV_SCHEMA = {
   REDIS_URL: {
     key: 'redisUrl',
     apps: BOTH,
-    expected: 'redis://[user:password@]host:port[/db]',
-    parse: (raw: string) => {
-      try {
-        const url = new URL(raw);
-        return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '' ? raw : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    redact: (raw: string) => raw.replace(/\/\/.*@/, '//***@'),
+    expected: 'redis://[user:password@]host:port[/db] (REDIS_MODE=cluster: a comma list of seed nodes)',
+    parse: (raw: string) => (redisUrls(raw).every(isRedisUrl) ? raw : undefined),
+    redact: (raw: string) => raw.replace(/\/\/[^@,]*@/g, '//***@'),
+  },
+  REDIS_MODE: {
+    key: 'redisMode',
+    apps: BOTH,
+    expected: 'standalone or cluster (Redis Cluster: keys of a partition share one hash slot)',
+    fallback: () => 'standalone',
+    parse: (raw: string) => (raw === 'standalone' || raw === 'cluster' ? raw : undefined),
   },
   REDIS_PASSWORD: {
     key: 'redisPassword',

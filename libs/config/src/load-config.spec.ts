@@ -63,7 +63,7 @@ describe('loadConfig', () => {
   it('names each missing required variable with its expected form', () => {
     expect(problems({})).toEqual([
       'KAFKA_BROKERS is missing (expected comma-separated host:port list, e.g. 127.0.0.1:19092)',
-      'REDIS_URL is missing (expected redis://[user:password@]host:port[/db])',
+      'REDIS_URL is missing (expected redis://[user:password@]host:port[/db] (REDIS_MODE=cluster: a comma list of seed nodes))',
     ]);
   });
 
@@ -73,6 +73,8 @@ describe('loadConfig', () => {
     ['KAFKA_BROKERS', 'localhost'],
     ['KAFKA_PARTITIONS', '0'],
     ['REDIS_URL', 'http://x:1'],
+    ['REDIS_URL', 'redis://a:1,'],
+    ['REDIS_MODE', 'sentinel'],
     ['RATE_MAX', '5.5'],
     ['LOG_LEVEL', 'verbose'],
     ['REPLICA_NAME', 'has space'],
@@ -102,10 +104,30 @@ describe('loadConfig', () => {
   it('never prints a rejected secret', () => {
     const found = problems({ ...REQUIRED, REDIS_PASSWORD: 'hunter2\nx', REDIS_URL: 'http://user:hunter3@redis:6379' });
     expect(found).toEqual([
-      'REDIS_URL="http://***@redis:6379" is invalid (expected redis://[user:password@]host:port[/db])',
+      'REDIS_URL="http://***@redis:6379" is invalid (expected redis://[user:password@]host:port[/db] (REDIS_MODE=cluster: a comma list of seed nodes))',
       expect.stringMatching(/^REDIS_PASSWORD="\*\*\*" is invalid/),
     ]);
     expect(found.join()).not.toMatch(/hunter/);
+  });
+
+  it('takes a Redis Cluster: REDIS_MODE=cluster with one or more seed nodes', () => {
+    const seeds = 'redis://:pw@r-0.r:6379, redis://:pw@r-1.r:6379';
+    expect(loadConfig('rate-api', { ...REQUIRED, REDIS_MODE: 'cluster', REDIS_URL: seeds })).toMatchObject({
+      redisMode: 'cluster',
+      redisUrl: seeds,
+    });
+    expect(loadConfig('rate-api', REQUIRED).redisMode).toBe('standalone');
+  });
+
+  it('refuses seed lists without cluster mode, databases other than 0 in it, and hides every password of a list', () => {
+    expect(problems({ ...REQUIRED, REDIS_URL: 'redis://a:1,redis://b:1' })).toEqual([
+      'REDIS_URL lists 2 nodes: a list of seed nodes needs REDIS_MODE=cluster',
+    ]);
+    expect(problems({ ...REQUIRED, REDIS_MODE: 'cluster', REDIS_URL: 'redis://a:1/0,redis://b:1/3' })).toEqual([
+      'REDIS_URL selects database 3: a Redis Cluster has only database 0',
+    ]);
+    const found = problems({ ...REQUIRED, REDIS_MODE: 'cluster', REDIS_URL: 'redis://:hunter2@a:1,http://:hunter3@b:1' });
+    expect(found).toEqual([expect.stringMatching(/^REDIS_URL="redis:\/\/\*\*\*@a:1,http:\/\/\*\*\*@b:1" is invalid/)]);
   });
 
   it('rejects RATE_MIN above RATE_MAX', () => {

@@ -1,4 +1,4 @@
-import { AppName, ENV_SCHEMA, ENV_VARIABLES, RateConfig, VariableSpec, variablesOf } from './env.schema';
+import { AppName, ENV_SCHEMA, ENV_VARIABLES, RateConfig, redisUrls, VariableSpec, variablesOf } from './env.schema';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -42,7 +42,8 @@ export function loadConfig(app: AppName, env: NodeJS.ProcessEnv = process.env): 
       `KAFKA_MIN_INSYNC_REPLICAS=${minInsync} is above KAFKA_REPLICATION_FACTOR=${replicationFactor} (no acks=all write could succeed)`,
     );
   }
-  if (problems.length === 0) problems.push(...kafkaAuthProblems(config as unknown as RateConfig));
+  if (problems.length === 0)
+    problems.push(...kafkaAuthProblems(config as unknown as RateConfig), ...redisModeProblems(config as unknown as RateConfig));
   if (problems.length > 0) throw new ConfigError(problems);
   return config as unknown as RateConfig;
 }
@@ -59,6 +60,19 @@ function kafkaAuthProblems(config: RateConfig): string[] {
   const tlsFiles = config.kafkaSslCaFile !== '' || config.kafkaSslCertFile !== '';
   if (tlsFiles && !config.kafkaSsl) problems.push('KAFKA_SSL_CA_FILE/KAFKA_SSL_CERT_FILE need KAFKA_SSL=true');
   return problems;
+}
+
+/** Several seed nodes only make sense for a cluster; a Redis Cluster has only database 0. */
+function redisModeProblems(config: RateConfig): string[] {
+  const urls = redisUrls(config.redisUrl);
+  if (config.redisMode === 'standalone' && urls.length > 1) {
+    return [`REDIS_URL lists ${urls.length} nodes: a list of seed nodes needs REDIS_MODE=cluster`];
+  }
+  const databases = urls.map((url) => new URL(url).pathname.replace(/^\//, '')).filter((db) => db !== '' && db !== '0');
+  if (config.redisMode === 'cluster' && databases.length > 0) {
+    return [`REDIS_URL selects database ${databases[0]}: a Redis Cluster has only database 0`];
+  }
+  return [];
 }
 
 /** Entry points call this: one readable line on stderr and exit 1, never a stack trace. */

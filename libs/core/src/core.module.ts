@@ -18,7 +18,7 @@ export class CoreModule {
       global: true,
       imports: [
         TerminusModule.forRoot({ logger: false }),
-        RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword }, logger),
+        RedisModule.forRoot({ url: config.redisUrl, password: config.redisPassword, mode: config.redisMode }, logger),
       ],
       providers: [
         { provide: RATE_CONFIG, useValue: config },

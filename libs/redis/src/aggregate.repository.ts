@@ -1,7 +1,7 @@
-import Redis from 'ioredis';
 import { RateAggregate } from '@rate/contracts';
 import { eventIdKey, markKey, offsetKey, subjectKey } from './aggregate-keys';
 import { APPLY_BATCH_LUA, RESET_PARTITION_LUA } from './apply-batch.script';
+import type { RedisClient } from './redis-client';
 
 /** One record of a partition batch as the script sees it. */
 export interface BatchRecord {
@@ -60,7 +60,7 @@ export class AggregateRepository {
   private readonly failures = new Map<number, { message: string; at: number }>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly now: () => number = Date.now,
   ) {
     redis.defineCommand('rateApplyBatch', { lua: APPLY_BATCH_LUA });
@@ -156,18 +156,13 @@ export class AggregateRepository {
     return { kind: 'applied', storedOffset, applied, duplicates };
   }
 
-  /** The stored positions of the given partitions, in one round trip. */
+  /**
+   * The stored positions of the given partitions. Each partition is its own hash slot: the
+   * commands go out together, each to its slot's node, never as one cross-slot pipeline.
+   */
   async positions(partitions: number[]): Promise<Map<number, StoredPosition>> {
-    const pipeline = this.redis.pipeline();
-    for (const p of partitions) pipeline.get(offsetKey(p)).get(markKey(p));
-    const replies = (await pipeline.exec()) ?? [];
-    const positions = new Map<number, StoredPosition>();
-    partitions.forEach((p, i) => {
-      const [[offsetError, offset], [markError, mark]] = [replies[2 * i], replies[2 * i + 1]];
-      if (offsetError || markError) throw offsetError ?? markError;
-      positions.set(p, { offset: offset === null ? -1n : BigInt(offset as string), mark: mark as string | null });
-    });
-    return positions;
+    const replies = await Promise.all(partitions.map((p) => Promise.all([this.redis.get(offsetKey(p)), this.redis.get(markKey(p))])));
+    return new Map(partitions.map((p, i) => [p, { offset: replies[i][0] === null ? -1n : BigInt(replies[i][0]), mark: replies[i][1] }]));
   }
 
   /** Forgets the partition's position (its log is new) unless it moved past `offset` meanwhile. */
@@ -176,18 +171,14 @@ export class AggregateRepository {
   }
 
   async read(subject: string, partitions: number, rateMin: number, rateMax: number): Promise<RateAggregate> {
-    const pipeline = this.redis.pipeline();
-    for (let p = 0; p < partitions; p++) pipeline.hgetall(subjectKey(p, subject));
-    const replies = (await pipeline.exec()) ?? [];
+    const hashes = await Promise.all(Array.from({ length: partitions }, (_, p) => this.redis.hgetall(subjectKey(p, subject))));
     let count = 0;
     let sum = 0;
     let min: number | null = null;
     let max: number | null = null;
     const histogram: Record<string, number> = {};
     for (let r = rateMin; r <= rateMax; r++) histogram[String(r)] = 0;
-    for (const [error, value] of replies) {
-      if (error) throw error;
-      const hash = value as Record<string, string>;
+    for (const hash of hashes) {
       if (!hash.count) continue;
       count += Number(hash.count);
       sum += Number(hash.sum);

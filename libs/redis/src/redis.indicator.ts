@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import { AggregateRepository } from './aggregate.repository';
+import type { RedisClient } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 
 /** Readiness of this process's own Redis client (not a fresh connection per probe). */
@@ -12,7 +12,7 @@ export class RedisIndicator {
 
   constructor(
     private readonly indicators: HealthIndicatorService,
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     private readonly aggregates: AggregateRepository,
   ) {
     redis.on('error', (error: Error) => (this.lastError = error.message));

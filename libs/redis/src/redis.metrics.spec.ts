@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { Registry } from 'prom-client';
-import { parseInfoMemory, registerRedisMetrics } from './redis.metrics';
+import { fullest, parseInfoMemory, registerRedisMetrics } from './redis.metrics';
 
 const INFO = '# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nmaxmemory:201326592\r\nmaxmemory_policy:noeviction\r\n';
 
@@ -8,6 +8,22 @@ describe('Redis metrics', () => {
   it('reads used_memory and maxmemory from INFO memory', () => {
     expect(parseInfoMemory(INFO)).toEqual({ used: 1048576, max: 201326592 });
     expect(parseInfoMemory('# Memory\r\n')).toBeNull();
+  });
+
+  it("reports a cluster's fullest primary: the first to refuse writes", () => {
+    expect(
+      fullest([
+        { used: 90, max: 100 },
+        { used: 150, max: 1000 },
+      ]),
+    ).toEqual({ used: 90, max: 100 });
+    expect(
+      fullest([
+        { used: 5, max: 0 },
+        { used: 7, max: 0 },
+      ]),
+    ).toEqual({ used: 7, max: 0 });
+    expect(fullest([])).toBeNull();
   });
 
   it('exports readiness and memory from one INFO per scrape', async () => {

@@ -1,5 +1,5 @@
-import type Redis from 'ioredis';
 import { Gauge, Registry } from 'prom-client';
+import { primaries, RedisClient } from './redis-client';
 
 /** used_memory and maxmemory from an INFO memory reply (0 = no limit). */
 export function parseInfoMemory(info: string): { used: number; max: number } | null {
@@ -12,19 +12,34 @@ export function parseInfoMemory(info: string): { used: number; max: number } | n
   return used === null || max === null ? null : { used, max };
 }
 
+type Memory = { used: number; max: number };
+
 /**
- * Redis as this process sees it, read with one INFO memory per scrape: whether it answers, and
- * how close it is to maxmemory (with noeviction, a full Redis refuses the consumer's writes).
+ * A cluster is as full as its fullest primary: that one refuses the writes of its slots first.
+ * Without limits (max 0), the one using most.
  */
-export function registerRedisMetrics(registry: Registry, redis: Redis): void {
+export function fullest(readings: Memory[]): Memory | null {
+  const share = (m: Memory) => (m.max > 0 ? m.used / m.max : 0);
+  return readings.reduce<Memory | null>(
+    (a, b) => (a === null || share(b) > share(a) || (share(b) === share(a) && b.used > a.used) ? b : a),
+    null,
+  );
+}
+
+/**
+ * Redis as this process sees it, read with one INFO memory per primary per scrape: whether it
+ * answers, and how close it is to maxmemory (with noeviction, a full Redis refuses the consumer's
+ * writes). A cluster answers when every primary does.
+ */
+export function registerRedisMetrics(registry: Registry, redis: RedisClient): void {
   let last: { used: number; max: number } | null = null;
   // prom-client collects all metrics of a scrape concurrently: they share one INFO round trip.
   let pending: Promise<void> | null = null;
   const refresh = () =>
-    (pending ??= redis
-      .info('memory')
-      .then((info) => {
-        last = parseInfoMemory(info);
+    (pending ??= Promise.all(primaries(redis).map((node) => node.info('memory')))
+      .then((infos) => {
+        const readings = infos.map(parseInfoMemory);
+        last = readings.length === 0 || readings.includes(null) ? null : fullest(readings as Memory[]);
       })
       .catch(() => {
         last = null;

@@ -1,9 +1,9 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import type { JsonLogger } from '@rate/observability';
 import { AggregateRepository } from './aggregate.repository';
-import { connectRedis, createRedis, RedisTarget } from './redis-client';
+import { connectRedis, createRedis } from './redis-client';
+import type { RedisClient, RedisTarget } from './redis-client';
 import { REDIS_CLIENT } from './redis.constants';
 import { RedisIndicator } from './redis.indicator';
 
@@ -17,7 +17,7 @@ const REDIS_LOGGER = Symbol('REDIS_LOGGER');
 @Module({})
 export class RedisModule implements OnModuleInit, OnApplicationShutdown {
   constructor(
-    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
     @Inject(REDIS_LOGGER) private readonly logger: JsonLogger,
   ) {}
 
@@ -32,7 +32,7 @@ export class RedisModule implements OnModuleInit, OnApplicationShutdown {
           provide: REDIS_CLIENT,
           useFactory: () => createRedis(target, (error) => logger.write('warn', 'Redis error', { error: error.message })),
         },
-        { provide: AggregateRepository, useFactory: (redis: Redis) => new AggregateRepository(redis), inject: [REDIS_CLIENT] },
+        { provide: AggregateRepository, useFactory: (redis: RedisClient) => new AggregateRepository(redis), inject: [REDIS_CLIENT] },
         RedisIndicator,
       ],
       exports: [REDIS_CLIENT, AggregateRepository, RedisIndicator],

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
+import type { RedisClient } from '@rate/redis';
 
 /**
  * The API's Prometheus registry: requests by route/status, latency, produce batches, in-flight,
@@ -54,7 +54,7 @@ export class ApiMetrics {
 
   private kafkaReady: () => boolean = () => false;
 
-  constructor(@Inject(REDIS_CLIENT) redis: Redis) {
+  constructor(@Inject(REDIS_CLIENT) redis: RedisClient) {
     collectDefaultMetrics({ register: this.registry });
     registerRedisMetrics(this.registry, redis);
     const ready = () => this.kafkaReady();

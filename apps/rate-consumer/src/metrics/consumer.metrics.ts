@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { REDIS_CLIENT, registerRedisMetrics } from '@rate/redis';
+import type { RedisClient } from '@rate/redis';
 import { ConsumerState } from '../kafka/consumer-state';
 
 @Injectable()
@@ -76,7 +76,7 @@ export class ConsumerMetrics {
     registers: [this.registry],
   });
 
-  constructor(@Inject(REDIS_CLIENT) redis: Redis, state: ConsumerState) {
+  constructor(@Inject(REDIS_CLIENT) redis: RedisClient, state: ConsumerState) {
     collectDefaultMetrics({ register: this.registry });
     registerRedisMetrics(this.registry, redis);
     new Gauge({
