@@ -55,3 +55,9 @@ export const TEST_CLUSTERS = {
     RATE_CLUSTER_INGRESS_PING_PORT: '25453',
   },
 };
+
+/**
+ * The chart's Redis Cluster Job script runs against three redis-servers on port 6379 (bus 16379) of
+ * loopback addresses of their own, as the nodes' Services would be (test/chart/redis-cluster.spec.ts).
+ */
+export const REDIS_CLUSTER_JOB_HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];

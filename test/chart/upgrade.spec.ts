@@ -91,4 +91,21 @@ describe('upgrades (helm lookup against what is installed)', () => {
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('StatefulSet rate-kafka cannot change in place (serviceName rate-kafka -> rate-kafka-headless');
   });
+
+  it('refuses to change the broker count of an installed Kafka, saying how to move to a new quorum', async () => {
+    const result = await templateOver([installedStatefulSet('rate-kafka'), installedStatefulSet('rate-redis')], 'kafka.replicas=3');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('kafka.replicas 1 -> 3: a KRaft quorum');
+    expect(result.stderr).toContain(
+      'kubectl -n rate delete statefulset rate-kafka && kubectl -n rate delete pvc -l app.kubernetes.io/component=kafka',
+    );
+    expect((await templateOver([installedStatefulSet('rate-kafka', { replicas: 3 })], 'kafka.replicas=3')).status).toBe(0);
+  });
+
+  it('refuses to turn an installed standalone Redis into a Redis Cluster in place, saying what a fresh one costs', async () => {
+    const result = await templateOver([installedStatefulSet('rate-kafka'), installedStatefulSet('rate-redis')], 'redis.mode=cluster');
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('the installed Redis runs 1 pod(s), these values ask for 3');
+    expect(result.stderr).toContain('the consumer refills it from Kafka, as far as Kafka');
+  });
 });

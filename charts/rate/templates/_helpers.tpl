@@ -58,13 +58,56 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* Redis URL: the in-chart Redis Service, or the external URL. */}}
+{{/* Redis URL: the in-chart Redis Service (a cluster: every node's own Service, as seeds), or the external URL. */}}
 {{- define "rate.redisUrl" -}}
-{{- if .Values.redis.enabled }}
+{{- if and .Values.redis.enabled (eq .Values.redis.mode "cluster") }}
+{{- $seeds := list }}
+{{- range $i := until (int (include "rate.redisClusterNodes" .)) }}
+{{- $seeds = append $seeds (printf "redis://%s-redis-%d.%s.svc.cluster.local:6379" (include "rate.fullname" $) $i $.Release.Namespace) }}
+{{- end }}
+{{- join "," $seeds }}
+{{- else if .Values.redis.enabled }}
 {{- printf "redis://%s-redis.%s.svc.cluster.local:6379" (include "rate.fullname" .) .Release.Namespace }}
 {{- else }}
 {{- .Values.redis.external.url }}
 {{- end }}
+{{- end }}
+
+{{/* Pods of an in-chart Redis Cluster: each primary and its replicas. */}}
+{{- define "rate.redisClusterNodes" -}}
+{{- mul (int .Values.redis.cluster.primaries) (add 1 (int .Values.redis.cluster.replicasPerPrimary)) -}}
+{{- end }}
+
+{{/* The script of the Redis Cluster Job (see redis-cluster-job.yaml). */}}
+{{- define "rate.redisClusterCreate" -}}
+addresses=""
+for i in $(seq 0 {{ sub .nodes 1 }}); do
+  eval "ip=\${{ "{" }}{{ .prefix }}${i}_SERVICE_HOST:-}"
+  [ -n "$ip" ] || { echo "no Service for Redis node $i" >&2; exit 1; }
+  addresses="$addresses $ip:6379"
+done
+for a in $addresses; do
+  until redis-cli -h "${a%:*}" ping 2>/dev/null | grep -q PONG; do echo "waiting for $a"; sleep 2; done
+done
+field() { redis-cli -h "${1%:*}" cluster info | tr -d '\r' | sed -n "s/^$2://p"; }
+formed=0; empty=0
+for a in $addresses; do
+  slots=$(field "$a" cluster_slots_assigned); known=$(field "$a" cluster_known_nodes)
+  [ "$slots" = 16384 ] && [ "$known" = {{ .nodes }} ] && formed=$((formed + 1))
+  [ "$slots" = 0 ] && [ "$known" = 1 ] && empty=$((empty + 1))
+done
+if [ "$formed" = {{ .nodes }} ]; then echo "the Redis Cluster is formed"; exit 0; fi
+if [ "$empty" = {{ .nodes }} ]; then exec redis-cli --cluster create $addresses --cluster-replicas {{ .replicas }} --cluster-yes; fi
+echo "the Redis Cluster is half formed ($formed of {{ .nodes }} nodes see it whole, $empty are empty): see Redis Cluster in the chart README" >&2
+exit 1
+{{- end }}
+
+{{/*
+The shell variable Kubernetes' service links give a Redis Cluster node's own Service address in
+(RATE_REDIS_0_SERVICE_HOST for rate-redis-0), less the ordinal.
+*/}}
+{{- define "rate.redisServiceHostPrefix" -}}
+{{- printf "%s_REDIS_" (include "rate.fullname" . | upper | replace "-" "_") -}}
 {{- end }}
 
 {{/* Restricted pod security (Pod Security Standards "restricted"). */}}
@@ -272,10 +315,14 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- end }}
 
 {{/* TCP port of the external Redis (6379 unless the URL says otherwise). */}}
-{{- define "rate.externalRedisPort" -}}
-{{- $host := (urlParse .Values.redis.external.url).host }}
-{{- $port := regexFind ":[0-9]+$" $host | trimPrefix ":" }}
-{{- default "6379" $port }}
+{{/* The ports of the external Redis URL (a cluster's seeds: each one's), comma-separated. */}}
+{{- define "rate.externalRedisPorts" -}}
+{{- $ports := list }}
+{{- range splitList "," .Values.redis.external.url }}
+{{- $host := (urlParse (trim .)).host }}
+{{- $ports = append $ports (default "6379" (regexFind ":[0-9]+$" $host | trimPrefix ":")) }}
+{{- end }}
+{{- join "," (uniq $ports) }}
 {{- end }}
 
 {{/* Collects every value problem and fails once, readably. */}}
@@ -298,7 +345,7 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- if and (not .Values.redis.enabled) (not .Values.redis.external.url) }}
 {{- $errors = append $errors "redis.enabled=false needs redis.external.url (redis://host:port)" }}
 {{- end }}
-{{- if and (not .Values.redis.enabled) .Values.redis.external.url (urlParse .Values.redis.external.url).userinfo }}
+{{- if and (not .Values.redis.enabled) (contains "@" .Values.redis.external.url) }}
 {{- $errors = append $errors "redis.external.url must not carry a password (it would land in a ConfigMap): put it into the Secret named by redis.auth.existingSecret" }}
 {{- end }}
 {{- if and (not .Values.redis.enabled) .Values.redis.auth.enabled (not .Values.redis.auth.existingSecret) }}
@@ -306,6 +353,12 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- end }}
 {{- if and .Values.redis.enabled (not .Values.redis.auth.enabled) }}
 {{- $errors = append $errors "redis.auth.enabled=false is only for an external Redis without a password; the in-chart Redis always requires one" }}
+{{- end }}
+{{- if and .Values.redis.enabled (eq .Values.redis.mode "cluster") (not .Values.redis.persistence.enabled) }}
+{{- $errors = append $errors "redis.mode=cluster needs redis.persistence.enabled: a node's place in the cluster (nodes.conf) lives on its volume" }}
+{{- end }}
+{{- if and (not .Values.redis.enabled) (ne .Values.redis.mode "cluster") (contains "," .Values.redis.external.url) }}
+{{- $errors = append $errors "redis.external.url lists several nodes: a list of seed nodes needs redis.mode=cluster" }}
 {{- end }}
 {{- if gt (int .Values.config.rateMin) (int .Values.config.rateMax) }}
 {{- $errors = append $errors (printf "config.rateMin (%v) is above config.rateMax (%v)" .Values.config.rateMin .Values.config.rateMax) }}
@@ -353,6 +406,13 @@ error. Compare with what is installed (lookup; empty under helm template) and sa
 {{- $changes = append $changes (printf "%s.persistence.storageClass %q -> %q" $component (default "" $claim.storageClassName) $values.persistence.storageClass) }}
 {{- end }}
 {{- end }}
+{{- $redisNodes := ternary (int (include "rate.redisClusterNodes" $)) 1 (eq $.Values.redis.mode "cluster") }}
+{{- if and (eq $component "redis") (ne (int $installed.spec.replicas) $redisNodes) }}
+{{- $problems = append $problems (printf "redis.mode / redis.cluster: the installed Redis runs %v pod(s), these values ask for %v; Redis data moves between a standalone Redis and a cluster (or to a cluster of another size) only by a migration the chart does not do. Run: kubectl -n %s delete statefulset %s && kubectl -n %s delete pvc -l app.kubernetes.io/component=redis,app.kubernetes.io/instance=%s, and upgrade again: Redis starts empty and the consumer refills it from Kafka, as far as Kafka's retention reaches (see \"Redis Cluster\" in the chart README)" $installed.spec.replicas $redisNodes $.Release.Namespace $name $.Release.Namespace $.Release.Name) }}
+{{- end }}
+{{- if and (eq $component "kafka") (ne (int $installed.spec.replicas) (int $values.replicas)) }}
+{{- $problems = append $problems (printf "kafka.replicas %v -> %v: a KRaft quorum's voters are fixed when it is formed, so the broker count cannot change in place. Let the consumer catch up (lag 0), then run: kubectl -n %s delete statefulset %s && kubectl -n %s delete pvc -l app.kubernetes.io/component=kafka,app.kubernetes.io/instance=%s, and upgrade again; the new cluster starts empty, the consumer recognises the new log and the aggregates in Redis stay (see \"Scaling Kafka\" in the chart README)" $installed.spec.replicas $values.replicas $.Release.Namespace $name $.Release.Namespace $.Release.Name) }}
+{{- end }}
 {{- if ne $installed.spec.serviceName (printf "%s-headless" $name) }}
 {{- $changes = append $changes (printf "serviceName %s -> %s-headless (chart 0.1.x to 0.2)" $installed.spec.serviceName $name) }}
 {{- end }}
@@ -381,7 +441,9 @@ networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (pee
 {{- if $ctx.Values.redis.enabled }}
 {{- $rules = append $rules (dict "to" (list .app.redis) "ports" (list (dict "port" "redis" "protocol" "TCP"))) }}
 {{- else }}
-{{- $rules = append $rules (dict "ports" (list (dict "port" (int (include "rate.externalRedisPort" $ctx)) "protocol" "TCP"))) }}
+{{- range splitList "," (include "rate.externalRedisPorts" $ctx) }}
+{{- $rules = append $rules (dict "ports" (list (dict "port" (int .) "protocol" "TCP"))) }}
+{{- end }}
 {{- end }}
 {{- toYaml (concat $rules $ctx.Values.networkPolicy.extraEgress) }}
 {{- end }}
@@ -402,6 +464,24 @@ networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (pee
 log.retention.bytes of one partition: the share of the volume given to the logs, over the partitions
 of the topic and its dead-letter topic, less one segment each (the active segment is never deleted).
 */}}
+{{/*
+Durability of an in-chart KRaft quorum: replication factor 3 (or every node when fewer), and
+min.insync.replicas one less, so an acks=all write survives a node lost and one node may be down.
+*/}}
+{{- define "rate.kafkaReplicationFactor" -}}
+{{- min (int .Values.kafka.replicas) 3 -}}
+{{- end }}
+
+{{- define "rate.kafkaMinInsyncReplicas" -}}
+{{- max 1 (sub (min (int .Values.kafka.replicas) 3) 1) -}}
+{{- end }}
+
+{{/* What the apps create their topics with and check at start: the value, or derived from an in-chart quorum. */}}
+{{- define "rate.topicDurability" -}}
+{{- $derive := and .ctx.Values.kafka.enabled (gt (int .ctx.Values.kafka.replicas) 1) (eq (int .value) -1) -}}
+{{- ternary (include .derived .ctx) (toString .value) $derive -}}
+{{- end }}
+
 {{- define "rate.kafkaRetentionBytes" -}}
 {{- $logs := div (mul (include "rate.bytes" .Values.kafka.persistence.size | int64) (int64 .Values.kafka.retention.volumePercent)) 100 -}}
 {{- $perPartition := div $logs (add (int64 .Values.config.kafkaPartitions) 1) -}}
