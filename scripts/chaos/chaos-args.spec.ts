@@ -40,6 +40,8 @@ describe('chaos arguments', () => {
       'consumer-kill',
       'consumer-scale',
       'redis',
+      'redis-cluster-kill',
+      'redis-cluster-reshard',
       'api-rolling',
       'retry-503',
       'topic-reset',

@@ -2,6 +2,7 @@ import { DestroyWindow } from './audit';
 import { ChaosStack } from './chaos-stack';
 import { Profile } from './profiles';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { keySlot, migrateSlot, redisNodeName, slotOwner } from '../stack/redis-cluster';
 
 export interface FaultContext {
   stack: ChaosStack;
@@ -15,14 +16,14 @@ export interface FaultContext {
   destroyWindow(window: DestroyWindow): void;
 }
 
-export type StackKind = 'single' | 'cluster';
+export type StackKind = 'single' | 'cluster' | 'redis-cluster';
 
 export interface Fault {
   /** short id: subjects, --only */
   slug: string;
   /** the row name in the table */
   name: string;
-  /** single: a 1-broker stack; cluster: 3 brokers */
+  /** single: a 1-broker stack; cluster: 3 brokers; redis-cluster: 1 broker and a 3-primary Redis Cluster */
   stack: StackKind;
   /** the fault must fail no request at all */
   zeroFailures?: boolean;
@@ -65,6 +66,18 @@ async function busiestLeader(ctx: FaultContext): Promise<string> {
   const { partition, broker, records } = await ctx.stack.busiestPartitionLeader(before);
   ctx.note(`target: ${broker}, leader of partition ${partition} (busiest: ${records} records in 2 s)`);
   return broker;
+}
+
+/** The busiest partition over a short sample of the load, its hash slot and the Redis Cluster node serving it. */
+async function busiestSlot(ctx: FaultContext): Promise<{ partition: number; slot: number; node: number }> {
+  const before = await ctx.stack.topicEnds();
+  await sleep(2000);
+  const { partition, records } = await ctx.stack.busiestPartitionLeader(before);
+  const { config, shape } = ctx.stack;
+  const slot = await keySlot(config, `rate:{p${partition}}:offset`);
+  const node = await slotOwner(config, shape.redisNodes ?? 0, slot);
+  ctx.note(`partition ${partition} (busiest: ${records} records in 2 s) is slot ${slot}, on ${redisNodeName(node)}`);
+  return { partition, slot, node };
 }
 
 /** In this order; the topic reset last, as a consumer that mishandles it counts nothing afterwards. */
@@ -161,6 +174,29 @@ export const FAULTS: Fault[] = [
     stack: 'cluster',
     async inject(ctx) {
       await killFor(ctx, 'redis', ctx.profile.redisDownS);
+    },
+  },
+  {
+    slug: 'redis-cluster-kill',
+    name: 'Redis Cluster primary of the busiest partition SIGKILLed + restarted (no replica)',
+    stack: 'redis-cluster',
+    async inject(ctx) {
+      const { node } = await busiestSlot(ctx);
+      ctx.started();
+      await killFor(ctx, redisNodeName(node), ctx.profile.redisDownS);
+    },
+  },
+  {
+    slug: 'redis-cluster-reshard',
+    name: 'Redis Cluster slot of the busiest partition migrated under load',
+    stack: 'redis-cluster',
+    async inject(ctx) {
+      const { slot, node } = await busiestSlot(ctx);
+      const nodes = ctx.stack.shape.redisNodes ?? 0;
+      ctx.started();
+      // Small batches with pauses: the batches the consumer applies meanwhile meet the slot half moved.
+      const moved = await migrateSlot(ctx.stack.config, nodes, slot, (node % nodes) + 1, 10, 20);
+      ctx.note(`${moved} keys of slot ${slot} moved from ${redisNodeName(node)} to ${redisNodeName((node % nodes) + 1)}`);
     },
   },
   {

@@ -36,7 +36,10 @@ export interface ChaosResult {
 const SHAPES: Record<StackKind, StackShape> = {
   single: { replicas: 3, brokers: 1, consumers: 2 },
   cluster: { replicas: 3, brokers: 3, consumers: 2 },
+  'redis-cluster': { replicas: 3, brokers: 1, consumers: 2, redisNodes: 3 },
 };
+
+const DESCRIPTIONS: Record<StackKind, string> = { single: '1-broker', cluster: '3-broker', 'redis-cluster': 'Redis Cluster' };
 
 /** Busy and total jiffies of the whole machine (/proc/stat's first line). */
 function machineJiffies(): { busy: number; total: number } {
@@ -65,7 +68,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const details: FaultDetail[] = [];
   const stacks: string[] = [];
   let cgroups = 'not measured';
-  for (const kind of ['single', 'cluster'] as StackKind[]) {
+  for (const kind of ['single', 'cluster', 'redis-cluster'] as StackKind[]) {
     const faults = options.faults.filter((f) => f.stack === kind);
     if (faults.length === 0) continue;
     const outcome = await runStackKind(kind, faults, options, runId);
@@ -85,7 +88,7 @@ async function runStackKind(kind: StackKind, faults: Fault[], options: ChaosOpti
   const appEnv = { SHUTDOWN_DRAIN_MS: String(apiShutdownDrainMs(config.valuesFile)), ...options.appEnv };
   const stack = new ChaosStack(config, shape, appEnv, (line) => log(`  [stack] ${line}`));
   log(
-    `starting the ${kind === 'single' ? '1-broker' : '3-broker'} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers) in ${config.runDir}`,
+    `starting the ${DESCRIPTIONS[kind]} stack (${shape.replicas} API replicas, ${shape.brokers} broker(s), ${shape.consumers} consumers${shape.redisNodes ? `, ${shape.redisNodes} Redis primaries` : ''}) in ${config.runDir}`,
   );
   const launch = await startStack(stack, log);
   if ('error' in launch) {

@@ -13,7 +13,18 @@ import { runChaos } from '../harness/chaos';
  * project covers them on its 1-broker stack (broker-freeze, kafka-outage, consumer-freeze specs).
  * CHAOS_FAULTS=all runs every fault of issue 8, CHAOS_FAULTS=freeze,leader… the named ones.
  */
-const CI_FAULTS = ['leader', 'brokers-rolling', 'consumer-kill', 'consumer-scale', 'redis', 'api-rolling', 'retry-503', 'topic-reset'];
+const CI_FAULTS = [
+  'leader',
+  'brokers-rolling',
+  'consumer-kill',
+  'consumer-scale',
+  'redis',
+  'api-rolling',
+  'retry-503',
+  'topic-reset',
+  'redis-cluster-kill',
+  'redis-cluster-reshard',
+];
 
 function chosenFaults(raw: string | undefined): Fault[] {
   if (raw === 'all') return FAULTS;

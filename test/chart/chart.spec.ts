@@ -11,7 +11,9 @@ const SCENARIOS = readdirSync(join(CHART, 'ci')).filter((f) => f.endsWith('-valu
 const KUBERNETES_VERSION = '1.31.0';
 
 function podSpecs(objects: K8sObject[]) {
-  return objects.filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind)).map((o) => ({ object: o, pod: o.spec.template.spec }));
+  return objects
+    .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+    .map((o) => ({ object: o, pod: o.spec.template.spec }));
 }
 
 /** Every variable a container gets: its env plus the keys of the ConfigMaps it takes envFrom. */
