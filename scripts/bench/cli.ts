@@ -12,8 +12,9 @@ import { createCpuQuota } from '../stack/cpu-quota';
 import { startProcess, stopProcess } from '../stack/process-control';
 import { httpStatus, waitFor } from '../stack/readiness';
 import { redisUrl } from '../stack/redis-conf';
-import { appMain } from '../stack/services';
-import { down, up } from '../stack/stack';
+import { ensureRedisCluster, redisClusterEnv } from '../stack/redis-cluster';
+import { appMain, redisService } from '../stack/services';
+import { down, ensureService, up } from '../stack/stack';
 import { ROOT, stackConfig } from '../stack/stack-config';
 import { wrkPost, WrkResult } from './wrk';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +23,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * npm run bench — measurements, not tests:
  *  (a) one API replica against bare Fastify, both under the chart's per-replica CPU quota,
  *      same load tool, alternating in one run;
- *  (b) consumer throughput: events/s aggregated into Redis from a pre-filled topic.
+ *  (b) consumer throughput: events/s aggregated into Redis from a pre-filled topic;
+ *  (c) Redis memory per subject and per keyed rating;
+ *  (d) (b) again against a Redis Cluster of three primaries.
  */
 const ENV = {
   ...process.env,
@@ -79,7 +82,10 @@ async function apiVsFastify(config: ReturnType<typeof stackConfig>, cpuMillis: n
   }
 }
 
-async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
+/** Where the bench consumer aggregates: the stack's Redis (database 1), or a Redis Cluster. */
+type RedisEnv = { REDIS_URL: string; REDIS_MODE?: string };
+
+async function consumerThroughput(config: ReturnType<typeof stackConfig>, redisEnv: RedisEnv) {
   const topic = `rates.bench.${Date.now()}`;
   const kafka = new Kafka({ clientId: 'rate-bench', brokers: [`127.0.0.1:${config.kafkaPort}`], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -109,7 +115,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
       HOST: '127.0.0.1',
       HEALTH_PORT: String(BENCH_CONSUMER_PORT),
       KAFKA_BROKERS: `127.0.0.1:${config.kafkaPort}`,
-      REDIS_URL: redisUrl(config, 1),
+      ...redisEnv,
       KAFKA_TOPIC: topic,
       KAFKA_GROUP_ID: `bench-${randomUUID()}`,
       REPLICA_NAME: 'bench-consumer',
@@ -139,6 +145,22 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>) {
     return { events: EVENTS, seconds, eventsPerSecond: EVENTS / seconds, startupSeconds: (firstAt - started) / 1000, batchesOver5000 };
   } finally {
     await stopProcess(pidFile, 20_000);
+  }
+}
+
+/**
+ * (d) A Redis Cluster of three primaries beside the stack (its own run dir and ports), for the
+ * consumer's throughput against it, measured with the same topic size right after (b).
+ */
+async function withRedisCluster<T>(use: (env: RedisEnv) => Promise<T>): Promise<T> {
+  const config = stackConfig({ ...ENV, RATE_RUN_DIR: join(ROOT, '.run', 'bench', 'redis-cluster'), RATE_REDIS_PORT: '46400' });
+  const nodes = Array.from({ length: 3 }, (_, i) => redisService(config, i + 1, true));
+  try {
+    await Promise.all(nodes.map((spec) => ensureService(config, spec, log)));
+    await ensureRedisCluster(config, nodes.length, join(config.toolsDir, 'bin'), log);
+    return await use(redisClusterEnv(config, nodes.length) as RedisEnv);
+  } finally {
+    await down(config, true);
   }
 }
 
@@ -206,7 +228,8 @@ async function main(): Promise<void> {
   await up(config, { replicas: 1, log });
   try {
     const a = await apiVsFastify(config, cpuMillis);
-    const b = await consumerThroughput(config);
+    const b = await consumerThroughput(config, { REDIS_URL: redisUrl(config, 1) });
+    const d = await withRedisCluster((env) => consumerThroughput(config, env));
     const c = await redisFootprint(config);
     const summary = {
       machine: { cpus: cpus().length, node: process.version },
@@ -222,6 +245,7 @@ async function main(): Promise<void> {
         apiNon2xx: a.api.reduce((n, r) => n + r.non2xx, 0),
       },
       consumer: b,
+      consumerRedisCluster: d,
       redisMemory: c,
     };
     const dir = join(ROOT, 'reports');
@@ -242,6 +266,9 @@ async function main(): Promise<void> {
     );
     console.log(
       `| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`,
+    );
+    console.log(
+      `| (d) the same against a Redis Cluster of 3 primaries | ${d.eventsPerSecond.toFixed(0)} events/s | ${d.events} events in ${d.seconds.toFixed(1)} s; ${(d.eventsPerSecond / b.eventsPerSecond).toFixed(2)} × one Redis | |`,
     );
     console.log(
       `| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`,

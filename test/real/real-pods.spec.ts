@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { clusterPaths } from '../harness/cluster';
@@ -12,6 +11,8 @@ import { REAL_NODE_NAME } from '../harness/cluster';
 import { ROOT } from '../harness/stack';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
 import { realTestCluster } from './real-cluster';
+import { Answer, call, expectAggregated } from './http';
+import { scaleOutTests } from './scale-out';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -29,30 +30,6 @@ const unsupported = realNodeUnsupported();
 const podNetns = () => (existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((name) => name.startsWith('cni-')) : []);
 /** Network namespaces of pods before any pod of this suite ran (the node is up, no pod yet). */
 const netnsBefore = podNetns();
-
-interface Answer {
-  status: number;
-  replica: string | null;
-  body: string;
-}
-
-/** One request on a connection of its own, so kube-proxy picks a backend for each. */
-function call(method: 'GET' | 'POST', url: string, host?: string): Promise<Answer> {
-  return new Promise((resolve) => {
-    const req = request(url, { method, agent: false, timeout: 10_000, headers: host ? { host } : {} }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, replica: (res.headers['x-replica'] as string | undefined) ?? null, body }),
-      );
-      res.on('error', (error) => resolve({ status: 0, replica: null, body: error.message }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve({ status: 0, replica: null, body: error.message }));
-    req.end();
-  });
-}
 
 const kubectlJson = async <T>(args: string[]): Promise<T> =>
   JSON.parse(await ok(kubectlResult(config, [...args, '-n', NAMESPACE, '-o', 'json']))) as T;
@@ -72,34 +49,6 @@ const apiPods = () => kubectlJson<PodList>(['get', 'pods', '-l', 'app.kubernetes
 async function apiUrl(): Promise<string> {
   const service = await kubectlJson<{ spec: { clusterIP: string; ports: { port: number }[] } }>(['get', 'service', 'rate-api']);
   return `http://${service.spec.clusterIP}:${service.spec.ports[0].port}`;
-}
-
-interface Aggregate {
-  count: number;
-  sum: number;
-}
-
-/** Every accepted rating (subject → rate) must be in the aggregate exactly once. */
-async function expectAggregated(base: string, accepted: Map<string, number>): Promise<void> {
-  const wrong = new Map<string, string>();
-  await eventually(
-    `${accepted.size} accepted ratings aggregated exactly once`,
-    async () => {
-      wrong.clear();
-      for (const [subject, rate] of accepted) {
-        const answer = await call('GET', `${base}/rate?subject=${subject}`);
-        const aggregate = answer.status === 200 ? (JSON.parse(answer.body) as Aggregate) : null;
-        if (!aggregate || aggregate.count !== 1 || aggregate.sum !== rate) wrong.set(subject, `${answer.status} ${answer.body}`);
-      }
-      return wrong.size === 0;
-    },
-    async () =>
-      `${wrong.size} wrong, e.g. ${[...wrong.entries()]
-        .slice(0, 3)
-        .map(([s, a]) => `${s}: ${a}`)
-        .join('; ')}`,
-    120_000,
-  );
 }
 
 // Where the suite is expected to run (CI, or RATE_REAL_REQUIRED=1), a machine that cannot run it
@@ -276,6 +225,8 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     expect({ late, notRefusals }).toEqual({ late: [], notRefusals: [] });
     await expectAggregated(base, accepted);
   });
+
+  scaleOutTests(config);
 
   it('cluster:down leaves no process, container, mount, network namespace, cgroup, iptables rule or bridge behind', async () => {
     await down(config, false, () => undefined);

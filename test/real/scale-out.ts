@@ -1,0 +1,230 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ClusterConfig } from '../harness/cluster';
+import { ROOT } from '../harness/stack';
+import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
+import { call, expectAggregated } from './http';
+
+const NAMESPACE = 'rate-scale';
+const RUN = Date.now().toString(36);
+
+interface Pod {
+  metadata: { name: string; deletionTimestamp?: string };
+  status: { conditions?: { type: string; status: string }[] };
+}
+
+/** An open loop of sequential POSTs, each its own subject, until stopped; every answer kept. */
+function auditedLoop(base: string, prefix: string) {
+  const accepted = new Map<string, number>();
+  const other: { subject: string; at: number; answer: string }[] = [];
+  let running = true;
+  let sent = 0;
+  const loops = Array.from({ length: 3 }, async () => {
+    while (running) {
+      const subject = `scale-${RUN}-${prefix}-${sent}`;
+      const rate = 1 + (sent++ % 5);
+      const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`);
+      if (answer.status === 202) accepted.set(subject, rate);
+      else other.push({ subject, at: Date.now(), answer: `${answer.status} ${answer.body.slice(0, 100)}` });
+      await sleep(30);
+    }
+  });
+  return {
+    accepted,
+    other,
+    sent: () => sent,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/**
+ * The scale-out shape on the real node, after the default release is gone (the node has two
+ * cores): three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
+ * replica each, in a restricted namespace. Under audited load, the broker leading the busiest
+ * partition is deleted, then the Redis primary serving it, then two brokers at once (no in-sync
+ * quorum): every 202 must be aggregated exactly once, and without a quorum the API says 503.
+ */
+/** kubectl, kafka and redis tools against the scale-out release, by exec in its pods. */
+class ScaleOutRelease {
+  base = '';
+  constructor(private readonly config: ClusterConfig) {}
+
+  kubectl(args: string[]): Promise<string> {
+    return ok(kubectlResult(this.config, [...args, '-n', NAMESPACE]));
+  }
+
+  async readyCount(component: string): Promise<number> {
+    const list = JSON.parse(await this.kubectl(['get', 'pods', '-l', `app.kubernetes.io/component=${component}`, '-o', 'json'])) as {
+      items: Pod[];
+    };
+    const ready = (p: Pod) => !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    return list.items.filter(ready).length;
+  }
+
+  async waitReady(component: string, count: number): Promise<void> {
+    const described = async () => `${await this.readyCount(component)} ready`;
+    await eventually(`${count} ${component} pods ready`, async () => (await this.readyCount(component)) === count, described, 300_000);
+  }
+
+  kafkaTool(tool: string, args: string[]): Promise<string> {
+    const java = ['java', '-Xmx128m', '-cp', '/opt/kafka/libs/*', `org.apache.kafka.tools.${tool}`, '--bootstrap-server', 'localhost:9092'];
+    return this.kubectl(['exec', 'rate-kafka-0', '--', ...java, ...args]);
+  }
+
+  redisCli(args: string[]): Promise<string> {
+    return this.kubectl(['exec', 'rate-redis-0', '--', 'redis-cli', ...args]);
+  }
+
+  /** The partition of `rates` with the most records, and the node id (= pod ordinal) leading it. */
+  async busiestPartition(): Promise<{ partition: number; leader: number }> {
+    const ends = (await this.kafkaTool('GetOffsetShell', ['--topic', 'rates']))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(':').map(Number));
+    const [, partition] = ends.sort((a, b) => b[2] - a[2])[0];
+    const described = await this.kafkaTool('TopicCommand', ['--describe', '--topic', 'rates']);
+    const leader = Number(new RegExp(`Partition: ${partition}\\s+Leader: (\\d+)`).exec(described)?.[1]);
+    return { partition, leader };
+  }
+
+  /** The pod of the Redis primary serving a partition's slot (its Service's address is the one it announces). */
+  async primaryOf(partition: number): Promise<{ slot: number; pod: string }> {
+    const slot = Number((await this.redisCli(['cluster', 'keyslot', `rate:{p${partition}}:offset`])).trim());
+    const serves = (range: string) =>
+      range.includes('-') ? slot >= Number(range.split('-')[0]) && slot <= Number(range.split('-')[1]) : Number(range) === slot;
+    const owner = (await this.redisCli(['cluster', 'nodes']))
+      .split('\n')
+      .map((line) => line.split(' '))
+      .find((f) => f[2]?.includes('master') && f.slice(8).some(serves));
+    if (!owner) throw new Error(`no primary serves slot ${slot}`);
+    const services = JSON.parse(await this.kubectl(['get', 'services', '-l', 'app.kubernetes.io/component=redis', '-o', 'json'])) as {
+      items: { metadata: { name: string }; spec: { clusterIP: string } }[];
+    };
+    return { slot, pod: services.items.find((s) => s.spec.clusterIP === owner[1].split(':')[0])!.metadata.name };
+  }
+
+  /** Stops the load, checks every 202 is aggregated once; returns the statuses of the other answers. */
+  async finish(load: ReturnType<typeof auditedLoop>, what: string): Promise<string[]> {
+    await load.stop();
+    const statuses = [...new Set(load.other.map((o) => o.answer.split(' ')[0]))];
+    console.log(
+      `${what}: ${load.sent()} requests, ${load.accepted.size} accepted, ${load.other.length} not (${statuses.join(', ') || 'none'})`,
+    );
+    await expectAggregated(this.base, load.accepted);
+    return statuses;
+  }
+}
+
+const SCALE_OUT_VALUES = [
+  'replicas=2',
+  'ingress.enabled=false',
+  'gateway.enabled=false',
+  'kafka.replicas=3',
+  'kafka.heapOpts=-Xms256m -Xmx256m',
+  'kafka.resources.requests.cpu=100m',
+  'kafka.resources.requests.memory=512Mi',
+  'redis.mode=cluster',
+  'redis.cluster.replicasPerPrimary=1',
+  'redis.resources.requests.cpu=20m',
+];
+
+async function installScaleOut(release: ScaleOutRelease, config: ClusterConfig): Promise<void> {
+  await ok(helm(config, ['uninstall', 'rate', '-n', 'rate', '--wait', '--timeout', '5m']));
+  await restrictedNamespace(config, NAMESPACE);
+  const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
+  const sets = SCALE_OUT_VALUES.flatMap((s) => ['--set', s]);
+  const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, ...values, ...sets, '--wait', '--timeout', '12m']);
+  if (install.code !== 0) {
+    const state = await kubectlResult(config, ['get', 'pods,jobs', '-n', NAMESPACE, '-o', 'wide']);
+    throw new Error(`helm install failed: ${install.stderr}\n${state.stdout}`);
+  }
+  await release.kubectl(['wait', '--for=condition=complete', 'job', '-l', 'app.kubernetes.io/component=redis-init', '--timeout=300s']);
+  const service = JSON.parse(await release.kubectl(['get', 'service', 'rate-api', '-o', 'json'])) as {
+    spec: { clusterIP: string; ports: { port: number }[] };
+  };
+  release.base = `http://${service.spec.clusterIP}:${service.spec.ports[0].port}`;
+}
+
+async function deleteBusiestBroker(release: ScaleOutRelease): Promise<void> {
+  const load = auditedLoop(release.base, 'kafka');
+  await sleep(5000);
+  const { partition, leader } = await release.busiestPartition();
+  console.log(`deleting rate-kafka-${leader}, leader of partition ${partition}`);
+  await release.kubectl(['delete', 'pod', `rate-kafka-${leader}`]);
+  await release.waitReady('kafka', 3);
+  await sleep(5000);
+  const statuses = await release.finish(load, `rate-kafka-${leader} deleted`);
+  expect(load.accepted.size).toBeGreaterThan(50);
+  expect(statuses.filter((s) => s !== '503')).toEqual([]);
+}
+
+async function deleteBusiestPrimary(release: ScaleOutRelease): Promise<void> {
+  const load = auditedLoop(release.base, 'redis');
+  await sleep(5000);
+  const { partition } = await release.busiestPartition();
+  const { slot, pod } = await release.primaryOf(partition);
+  console.log(`deleting ${pod}, primary of slot ${slot} (partition ${partition})`);
+  await release.kubectl(['delete', 'pod', pod]);
+  await release.waitReady('redis', 6);
+  const info = () => release.redisCli(['cluster', 'info']);
+  await eventually('cluster_state:ok', async () => /cluster_state:ok/.test(await info()), info, 120_000);
+  await sleep(5000);
+  const statuses = await release.finish(load, `${pod} deleted`);
+  expect(load.accepted.size).toBeGreaterThan(50);
+  // Producing needs Kafka only: Redis going away refuses no POST.
+  expect(statuses).toEqual([]);
+}
+
+async function deleteTwoBrokers(release: ScaleOutRelease): Promise<void> {
+  const load = auditedLoop(release.base, 'quorum');
+  await sleep(3000);
+  await release.kubectl(['delete', 'pod', 'rate-kafka-1', 'rate-kafka-2', '--wait=false']);
+  const refused = async () => `${load.other.length} refused`;
+  await eventually('a 503 without an in-sync quorum', async () => load.other.some((o) => o.answer.startsWith('503')), refused, 120_000);
+  await release.waitReady('kafka', 3);
+  const back = load.accepted.size;
+  await eventually(
+    '202s again',
+    async () => load.accepted.size > back + 20,
+    async () => `${load.accepted.size - back} accepted since`,
+    180_000,
+  );
+  const statuses = await release.finish(load, 'two brokers deleted');
+  expect(statuses).toContain('503');
+  expect(statuses.filter((s) => s !== '503')).toEqual([]);
+}
+
+/**
+ * The scale-out shape on the real node, after the default release is gone (the node has two
+ * cores): three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
+ * replica each, in a restricted namespace. Under audited load, the broker leading the busiest
+ * partition is deleted, then the Redis primary serving it, then two brokers at once (no in-sync
+ * quorum): every 202 must be aggregated exactly once, and without a quorum the API says 503.
+ */
+export function scaleOutTests(config: ClusterConfig): void {
+  const release = new ScaleOutRelease(config);
+
+  it('helm install --set kafka.replicas=3,redis.mode=cluster forms a KRaft quorum and a Redis Cluster in a restricted namespace', async () => {
+    await installScaleOut(release, config);
+    expect(await release.readyCount('kafka')).toBe(3);
+    expect(await release.readyCount('redis')).toBe(6);
+    const cluster = await release.redisCli(['cluster', 'info']);
+    expect(cluster).toMatch(/cluster_state:ok/);
+    expect(cluster).toMatch(/cluster_known_nodes:6/);
+    expect(cluster).toMatch(/cluster_size:3/);
+    const topic = await release.kafkaTool('TopicCommand', ['--describe', '--topic', 'rates']);
+    expect(topic).toMatch(/ReplicationFactor: 3/);
+    expect(topic).toMatch(/min\.insync\.replicas=2/);
+  });
+
+  it('deletes the broker leading the busiest partition under audited load: each 202 counted once, nothing but 503 refused', () =>
+    deleteBusiestBroker(release));
+
+  it('deletes the Redis primary serving the busiest partition: its replica takes over, each 202 counted once', () =>
+    deleteBusiestPrimary(release));
+
+  it('answers 503, never a false 202, while two of the three brokers are away', () => deleteTwoBrokers(release));
+}
