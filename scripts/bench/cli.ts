@@ -85,6 +85,24 @@ async function apiVsFastify(config: ReturnType<typeof stackConfig>, cpuMillis: n
 /** Where the bench consumer aggregates: the stack's Redis (database 1), or a Redis Cluster. */
 type RedisEnv = { REDIS_URL: string; REDIS_MODE?: string };
 
+/** Polls the bench consumer's metrics until it applied `events`; returns when it applied the first. */
+async function waitApplied(events: number): Promise<number> {
+  let firstAt = 0;
+  let applied = 0;
+  const deadline = Date.now() + 300_000;
+  while (applied < events) {
+    if (Date.now() > deadline) throw new Error(`consumer applied only ${applied} of ${events} events in 5 minutes`);
+    await sleep(100);
+    const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    applied = Number(/^rate_consumer_events_applied_total (\d+)/m.exec(text)?.[1] ?? 0);
+    if (applied > 0 && firstAt === 0) firstAt = Date.now();
+  }
+  return firstAt;
+}
+
 async function consumerThroughput(config: ReturnType<typeof stackConfig>, redisEnv: RedisEnv) {
   const topic = `rates.bench.${Date.now()}`;
   const kafka = new Kafka({ clientId: 'rate-bench', brokers: [`127.0.0.1:${config.kafkaPort}`], logLevel: logLevel.NOTHING });
@@ -126,19 +144,7 @@ async function consumerThroughput(config: ReturnType<typeof stackConfig>, redisE
     pidFile,
   });
   try {
-    let firstAt = 0;
-    let applied = 0;
-    const deadline = Date.now() + 300_000;
-    while (applied < EVENTS) {
-      if (Date.now() > deadline) throw new Error(`consumer applied only ${applied} of ${EVENTS} events in 5 minutes`);
-      await sleep(100);
-      const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      applied = Number(/^rate_consumer_events_applied_total (\d+)/m.exec(text)?.[1] ?? 0);
-      if (applied > 0 && firstAt === 0) firstAt = Date.now();
-    }
+    const firstAt = await waitApplied(EVENTS);
     const seconds = (Date.now() - firstAt) / 1000;
     const text = await fetch(`http://127.0.0.1:${BENCH_CONSUMER_PORT}/metrics`).then((r) => r.text());
     const batchesOver5000 = histogramAbove(parsePromText(text), 'rate_consumer_batch_size', 5000).above;
@@ -221,6 +227,40 @@ async function redisFootprint(config: ReturnType<typeof stackConfig>) {
   }
 }
 
+type BenchSummary = {
+  apiVsFastify: { apiRps: number[]; fastifyRps: number[]; ratioMedian: number; ratios: number[] };
+  consumer: Awaited<ReturnType<typeof consumerThroughput>>;
+  consumerRedisCluster: Awaited<ReturnType<typeof consumerThroughput>>;
+  redisMemory: Awaited<ReturnType<typeof redisFootprint>>;
+};
+
+/** The results as a Markdown table (the JSON file holds every round). */
+function printTable(summary: BenchSummary, cpuMillis: number): void {
+  const { consumer: b, consumerRedisCluster: d, redisMemory: c } = summary;
+  console.log('');
+  console.log(`| benchmark | result | spread | goal |`);
+  console.log(`|---|---|---|---|`);
+  console.log(
+    `| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`,
+  );
+  console.log(
+    `| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`,
+  );
+  console.log(
+    `| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...summary.apiVsFastify.ratios).toFixed(2)}–${Math.max(...summary.apiVsFastify.ratios).toFixed(2)} | ≥ 0.5 |`,
+  );
+  console.log(
+    `| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`,
+  );
+  console.log(
+    `| (d) the same against a Redis Cluster of 3 primaries | ${d.eventsPerSecond.toFixed(0)} events/s | ${d.events} events in ${d.seconds.toFixed(1)} s; ${(d.eventsPerSecond / b.eventsPerSecond).toFixed(2)} × one Redis | |`,
+  );
+  console.log(`| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`);
+  console.log(
+    `| (c) Redis per rating with an Idempotency-Key, for IDEMPOTENCY_WINDOW_S | ${c.bytesPerKeyedRating} bytes | without a key: ${c.bytesPerRatingWithoutKey} bytes | |`,
+  );
+}
+
 async function main(): Promise<void> {
   const config = stackConfig(ENV);
   const cpuMillis = apiCpuLimitMillis(config.valuesFile);
@@ -252,30 +292,7 @@ async function main(): Promise<void> {
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(summary, null, 2));
-    console.log('');
-    console.log(`| benchmark | result | spread | goal |`);
-    console.log(`|---|---|---|---|`);
-    console.log(
-      `| (a) rate-api POST /rate, 1 replica at ${cpuMillis}m | ${median(summary.apiVsFastify.apiRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.apiRps)} | |`,
-    );
-    console.log(
-      `| (a) bare Fastify at ${cpuMillis}m | ${median(summary.apiVsFastify.fastifyRps).toFixed(0)} rps | ${spread(summary.apiVsFastify.fastifyRps)} | |`,
-    );
-    console.log(
-      `| (a) ratio rate-api / Fastify | ${summary.apiVsFastify.ratioMedian.toFixed(2)} | ${Math.min(...a.ratios).toFixed(2)}–${Math.max(...a.ratios).toFixed(2)} | ≥ 0.5 |`,
-    );
-    console.log(
-      `| (b) consumer, Kafka → Redis, from a backlog | ${b.eventsPerSecond.toFixed(0)} events/s | ${b.events} events in ${b.seconds.toFixed(1)} s, ${b.batchesOver5000} batches over 5,000 records | ≥ 100000 |`,
-    );
-    console.log(
-      `| (d) the same against a Redis Cluster of 3 primaries | ${d.eventsPerSecond.toFixed(0)} events/s | ${d.events} events in ${d.seconds.toFixed(1)} s; ${(d.eventsPerSecond / b.eventsPerSecond).toFixed(2)} × one Redis | |`,
-    );
-    console.log(
-      `| (c) Redis per subject (each partition it appears in) | ${c.bytesPerSubjectPartition} bytes | ${c.subjects} subjects | |`,
-    );
-    console.log(
-      `| (c) Redis per rating with an Idempotency-Key, for IDEMPOTENCY_WINDOW_S | ${c.bytesPerKeyedRating} bytes | without a key: ${c.bytesPerRatingWithoutKey} bytes | |`,
-    );
+    printTable(summary, cpuMillis);
     console.log('');
     log(
       `CPU quota per process: ${cpuMillis}m${a.cgroups ? ' (cgroup)' : ' NOT APPLIED (cgroups not writable)'}; consumer unlimited; written ${file}`,

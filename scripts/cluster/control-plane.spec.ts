@@ -1,5 +1,5 @@
 import { KWOK_NODE_ANNOTATION } from './components';
-import { kwokNodes } from './control-plane';
+import { foreignNodes, kwokNodes } from './control-plane';
 
 describe('kwokNodes', () => {
   it('makes nodes kwok manages, each its own hostname and zone, with room for the chart', () => {
@@ -16,5 +16,15 @@ describe('kwokNodes', () => {
       expect(node.metadata.labels['kubernetes.io/os']).toBe('linux');
       expect(node.status.allocatable).toMatchObject({ cpu: '16', memory: '64Gi', pods: '110' });
     }
+  });
+});
+
+describe('foreignNodes', () => {
+  it("names the other kind's nodes: the real node for a kwok cluster, kwok nodes (or extra ones) for a real one", () => {
+    const all = ['kwok-node-1', 'kwok-node-2', 'kwok-node-3', 'rate-node'];
+    expect(foreignNodes(all, 3, false)).toEqual(['rate-node']);
+    expect(foreignNodes(all, 0, true)).toEqual(['kwok-node-1', 'kwok-node-2', 'kwok-node-3']);
+    expect(foreignNodes(all, 2, false)).toEqual(['kwok-node-3', 'rate-node']);
+    expect(foreignNodes(['kwok-node-1'], 1, false)).toEqual([]);
   });
 });

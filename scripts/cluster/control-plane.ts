@@ -9,6 +9,7 @@ import { ComponentContext, ComponentSpec, controlPlane, KWOK_NODE_ANNOTATION } f
 import { KubeClient } from './kube-client';
 import { CLIENTS, ensurePki, renderKubeconfig } from './pki';
 import { cleanupNode, nodePaths, REAL_NODE, removePods } from './real-node';
+import { REAL_NODE_NAME } from './pki';
 import { defaultStorageClass } from './volume-provisioner';
 
 const run = promisify(execFile);
@@ -113,7 +114,33 @@ export function crdFiles(config: ClusterConfig): string[] {
 }
 
 /** Cluster-wide objects every run needs: CRDs, the default StorageClass, the fake nodes. */
-async function applyBootstrapObjects(config: ClusterConfig, log: (line: string) => void): Promise<void> {
+/**
+ * The Nodes the cluster should have: its kwok nodes, and the real node when it runs one. Others
+ * are left in the kept etcd by a cluster:up of the other kind: they look Ready until the node
+ * controller notices (minutes), the scheduler puts pods on them, and a StatefulSet pod evicted from
+ * one stays Terminating for good. Deleting the Node lets the pod garbage collector remove its pods.
+ */
+export function foreignNodes(existing: string[], kwokNodeCount: number, realNode: boolean): string[] {
+  const expected = new Set([
+    ...Array.from({ length: kwokNodeCount }, (_, i) => `kwok-node-${i + 1}`),
+    ...(realNode ? [REAL_NODE_NAME] : []),
+  ]);
+  return existing.filter((name) => !expected.has(name));
+}
+
+async function removeForeignNodes(config: ClusterConfig, realNode: boolean, log: (line: string) => void): Promise<void> {
+  const nodes = JSON.parse(await kubectl(config, ['get', 'nodes', '-o', 'json'])) as { items: { metadata: { name: string } }[] };
+  const foreign = foreignNodes(
+    nodes.items.map((n) => n.metadata.name),
+    config.nodes,
+    realNode,
+  );
+  if (foreign.length === 0) return;
+  await kubectl(config, ['delete', 'node', ...foreign, '--wait=true']);
+  log(`deleted node(s) ${foreign.join(', ')} left by a cluster:up ${realNode ? 'without' : 'with'} --real (their pods go with them)`);
+}
+
+async function applyBootstrapObjects(config: ClusterConfig, realNode: boolean, log: (line: string) => void): Promise<void> {
   const crds = crdFiles(config);
   // Server-side apply: some CRDs are larger than client-side apply's last-applied annotation allows.
   await kubectl(config, ['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', ...crds.flatMap((f) => ['-f', f])]);
@@ -121,6 +148,7 @@ async function applyBootstrapObjects(config: ClusterConfig, log: (line: string) 
   const objects = { apiVersion: 'v1', kind: 'List', items: [defaultStorageClass(), ...kwokNodes(config.nodes)] };
   await kubectl(config, ['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', '-f', '-'], JSON.stringify(objects));
   log(`installed ${crds.length} CRDs, the default StorageClass${config.nodes > 0 ? ` and ${config.nodes} kwok node(s)` : ''}`);
+  await removeForeignNodes(config, realNode, log);
 }
 
 async function startComponent(config: ClusterConfig, spec: ComponentSpec, log: (line: string) => void): Promise<void> {
@@ -163,7 +191,12 @@ export async function up(config: ClusterConfig, options: UpOptions = {}): Promis
   const apiserverIndex = specs.findIndex((s) => s.name === 'kube-apiserver');
   for (const [i, spec] of specs.entries()) {
     await startComponent(config, spec, log);
-    if (i === apiserverIndex) await applyBootstrapObjects(config, log);
+    if (i === apiserverIndex)
+      await applyBootstrapObjects(
+        config,
+        specs.some((s) => s.name === 'kubelet'),
+        log,
+      );
   }
   // A kubelet is ready before its Node is registered, and `wait --all` refuses an empty list.
   await waitFor(
