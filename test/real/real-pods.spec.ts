@@ -25,7 +25,7 @@ const config = realTestCluster();
 const NAMESPACE = 'rate';
 const RUN = randomUUID().slice(0, 8);
 /** How long after an API pod is killed a request may still be routed to it (see the kill test). */
-const REFUSAL_WINDOW_MS = 10_000;
+const REFUSAL_WINDOW_MS = 5_000;
 const unsupported = realNodeUnsupported();
 const podNetns = () => (existsSync('/var/run/netns') ? readdirSync('/var/run/netns').filter((name) => name.startsWith('cni-')) : []);
 /** Network namespaces of pods before any pod of this suite ran (the node is up, no pod yet). */

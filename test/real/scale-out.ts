@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterConfig } from '../harness/cluster';
 import { ROOT } from '../harness/stack';
@@ -53,7 +55,7 @@ class ScaleOutRelease {
   constructor(private readonly config: ClusterConfig) {}
 
   kubectl(args: string[]): Promise<string> {
-    return ok(kubectlResult(this.config, [...args, '-n', NAMESPACE]));
+    return ok(kubectlResult(this.config, ['-n', NAMESPACE, ...args]));
   }
 
   async readyCount(component: string): Promise<number> {
@@ -69,9 +71,43 @@ class ScaleOutRelease {
     await eventually(`${count} ${component} pods ready`, async () => (await this.readyCount(component)) === count, described, 300_000);
   }
 
-  kafkaTool(tool: string, args: string[]): Promise<string> {
-    const java = ['java', '-Xmx128m', '-cp', '/opt/kafka/libs/*', `org.apache.kafka.tools.${tool}`, '--bootstrap-server', 'localhost:9092'];
-    return this.kubectl(['exec', 'rate-kafka-0', '--', ...java, ...args]);
+  /**
+   * An admin client on the brokers from this host: the names they advertise resolve inside the
+   * cluster only, so each is dialled at its pod's current address (pods come back under new ones).
+   */
+  async withKafka<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
+    const list = JSON.parse(await this.kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=kafka', '-o', 'json'])) as {
+      items: { metadata: { name: string }; status: { podIP?: string } }[];
+    };
+    const ips = new Map(list.items.filter((p) => p.status.podIP).map((p) => [p.metadata.name, p.status.podIP!]));
+    const socketFactory = ({ host, port, onConnect }: { host: string; port: number; onConnect: () => void }) =>
+      connect({ host: ips.get(host.split('.')[0]) ?? host, port }, onConnect);
+    const kafka = new Kafka({
+      clientId: 'rate-real-test',
+      brokers: [`${[...ips.values()][0]}:9092`],
+      socketFactory,
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await use(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  /** `rates` as its brokers describe it: replicas, in-sync replicas and min.insync.replicas. */
+  describeTopic(): Promise<{ replicas: number[]; isr: number[]; minInsync: string }> {
+    return this.withKafka(async (admin) => {
+      const [partition] = (await admin.fetchTopicMetadata({ topics: ['rates'] })).topics[0].partitions;
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'rates' }],
+      });
+      const minInsync = configs.resources[0].configEntries.find((e) => e.configName === 'min.insync.replicas')!.configValue;
+      return { replicas: partition.replicas, isr: partition.isr, minInsync };
+    });
   }
 
   redisCli(args: string[]): Promise<string> {
@@ -79,15 +115,13 @@ class ScaleOutRelease {
   }
 
   /** The partition of `rates` with the most records, and the node id (= pod ordinal) leading it. */
-  async busiestPartition(): Promise<{ partition: number; leader: number }> {
-    const ends = (await this.kafkaTool('GetOffsetShell', ['--topic', 'rates']))
-      .trim()
-      .split('\n')
-      .map((l) => l.split(':').map(Number));
-    const [, partition] = ends.sort((a, b) => b[2] - a[2])[0];
-    const described = await this.kafkaTool('TopicCommand', ['--describe', '--topic', 'rates']);
-    const leader = Number(new RegExp(`Partition: ${partition}\\s+Leader: (\\d+)`).exec(described)?.[1]);
-    return { partition, leader };
+  busiestPartition(): Promise<{ partition: number; leader: number }> {
+    return this.withKafka(async (admin) => {
+      const ends = await admin.fetchTopicOffsets('rates');
+      const { partition } = ends.sort((x, y) => Number(BigInt(y.high) - BigInt(x.high)))[0];
+      const metadata = await admin.fetchTopicMetadata({ topics: ['rates'] });
+      return { partition, leader: metadata.topics[0].partitions.find((p) => p.partitionId === partition)!.leader };
+    });
   }
 
   /** The pod of the Redis primary serving a partition's slot (its Service's address is the one it announces). */
@@ -110,8 +144,9 @@ class ScaleOutRelease {
   async finish(load: ReturnType<typeof auditedLoop>, what: string): Promise<string[]> {
     await load.stop();
     const statuses = [...new Set(load.other.map((o) => o.answer.split(' ')[0]))];
+    const examples = statuses.map((status) => load.other.find((o) => o.answer.startsWith(`${status} `))!);
     console.log(
-      `${what}: ${load.sent()} requests, ${load.accepted.size} accepted, ${load.other.length} not (${statuses.join(', ') || 'none'})`,
+      `${what}: ${load.sent()} requests, ${load.accepted.size} accepted, ${load.other.length} not${examples.map((o) => `; ${o.subject}: ${o.answer}`).join('')}`,
     );
     await expectAggregated(this.base, load.accepted);
     return statuses;
@@ -132,7 +167,7 @@ const SCALE_OUT_VALUES = [
 ];
 
 async function installScaleOut(release: ScaleOutRelease, config: ClusterConfig): Promise<void> {
-  await ok(helm(config, ['uninstall', 'rate', '-n', 'rate', '--wait', '--timeout', '5m']));
+  await ok(helm(config, ['uninstall', 'rate', '-n', 'rate', '--ignore-not-found', '--wait', '--timeout', '5m']));
   await restrictedNamespace(config, NAMESPACE);
   const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
   const sets = SCALE_OUT_VALUES.flatMap((s) => ['--set', s]);
@@ -215,9 +250,9 @@ export function scaleOutTests(config: ClusterConfig): void {
     expect(cluster).toMatch(/cluster_state:ok/);
     expect(cluster).toMatch(/cluster_known_nodes:6/);
     expect(cluster).toMatch(/cluster_size:3/);
-    const topic = await release.kafkaTool('TopicCommand', ['--describe', '--topic', 'rates']);
-    expect(topic).toMatch(/ReplicationFactor: 3/);
-    expect(topic).toMatch(/min\.insync\.replicas=2/);
+    const topic = await release.describeTopic();
+    expect(topic).toMatchObject({ minInsync: '2' });
+    expect(topic.replicas).toHaveLength(3);
   });
 
   it('deletes the broker leading the busiest partition under audited load: each 202 counted once, nothing but 503 refused', () =>

@@ -5,13 +5,14 @@ const PROBE_INTERVAL_MS = 5000;
 /**
  * Asks Kafka, with an admin client of its own, whether the topic could take acks=all writes: every
  * partition has a leader and at least min.insync.replicas in sync. Runs in the background (a
- * liveness probe must answer at once) and only when asked, i.e. while the producer keeps failing.
+ * liveness or readiness probe must answer at once) and only when asked, i.e. while produce requests fail.
  */
 export class KafkaProbe {
   private admin: Admin | null = null;
   private running: Promise<void> | null = null;
   private lastCheckAt = 0;
   private writableAt: number | null = null;
+  private unwritableAt: number | null = null;
   private stopped = false;
 
   constructor(
@@ -32,6 +33,11 @@ export class KafkaProbe {
     return this.writableAt !== null && this.writableAt >= time;
   }
 
+  /** A check at or after `time` found the topic unable to take acks=all writes (not merely unreachable). */
+  unwritableSince(time: number): boolean {
+    return this.unwritableAt !== null && this.unwritableAt >= time;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
@@ -45,7 +51,9 @@ export class KafkaProbe {
       const metadata = await this.admin.fetchTopicMetadata({ topics: [this.topic] });
       const partitions = metadata.topics[0]?.partitions ?? [];
       const minIsr = this.minInsyncReplicas();
-      if (partitions.length > 0 && partitions.every((p) => p.leader >= 0 && p.isr.length >= minIsr)) this.writableAt = Date.now();
+      const writable = partitions.length > 0 && partitions.every((p) => p.leader >= 0 && p.isr.length >= minIsr);
+      if (writable) this.writableAt = Date.now();
+      else this.unwritableAt = Date.now();
     } catch {
       await this.admin?.disconnect().catch(() => undefined);
       this.admin = null;

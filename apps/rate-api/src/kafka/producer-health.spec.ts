@@ -22,6 +22,12 @@ describe('producerReadiness', () => {
       'the last produce request to Kafka failed (Kafka produce failed: timeout)',
     );
   });
+
+  it('stays ready after failed produce requests while Kafka itself cannot take writes: 503s, not refused connections', () => {
+    const failed = { ...healthy, failingSince: 1000, lastFailureAt: 1000, lastFailure: 'NOT_ENOUGH_REPLICAS' };
+    expect(producerReadiness(failed, 1001, true)).toBeNull();
+    expect(producerReadiness({ ...failed, connected: false }, 1001, true)).toMatch(/^producer not connected/);
+  });
 });
 
 describe('producerLiveness', () => {

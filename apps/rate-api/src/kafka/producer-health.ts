@@ -10,9 +10,12 @@ export const FAILURE_HOLD_MS = 5000;
 export const RECENT_FAILURE_MS = 30_000;
 
 /** Why the replica should not get traffic now, or null. */
-export function producerReadiness(health: ProducerLifecycleHealth, now: number): string | null {
+export function producerReadiness(health: ProducerLifecycleHealth, now: number, kafkaUnwritable = false): string | null {
   if (!health.connected) return `producer not connected to Kafka${health.lastFailure ? ` (${health.lastFailure})` : ''}`;
-  if (health.lastFailureAt !== null && now - health.lastFailureAt < FAILURE_HOLD_MS) {
+  // A failed produce takes this replica out of rotation so the others take the traffic. When Kafka
+  // itself cannot take acks=all writes (a partition without a leader or an in-sync quorum), every
+  // replica fails alike: out of rotation, clients would get refused connections instead of 503s.
+  if (health.lastFailureAt !== null && now - health.lastFailureAt < FAILURE_HOLD_MS && !kafkaUnwritable) {
     return `the last produce request to Kafka failed (${health.lastFailure})`;
   }
   return null;

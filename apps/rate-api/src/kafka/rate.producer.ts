@@ -76,7 +76,10 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   get readinessProblem(): string | null {
     if (this.shuttingDown) return 'shutting down';
     if (!this.topicReady) return `topic ${this.config.kafkaTopic} not checked yet: Kafka not reachable`;
-    return producerReadiness(this.lifecycle.health, Date.now());
+    const now = Date.now();
+    const { health } = this.lifecycle;
+    if (health.lastFailureAt !== null && now - health.lastFailureAt < RECENT_FAILURE_MS) this.probe.refresh();
+    return producerReadiness(health, now, this.probe.unwritableSince(now - RECENT_FAILURE_MS / 2));
   }
 
   /** Liveness: null unless the producer is wedged while Kafka itself answers (a restart would help). */
