@@ -8,4 +8,4 @@ export { appMain, consumerService, kafkaService, redisService } from '../../scri
 export { doorPort, down, ensureService, runningRecord, stopService, up } from '../../scripts/stack/stack';
 export { ROOT, readVersions, stackConfig } from '../../scripts/stack/stack-config';
 export type { StackConfig } from '../../scripts/stack/stack-config';
-export { keySlot, migrateSlot, redisNodeName, slotOwner, withRedisNode } from '../../scripts/stack/redis-cluster';
+export { keySlot, migrateSlot, redisNodeName, slotOwner } from '../../scripts/stack/redis-cluster';
