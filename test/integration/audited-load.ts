@@ -1,5 +1,5 @@
 import { Kafka } from 'kafkajs';
-import { readAggregate } from './test-stack';
+import { eventually, readAggregate } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** One request of an audited load: every request rates its own subject, so each answer can be checked. */
@@ -92,6 +92,16 @@ export async function auditAggregates(baseUrl: string, outcomes: Outcome[]): Pro
     duplicated: outcomes.filter((o) => (counts.get(o.subject) ?? 0) > 1).map((o) => o.subject),
     writtenDespiteError: failed.filter((o) => (counts.get(o.subject) ?? 0) > 0).length,
   };
+}
+
+/** The audit once every accepted rating is aggregated, or as it stands after timeoutMs. */
+export function auditWhenSettled(baseUrl: string, outcomes: Outcome[], timeoutMs = 90_000): Promise<AggregateAudit> {
+  return eventually(
+    'every accepted rating aggregated',
+    () => auditAggregates(baseUrl, outcomes),
+    (a) => a.lost.length === 0,
+    timeoutMs,
+  ).catch(() => auditAggregates(baseUrl, outcomes));
 }
 
 /** Each partition's high watermark: where the records produced from now on will start. */

@@ -1,6 +1,6 @@
 import { ensureService, runningRecord, stopService } from '../harness/stack';
 import { consumerService } from '../harness/stack';
-import { auditAggregates, auditedLoad } from './audited-load';
+import { auditedLoad, auditWhenSettled } from './audited-load';
 import { BASE_URL, eventually, postRate, TEST_APP_ENV, TEST_STACK_ENV, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -48,12 +48,7 @@ describe('broker frozen longer than the consumer session (SIGSTOP, then SIGCONT)
     await sleep(8000);
     const outcomes = await load.stop();
 
-    const audit = await eventually(
-      'every accepted rating aggregated',
-      () => auditAggregates(BASE_URL, outcomes),
-      (a) => a.lost.length === 0,
-      90_000,
-    ).catch(() => auditAggregates(BASE_URL, outcomes));
+    const audit = await auditWhenSettled(BASE_URL, outcomes);
     const live = await fetch(`${consumerUrl}/health/live`)
       .then((r) => r.status)
       .catch(() => 0);

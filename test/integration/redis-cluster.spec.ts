@@ -1,10 +1,8 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { keySlot, migrateSlot, redisNodeName, ROOT, runningRecord, slotOwner, stackConfig } from '../harness/stack';
+import { keySlot, migrateSlot, redisNodeName, runningRecord, slotOwner, stackConfig } from '../harness/stack';
 import { TEST_STACKS } from '../test-ports';
-import { auditAggregates, auditedLoad, Outcome } from './audited-load';
-import { eventually, postRate, readAggregate, uniqueSubject } from './test-stack';
+import { auditedLoad, auditWhenSettled, Outcome } from './audited-load';
+import { eventually, postRate, readAggregate, stackCli, uniqueSubject } from './test-stack';
 
 /**
  * The stack on a Redis Cluster of three primaries (`stack:up -- --redis-cluster 3`), its own ports
@@ -18,24 +16,12 @@ const NODES = 3;
 const PARTITIONS = 6;
 const log = (line: string) => process.stdout.write(`[redis-cluster] ${line}\n`);
 
-function cli(...args: string[]) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'stack', 'cli.js'), ...args], {
-    env: ENV,
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
-  return { status: result.status, out: `${result.stdout}${result.stderr}` };
-}
+const cli = (...args: string[]) => stackCli(ENV, args, 300_000);
 
 const partitionSlot = (p: number) => keySlot(config, `rate:{p${p}}:offset`);
 
 async function audit(outcomes: Outcome[]) {
-  const found = await eventually(
-    'every accepted rating aggregated',
-    () => auditAggregates(BASE, outcomes),
-    (a) => a.lost.length === 0,
-    90_000,
-  ).catch(() => auditAggregates(BASE, outcomes));
+  const found = await auditWhenSettled(BASE, outcomes);
   return { ...found, lost: found.lost.length, duplicated: found.duplicated.length };
 }
 

@@ -1,6 +1,6 @@
 import { stopService, up } from '../harness/stack';
-import { auditAggregates, auditedLoad } from './audited-load';
-import { BASE_URL, eventually, TEST_APP_ENV, TEST_REPLICAS, testStack, uniqueSubject } from './test-stack';
+import { auditedLoad, auditWhenSettled } from './audited-load';
+import { BASE_URL, TEST_APP_ENV, TEST_REPLICAS, testStack, uniqueSubject } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const log = (line: string) => process.stdout.write(`[rolling-restart] ${line}\n`);
@@ -22,12 +22,7 @@ describe('rolling restart of the API under load through nginx', () => {
     }
     const outcomes = await load.stop();
 
-    const audit = await eventually(
-      'every accepted rating aggregated',
-      () => auditAggregates(BASE_URL, outcomes),
-      (a) => a.lost.length === 0,
-      90_000,
-    ).catch(() => auditAggregates(BASE_URL, outcomes));
+    const audit = await auditWhenSettled(BASE_URL, outcomes);
     const failures = new Map<string, number>();
     for (const o of outcomes.filter((x) => x.status !== 202)) failures.set(String(o.status), (failures.get(String(o.status)) ?? 0) + 1);
     log(

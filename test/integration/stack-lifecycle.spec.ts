@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
 import { processStartTime } from '../harness/stack';
 import { portOpen } from '../harness/stack';
-import { ROOT } from '../harness/stack';
 import { TEST_STACKS } from '../test-ports';
-import { eventually } from './test-stack';
+import { eventually, stackCli } from './test-stack';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -19,15 +17,8 @@ const PORTS = [28080, 28081, 28082, 27092, 27093, 27379, 29101];
 /** The 3-broker stack's extra ports: brokers 2 and 3 with their controllers, the second consumer. */
 const CLUSTER_PORTS = [27094, 27095, 27096, 27097, 29102];
 
-function cli(...args: string[]) {
-  // A 3-node KRaft cluster on a loaded 2-core machine may take minutes to form.
-  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'stack', 'cli.js'), ...args], {
-    env: ENV,
-    encoding: 'utf8',
-    timeout: 400_000,
-  });
-  return { status: result.status, out: `${result.stdout}${result.stderr}` };
-}
+// A 3-node KRaft cluster on a loaded 2-core machine may take minutes to form.
+const cli = (...args: string[]) => stackCli(ENV, args, 400_000);
 
 function row(out: string, name: string): string | undefined {
   return out.split('\n').find((line) => line.startsWith(`${name} `));

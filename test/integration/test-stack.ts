@@ -1,9 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { RateAggregate } from '@rate/contracts';
 import { redisUrl } from '../harness/stack';
-import { stackConfig, StackConfig } from '../harness/stack';
+import { ROOT, stackConfig, StackConfig } from '../harness/stack';
 import { TEST_STACKS } from '../test-ports';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -70,4 +72,14 @@ export async function readAggregate(subject: string, baseUrl = BASE_URL): Promis
 export function postRate(rate: number | string, subject?: string, baseUrl = BASE_URL): Promise<Response> {
   const query = new URLSearchParams({ rate: String(rate), ...(subject ? { subject } : {}) });
   return fetch(`${baseUrl}/rate?${query.toString()}`, { method: 'POST' });
+}
+
+/** npm run stack:* as a user runs it (the compiled CLI), against the stack `env` names. */
+export function stackCli(env: NodeJS.ProcessEnv, args: string[], timeoutMs: number): { status: number | null; out: string } {
+  const result = spawnSync(process.execPath, [join(ROOT, 'dist', 'scripts', 'stack', 'cli.js'), ...args], {
+    env,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+  });
+  return { status: result.status, out: `${result.stdout}${result.stderr}` };
 }

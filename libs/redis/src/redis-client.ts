@@ -1,4 +1,5 @@
 import Redis, { Cluster, ClusterNode } from 'ioredis';
+import { redisUrls } from '@rate/config';
 import type { RedisMode } from '@rate/config';
 
 /** A standalone Redis or a Redis Cluster: the repository, health and metrics take either. */
@@ -45,7 +46,7 @@ function createStandalone({ url, password }: RedisTarget): Redis {
  * consumer retries it whole, which the stored offset fences.
  */
 function createCluster({ url, password }: RedisTarget): Cluster {
-  const seeds = url.split(',').map((u) => new URL(u.trim()));
+  const seeds = redisUrls(url).map((u) => new URL(u));
   const first = seeds[0];
   const nodes: ClusterNode[] = seeds.map((u) => ({ host: u.hostname, port: Number(u.port || 6379) }));
   return new Cluster(nodes, {
