@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   apiCpuLimitMillis,
+  apiNodeFlags,
   apiShutdownDrainMs,
   DEFAULT_REDIS_MAXMEMORY,
   idempotencyWindowS,
@@ -29,6 +30,14 @@ describe('chart values', () => {
 
   it('takes the local per-replica quota from the chart values', () => {
     expect(apiCpuLimitMillis(join(ROOT, 'charts', 'rate', 'values.yaml'))).toBe(500);
+  });
+
+  it('reads the API Node flags, none by default, and refuses what is not a flag', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rate-values-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'api:\n  nodeFlags: ["--ok", "rm -rf"]\n');
+    expect(apiNodeFlags(join(ROOT, 'charts', 'rate', 'values.yaml'))).toEqual([]);
+    expect(apiNodeFlags(join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'))).toEqual(['--single-threaded-gc']);
+    expect(() => apiNodeFlags(join(dir, 'bad.yaml'))).toThrow(/api\.nodeFlags=\["--ok","rm -rf"\] is not a list of flags/);
   });
 
   it.each([

@@ -19,6 +19,15 @@ export function apiCpuLimitMillis(valuesFile: string): number {
   return parseCpuQuantity(cpu);
 }
 
+/** The API's Node flags (api.nodeFlags), which the chart puts before the image's script. */
+export function apiNodeFlags(valuesFile: string): string[] {
+  const values = parse(readFileSync(valuesFile, 'utf8')) as { api?: { nodeFlags?: unknown } } | null;
+  const flags = values?.api?.nodeFlags ?? [];
+  if (!Array.isArray(flags) || !flags.every((f) => typeof f === 'string' && /^--[a-z0-9][a-z0-9-]*(=.+)?$/.test(f)))
+    throw new Error(`${valuesFile}: api.nodeFlags=${JSON.stringify(flags)} is not a list of flags like --single-threaded-gc`);
+  return flags;
+}
+
 /** Redis' own memory syntax (bytes, or k/kb/m/mb/g/gb as redis.conf reads them) to bytes. */
 export function parseRedisMemory(value: unknown): number {
   const text = String(value ?? '')

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   apiService,
   brokerList,
@@ -8,7 +9,7 @@ import {
   kafkaProperties,
   topicDurability,
 } from './services';
-import { stackConfig } from './stack-config';
+import { ROOT, stackConfig } from './stack-config';
 
 const config = stackConfig({ RATE_RUN_DIR: '/tmp/rate-services-spec' });
 
@@ -96,5 +97,18 @@ describe('stack services', () => {
       expect(args).toEqual([...flags, expect.stringMatching(/dist\/apps\/rate-(api|consumer)\/src\/main\.js$/)]);
     }
     expect(apiService(config, 1, {}).launch().args).toHaveLength(1);
+  });
+
+  it("gives the API replicas the values file's api.nodeFlags, as the chart gives its pods", () => {
+    const experiment = stackConfig({
+      RATE_RUN_DIR: '/tmp/x',
+      RATE_VALUES_FILE: join(ROOT, 'charts', 'rate', 'ci', 'experiment-values.yaml'),
+    });
+    expect(apiService(experiment, 1, {}, 1, ['--cpu-prof']).launch().args).toEqual([
+      '--single-threaded-gc',
+      '--cpu-prof',
+      expect.stringMatching(/rate-api\/src\/main\.js$/),
+    ]);
+    expect(consumerService(experiment, {}, 1).launch().args).toHaveLength(1);
   });
 });

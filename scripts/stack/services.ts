@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaRetention, redisMaxmemory } from './chart-values';
+import { apiNodeFlags, kafkaRetention, redisMaxmemory } from './chart-values';
 import { ensureRedisPassword, redisDir, redisUrl, writeRedisConf } from './redis-conf';
 import { redisBusPort, redisNodeDir, redisNodeName, redisNodePort } from './redis-cluster';
 import { ROOT, StackConfig } from './stack-config';
@@ -298,7 +298,7 @@ export function apiService(
   const port = config.apiBasePort + index - 1;
   // nginx (on loopback) replaces X-Forwarded-For with the client's address: trust it for the rate limit's key.
   const env = { TRUST_PROXY: '127.0.0.1', ...extraEnv, PORT: String(port), REPLICA_NAME: `api-${index}` };
-  return nodeAppService(config, `api-${index}`, 'rate-api', port, brokers, env, nodeFlags);
+  return nodeAppService(config, `api-${index}`, 'rate-api', port, brokers, env, [...apiNodeFlags(config.valuesFile), ...nodeFlags]);
 }
 
 export function nginxService(config: StackConfig): ServiceSpec {

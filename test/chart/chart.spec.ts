@@ -106,6 +106,15 @@ describe('helm chart', () => {
     expect(experiment.resources.limits.cpu).toBe('150m');
   });
 
+  it("puts api.nodeFlags before the image's own script, and leaves the image's command alone without them", () => {
+    const cmd = /^FROM runtime AS rate-api\n(?:.*\n)*?CMD (\[.*\])$/m.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+    const script = JSON.parse(cmd![1]) as string[];
+    const api = (objects: K8sObject[]) => find(objects, 'Deployment', 'rate-api').spec.template.spec.containers[0];
+    expect(api(render('ci/experiment-values.yaml')).args).toEqual(['--single-threaded-gc', ...script]);
+    expect(api(render()).args).toBeUndefined();
+    expect(template(undefined, 'api.nodeFlags[0]=rm').stderr).toMatch(/nodeFlags/);
+  });
+
   it.each(SCENARIOS)('runs every pod of %s under the restricted security profile', (scenario) => {
     for (const { object, pod } of podSpecs(render(`ci/${scenario}`))) {
       expect({ name: object.metadata.name, ...pod.securityContext }).toMatchObject({
