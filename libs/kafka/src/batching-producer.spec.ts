@@ -1,4 +1,4 @@
-import { ProducerRecord } from 'kafkajs';
+import { PartitionMetadata, Partitioners, ProducerRecord } from 'kafkajs';
 import { BatchingProducer, ProduceUnavailableError } from './batching-producer';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -6,6 +6,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 class FakeProducer {
   readonly sent: ProducerRecord[] = [];
   private pending: { resolve: () => void; reject: (e: Error) => void }[] = [];
+
+  sendEach(records: ProducerRecord[]): Promise<PromiseSettledResult<never[]>[]> {
+    return Promise.allSettled(records.map((record) => this.send(record)));
+  }
 
   send(record: ProducerRecord): Promise<never[]> {
     this.sent.push(record);
@@ -84,6 +88,27 @@ describe('BatchingProducer', () => {
     await expect(first).rejects.toThrow(ProduceUnavailableError);
     await expect(first).rejects.toThrow('Kafka produce failed: broker down');
     expect(batches).toEqual([{ size: 1, ok: false }]);
+  });
+
+  it('sends each partition of a batch as a record of its own, on murmur2 of the key, and fails only the failed partition', async () => {
+    const fake = new FakeProducer();
+    const producer = new BatchingProducer(fake, 'rates', 100, 10_000, undefined, 5, () => 6);
+    const keys = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', 's8'];
+    const partitionMetadata = [0, 1, 2, 3, 4, 5].map((partitionId) => ({ partitionId, leader: 0 })) as PartitionMetadata[];
+    const expected = keys.map((key) =>
+      Partitioners.DefaultPartitioner()({ topic: 'rates', partitionMetadata, message: { key, value: key } }),
+    );
+    const sends = keys.map((key) => producer.send({ key, value: key }));
+    await sleep(20);
+    const byPartition = new Map(fake.sent.map((r) => [r.messages[0].partition, r.messages.map((m) => m.key)]));
+    expect(byPartition.size).toBe(new Set(expected).size);
+    expect(byPartition.size).toBeGreaterThan(1);
+    for (const [i, key] of keys.entries()) expect(byPartition.get(expected[i])).toContain(key);
+    fake.fail('NOT_ENOUGH_REPLICAS');
+    for (let i = 1; i < fake.sent.length; i++) fake.ack();
+    const answers = await Promise.allSettled(sends);
+    const failed = keys.filter((_, i) => answers[i].status === 'rejected');
+    expect(failed.sort()).toEqual([...(byPartition.get(fake.sent[0].messages[0].partition) as string[])].sort());
   });
 
   it('times out a queued message and never sends it', async () => {

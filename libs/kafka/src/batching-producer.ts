@@ -1,4 +1,4 @@
-import { Message, ProducerRecord } from 'kafkajs';
+import { Message, PartitionMetadata, Partitioners, ProducerRecord } from 'kafkajs';
 
 /** The event could not be acknowledged by Kafka in time: the caller answers 503, never 202. */
 export class ProduceUnavailableError extends Error {
@@ -8,9 +8,10 @@ export class ProduceUnavailableError extends Error {
   }
 }
 
-/** Where batches go: a kafkajs producer, or the ProducerLifecycle that replaces failed ones. */
+/** Where batches go: the ProducerLifecycle, which replaces a producer after a failed send. */
 export interface BatchSender {
-  send(record: ProducerRecord): Promise<unknown>;
+  /** Sends the records at once, on one producer; each settles on its own. */
+  sendEach(records: ProducerRecord[]): Promise<PromiseSettledResult<unknown>[]>;
 }
 
 export interface BatchObserver {
@@ -26,10 +27,17 @@ interface Pending {
 }
 
 /**
- * Gathers concurrent sends into one Kafka produce request (kafkajs has no linger): while a batch
- * is in flight, new messages queue; when it is acknowledged, everything queued goes out as the
- * next batch. An idle producer waits lingerMs for the first batch to fill. Each caller resolves
- * only with its own batch's ack (acks=all).
+ * Gathers concurrent sends into batches (kafkajs has no linger): while a batch is in flight, new
+ * messages queue; when it is acknowledged, everything queued goes out as the next batch. An idle
+ * producer waits lingerMs for the first batch to fill. Each caller resolves only with its own
+ * partition's ack (acks=all).
+ *
+ * A batch goes out as one kafkajs send per partition, the partition chosen here by kafkajs' own
+ * partitioner (murmur2 of the key, as before). kafkajs 2.2.4 retries a send that spans partitions
+ * by re-sending every partition whose current leader has not answered yet — also a partition
+ * another broker already acknowledged before its leadership moved, with an advanced sequence
+ * number, so it is appended twice (kafkajs-resend.spec.ts). A send of one partition is either
+ * acknowledged or rolled back whole, and its retry is deduplicated by the broker.
  */
 export class BatchingProducer {
   private queue: Pending[] = [];
@@ -45,7 +53,11 @@ export class BatchingProducer {
     private readonly observer?: BatchObserver,
     /** How long the first message of an idle producer waits for company (Kafka's linger.ms). */
     private readonly lingerMs = 0,
+    /** The topic's partition count, as the producer last read it. */
+    private readonly partitions: () => number = () => 1,
   ) {}
+
+  private readonly partitioner = Partitioners.DefaultPartitioner();
 
   send(message: Message): Promise<void> {
     if (this.closed) return Promise.reject(new ProduceUnavailableError('shutting down'));
@@ -89,15 +101,35 @@ export class BatchingProducer {
 
   private async sendBatch(batch: Pending[]): Promise<void> {
     const started = process.hrtime.bigint();
-    try {
-      await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((p) => p.message) });
-      this.observer?.batchSent(batch.length, seconds(started), true);
-      for (const entry of batch) this.settle(entry);
-    } catch (error) {
-      this.observer?.batchSent(batch.length, seconds(started), false);
-      const reason = error instanceof Error ? error.message : String(error);
-      for (const entry of batch) this.settle(entry, new ProduceUnavailableError(`Kafka produce failed: ${reason}`));
+    const groups = this.byPartition(batch);
+    const records = groups.map((group) => ({ topic: this.topic, acks: -1, messages: group.map((p) => p.message) }));
+    const results = await this.producer.sendEach(records);
+    this.observer?.batchSent(
+      batch.length,
+      seconds(started),
+      results.every((r) => r.status === 'fulfilled'),
+    );
+    results.forEach((result, i) => {
+      const error =
+        result.status === 'rejected' ? new ProduceUnavailableError(`Kafka produce failed: ${reasonOf(result.reason)}`) : undefined;
+      for (const entry of groups[i]) this.settle(entry, error);
+    });
+  }
+
+  /** The batch's messages grouped by the partition they go to (set on each message). */
+  private byPartition(batch: Pending[]): Pending[][] {
+    const partitionMetadata = Array.from({ length: Math.max(1, this.partitions()) }, (_, partitionId) => ({ partitionId, leader: 0 }));
+    const groups = new Map<number, Pending[]>();
+    for (const entry of batch) {
+      const partition =
+        entry.message.partition ??
+        this.partitioner({ topic: this.topic, partitionMetadata: partitionMetadata as PartitionMetadata[], message: entry.message });
+      entry.message = { ...entry.message, partition };
+      const group = groups.get(partition);
+      if (group) group.push(entry);
+      else groups.set(partition, [entry]);
     }
+    return [...groups.values()];
   }
 
   private settle(entry: Pending, error?: Error): void {
@@ -107,6 +139,10 @@ export class BatchingProducer {
     if (error) entry.reject(error);
     else entry.resolve();
   }
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function seconds(started: bigint): number {

@@ -115,6 +115,20 @@ describe('ProducerLifecycle', () => {
     expect(events.map((e) => e.type)).toEqual(['connected', 'retired', 'connected']);
   });
 
+  it('sends the records of one batch at once on one producer, and retires it once when one of them failed', async () => {
+    const { lifecycle, created, events } = setup();
+    await lifecycle.start();
+    const both = lifecycle.sendEach([record('partition-0'), record('partition-1')]);
+    await tick();
+    expect(created[0].sent.map((s) => s.record.messages[0].value)).toEqual(['partition-0', 'partition-1']);
+    created[0].fail('NOT_ENOUGH_REPLICAS');
+    created[0].ack();
+    expect((await both).map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    await tick();
+    expect(events.map((e) => e.type)).toEqual(['connected', 'retired', 'connected']);
+    expect(created).toHaveLength(2);
+  });
+
   it("gives up a send stuck in the client's own retries after the send timeout: retired, and the next batch goes out on a fresh producer (#19)", async () => {
     const { lifecycle, created, events } = setup([], 1000, 30);
     await lifecycle.start();

@@ -39,8 +39,8 @@ export interface ProducerLifecycleHealth {
  * retires its producer (disconnected, never used again) and the next send goes out on a fresh
  * producer: a new producer id whose sequences start at 0 cannot collide with anything.
  *
- * Sends are serialised: a send starts only after the previous one settled, so the retirement of a
- * failed producer always happens before the next batch picks one.
+ * Sends are serialised: a send (or the records of one sendEach) starts only after the previous one
+ * settled, so the retirement of a failed producer always happens before the next batch picks one.
  */
 export class ProducerLifecycle {
   private current: Producer | null = null;
@@ -82,9 +82,16 @@ export class ProducerLifecycle {
     };
   }
 
-  send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const result = this.previous.then(() => this.sendNow(record));
-    this.previous = result.catch(() => undefined);
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    const [result] = await this.sendEach([record]);
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  }
+
+  /** The records at once on one producer, each settling on its own; any failure retires the producer once all settled. */
+  sendEach(records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata[]>[]> {
+    const result = this.previous.then(() => this.sendNow(records));
+    this.previous = result;
     return result;
   }
 
@@ -97,17 +104,21 @@ export class ProducerLifecycle {
     await producer?.disconnect().catch(() => undefined);
   }
 
-  private async sendNow(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const producer = await this.acquire();
+  private async sendNow(records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata[]>[]> {
+    let producer: Producer;
     try {
-      const metadata = await this.withDeadline(producer.send(record));
+      producer = await this.acquire();
+    } catch (error) {
+      return records.map(() => ({ status: 'rejected', reason: error }));
+    }
+    const results = await Promise.allSettled(records.map((record) => this.withDeadline(producer.send(record))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) this.retire(producer, reasonOf(failed.reason));
+    else {
       this.consecutiveFailures = 0;
       this.failingSince = null;
-      return metadata;
-    } catch (error) {
-      this.retire(producer, reasonOf(error));
-      throw error;
     }
+    return results;
   }
 
   private withDeadline<T>(send: Promise<T>): Promise<T> {

@@ -35,6 +35,8 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   private readonly probe: KafkaProbe;
   private topicReady = false;
   private partitionCount: number;
+  /** The topic's own partition count: the partitions ratings are produced to. */
+  private topicPartitions: number;
   private topicMinInsyncReplicas = 1;
   private shuttingDown = false;
   private prepareTimer: NodeJS.Timeout | null = null;
@@ -45,6 +47,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: ApiMetrics,
   ) {
     this.partitionCount = config.kafkaPartitions;
+    this.topicPartitions = config.kafkaPartitions;
     this.kafka = createKafka(config, logger, `rate-api-${config.replicaName}`);
     this.lifecycle = new ProducerLifecycle(() => createProducer(this.kafka), {
       reconnectDelayMs: RECONNECT_DELAY_MS,
@@ -61,6 +64,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       config.produceTimeoutMs,
       metrics,
       config.produceLingerMs,
+      () => this.topicPartitions,
     );
   }
 
@@ -127,6 +131,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       const topics = await ensureTopics(admin, [{ topic: this.config.kafkaTopic, numPartitions: this.config.kafkaPartitions }], durability);
       const topic = topics.get(this.config.kafkaTopic);
       this.partitionCount = Math.max(this.config.kafkaPartitions, topic?.partitions ?? 0);
+      this.topicPartitions = topic?.partitions ?? this.config.kafkaPartitions;
       this.topicMinInsyncReplicas = topic?.minInsyncReplicas ?? 1;
       this.topicReady = true;
       this.logger.write('info', 'Kafka topic ready', {
