@@ -93,7 +93,7 @@ describe('ProducerLifecycle', () => {
     await second;
     expect(created).toHaveLength(1);
     expect(created[0].sent.map((s) => s.firstSequence)).toEqual([0, 1]);
-    expect(lifecycle.health).toMatchObject({ connected: true, failingSince: null });
+    expect(lifecycle.health).toMatchObject({ connected: true, connectedOnce: true, failingSince: null });
   });
 
   it('retires a producer after a failed send: the next batch goes out on a fresh producer id, never on a reused sequence range', async () => {
@@ -165,7 +165,7 @@ describe('ProducerLifecycle', () => {
     expect(await lifecycle.start()).toBe(false);
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
-    expect(lifecycle.health).toMatchObject({ connected: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
+    expect(lifecycle.health).toMatchObject({ connected: false, connectedOnce: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
     await sleep(80);
     expect(created.map((p) => p.connectAttempts)).toEqual([1, 1, 1]);
     expect(lifecycle.available).toBe(true);
@@ -174,6 +174,7 @@ describe('ProducerLifecycle', () => {
     created[2].ack();
     await sent;
     expect(events.map((e) => e.type)).toEqual(['connect-failed', 'connect-failed', 'connected']);
+    expect(lifecycle.health.connectedOnce).toBe(true);
   });
 
   it('gives up a producer whose connect failed: kafkajs leaves it answering "Broker not connected" for good', async () => {

@@ -23,6 +23,8 @@ export type ProducerLifecycleEvent =
 /** What readiness and liveness are computed from. */
 export interface ProducerLifecycleHealth {
   connected: boolean;
+  /** Some producer connected since the start. */
+  connectedOnce: boolean;
   /** Start of the current run of failures (sends or connects) with no successful send since; null when the last send succeeded. */
   failingSince: number | null;
   lastFailureAt: number | null;
@@ -48,6 +50,7 @@ export class ProducerLifecycle {
   private retryTimer: NodeJS.Timeout | null = null;
   private previous: Promise<unknown> = Promise.resolve();
   private generation = 0;
+  private connectedOnce = false;
   private consecutiveFailures = 0;
   private stopped = false;
   private failingSince: number | null = null;
@@ -76,6 +79,7 @@ export class ProducerLifecycle {
   get health(): ProducerLifecycleHealth {
     return {
       connected: this.current !== null,
+      connectedOnce: this.connectedOnce,
       failingSince: this.failingSince,
       lastFailureAt: this.lastFailureAt,
       lastFailure: this.lastFailure,
@@ -155,6 +159,7 @@ export class ProducerLifecycle {
           throw new ProduceUnavailableError('shutting down');
         }
         this.current = producer;
+        this.connectedOnce = true;
         this.options.onEvent?.({ type: 'connected', generation });
         return producer;
       },

@@ -5,14 +5,13 @@ const PROBE_INTERVAL_MS = 5000;
 /**
  * Asks Kafka, with an admin client of its own, whether the topic could take acks=all writes: every
  * partition has a leader and at least min.insync.replicas in sync. Runs in the background (a
- * liveness or readiness probe must answer at once) and only when asked, i.e. while produce requests fail.
+ * liveness probe must answer at once) and only when asked, i.e. while produce requests fail.
  */
 export class KafkaProbe {
   private admin: Admin | null = null;
   private running: Promise<void> | null = null;
   private lastCheckAt = 0;
   private writableAt: number | null = null;
-  private unwritableAt: number | null = null;
   private stopped = false;
 
   constructor(
@@ -33,11 +32,6 @@ export class KafkaProbe {
     return this.writableAt !== null && this.writableAt >= time;
   }
 
-  /** A check at or after `time` found the topic unable to take acks=all writes (not merely unreachable). */
-  unwritableSince(time: number): boolean {
-    return this.unwritableAt !== null && this.unwritableAt >= time;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     await this.running;
@@ -53,7 +47,6 @@ export class KafkaProbe {
       const minIsr = this.minInsyncReplicas();
       const writable = partitions.length > 0 && partitions.every((p) => p.leader >= 0 && p.isr.length >= minIsr);
       if (writable) this.writableAt = Date.now();
-      else this.unwritableAt = Date.now();
     } catch {
       await this.admin?.disconnect().catch(() => undefined);
       this.admin = null;

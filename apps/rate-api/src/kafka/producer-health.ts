@@ -1,21 +1,29 @@
 import { ProducerLifecycleHealth } from '@rate/kafka';
 
-/** A failed produce keeps readiness red this long; then traffic may probe Kafka again. */
+/** A failed produce keeps the rate_kafka_ready metric at 0 this long. */
 export const FAILURE_HOLD_MS = 5000;
 /**
- * Failures older than this say nothing about now: without traffic (readiness red takes the replica
- * out of the balancer for a while) nothing fails, and liveness must not restart a replica on
- * old news.
+ * Failures older than this say nothing about now: without traffic nothing fails, and liveness must
+ * not restart a replica on old news.
  */
 export const RECENT_FAILURE_MS = 30_000;
 
-/** Why the replica should not get traffic now, or null. */
-export function producerReadiness(health: ProducerLifecycleHealth, now: number, kafkaUnwritable = false): string | null {
+/**
+ * Why the replica should not get traffic, or null: only before its first producer connected. After
+ * that, Kafka trouble (a broker away, no in-sync quorum, a producer being replaced) hits every
+ * replica alike, and out of rotation they would leave clients refused connections instead of 503s
+ * (seen on the real node with two of three brokers deleted). A replica whose own producer is stuck
+ * while Kafka takes writes is liveness' case.
+ */
+export function producerReadiness(health: ProducerLifecycleHealth): string | null {
+  if (health.connectedOnce) return null;
+  return `producer not connected to Kafka yet${health.lastFailure ? ` (${health.lastFailure})` : ''}`;
+}
+
+/** Why produce requests fail now, or null: the rate_kafka_ready metric, not readiness. */
+export function producerTrouble(health: ProducerLifecycleHealth, now: number): string | null {
   if (!health.connected) return `producer not connected to Kafka${health.lastFailure ? ` (${health.lastFailure})` : ''}`;
-  // A failed produce takes this replica out of rotation so the others take the traffic. When Kafka
-  // itself cannot take acks=all writes (a partition without a leader or an in-sync quorum), every
-  // replica fails alike: out of rotation, clients would get refused connections instead of 503s.
-  if (health.lastFailureAt !== null && now - health.lastFailureAt < FAILURE_HOLD_MS && !kafkaUnwritable) {
+  if (health.lastFailureAt !== null && now - health.lastFailureAt < FAILURE_HOLD_MS) {
     return `the last produce request to Kafka failed (${health.lastFailure})`;
   }
   return null;

@@ -18,7 +18,7 @@ import { JsonLogger, TRACEPARENT_HEADER } from '@rate/observability';
 import { Rating } from '../rate/rate-input';
 import { ApiMetrics } from '../metrics/api.metrics';
 import { KafkaProbe } from './kafka-probe';
-import { producerLiveness, producerReadiness, RECENT_FAILURE_MS } from './producer-health';
+import { producerLiveness, producerReadiness, producerTrouble, RECENT_FAILURE_MS } from './producer-health';
 
 const RECONNECT_DELAY_MS = 1000;
 const MAX_REPLACE_DELAY_MS = 5000;
@@ -56,7 +56,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
       onEvent: (event) => this.lifecycleEvent(event),
     });
     this.probe = new KafkaProbe(this.kafka, config.kafkaTopic, () => this.topicMinInsyncReplicas);
-    metrics.watchKafka(() => this.readinessProblem === null);
+    metrics.watchKafka(() => this.readinessProblem === null && producerTrouble(this.lifecycle.health, Date.now()) === null);
     this.batching = new BatchingProducer(
       this.lifecycle,
       config.kafkaTopic,
@@ -80,10 +80,7 @@ export class RateProducer implements OnModuleInit, OnApplicationShutdown {
   get readinessProblem(): string | null {
     if (this.shuttingDown) return 'shutting down';
     if (!this.topicReady) return `topic ${this.config.kafkaTopic} not checked yet: Kafka not reachable`;
-    const now = Date.now();
-    const { health } = this.lifecycle;
-    if (health.lastFailureAt !== null && now - health.lastFailureAt < RECENT_FAILURE_MS) this.probe.refresh();
-    return producerReadiness(health, now, this.probe.unwritableSince(now - RECENT_FAILURE_MS / 2));
+    return producerReadiness(this.lifecycle.health);
   }
 
   /** Liveness: null unless the producer is wedged while Kafka itself answers (a restart would help). */
