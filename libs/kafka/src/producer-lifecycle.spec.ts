@@ -165,7 +165,11 @@ describe('ProducerLifecycle', () => {
     expect(await lifecycle.start()).toBe(false);
     expect(lifecycle.available).toBe(false);
     await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
-    expect(lifecycle.health).toMatchObject({ connected: false, connectedOnce: false, lastFailure: expect.stringContaining('ECONNREFUSED') });
+    expect(lifecycle.health).toMatchObject({
+      connected: false,
+      connectedOnce: false,
+      lastFailure: expect.stringContaining('ECONNREFUSED'),
+    });
     await sleep(80);
     expect(created.map((p) => p.connectAttempts)).toEqual([1, 1, 1]);
     expect(lifecycle.available).toBe(true);
