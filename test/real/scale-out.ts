@@ -42,14 +42,6 @@ function auditedLoop(base: string, prefix: string) {
   };
 }
 
-/**
- * The scale-out shape on the real node, after the default release is gone (the node has two
- * cores): three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
- * replica each, in a restricted namespace. Under audited load the Redis primary serving the
- * busiest partition is deleted: every 202 must be aggregated exactly once. The broker faults of
- * issue 21 are not here yet: deleting the busiest partition's leader once counted a 202 twice, and
- * without an in-sync quorum replicas still dropped out of the Service (see the issue's note).
- */
 /** The scale-out release: kubectl and redis-cli (exec in its pods), and a Kafka admin client on its brokers. */
 class ScaleOutRelease {
   base = '';
@@ -184,6 +176,19 @@ async function installScaleOut(release: ScaleOutRelease, config: ClusterConfig):
   release.base = `http://${service.spec.clusterIP}:${service.spec.ports[0].port}`;
 }
 
+async function deleteBusiestBroker(release: ScaleOutRelease): Promise<void> {
+  const load = auditedLoop(release.base, 'kafka');
+  await sleep(5000);
+  const { partition, leader } = await release.busiestPartition();
+  console.log(`deleting rate-kafka-${leader}, leader of partition ${partition}`);
+  await release.kubectl(['delete', 'pod', `rate-kafka-${leader}`]);
+  await release.waitReady('kafka', 3);
+  await sleep(5000);
+  const statuses = await release.finish(load, `rate-kafka-${leader} deleted`);
+  expect(load.accepted.size).toBeGreaterThan(50);
+  expect(statuses.filter((s) => s !== '503')).toEqual([]);
+}
+
 async function deleteBusiestPrimary(release: ScaleOutRelease): Promise<void> {
   const load = auditedLoop(release.base, 'redis');
   await sleep(5000);
@@ -201,13 +206,31 @@ async function deleteBusiestPrimary(release: ScaleOutRelease): Promise<void> {
   expect(statuses).toEqual([]);
 }
 
+async function deleteTwoBrokers(release: ScaleOutRelease): Promise<void> {
+  const load = auditedLoop(release.base, 'quorum');
+  await sleep(3000);
+  await release.kubectl(['delete', 'pod', 'rate-kafka-1', 'rate-kafka-2', '--wait=false']);
+  const refused = async () => `${load.other.length} refused`;
+  await eventually('a 503 without an in-sync quorum', async () => load.other.some((o) => o.answer.startsWith('503')), refused, 120_000);
+  await release.waitReady('kafka', 3);
+  const back = load.accepted.size;
+  await eventually(
+    '202s again',
+    async () => load.accepted.size > back + 20,
+    async () => `${load.accepted.size - back} accepted since`,
+    180_000,
+  );
+  const statuses = await release.finish(load, 'two brokers deleted');
+  expect(statuses).toContain('503');
+  expect(statuses.filter((s) => s !== '503')).toEqual([]);
+}
+
 /**
  * The scale-out shape on the real node, after the default release is gone (the node has two
  * cores): three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
- * replica each, in a restricted namespace. Under audited load the Redis primary serving the
- * busiest partition is deleted: every 202 must be aggregated exactly once. The broker faults of
- * issue 21 are not here yet: deleting the busiest partition's leader once counted a 202 twice, and
- * without an in-sync quorum replicas still dropped out of the Service (see the issue's note).
+ * replica each, in a restricted namespace. Under audited load, the broker leading the busiest
+ * partition is deleted, then the Redis primary serving it, then two brokers at once (no in-sync
+ * quorum): every 202 must be aggregated exactly once, and without a quorum the API says 503.
  */
 export function scaleOutTests(config: ClusterConfig): void {
   const release = new ScaleOutRelease(config);
@@ -225,6 +248,11 @@ export function scaleOutTests(config: ClusterConfig): void {
     expect(topic.replicas).toHaveLength(3);
   });
 
+  it('deletes the broker leading the busiest partition under audited load: each 202 counted once, nothing but 503 refused', () =>
+    deleteBusiestBroker(release));
+
   it('deletes the Redis primary serving the busiest partition: its replica takes over, each 202 counted once', () =>
     deleteBusiestPrimary(release));
+
+  it('answers 503, never a false 202, while two of the three brokers are away', () => deleteTwoBrokers(release));
 }
