@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# npm test. The Kubernetes builds (control plane, real node, images: ≈ 26 min on a cold machine)
-# are needed only by the cluster and real projects, so they run in the background at the lowest
-# CPU priority while the projects that need only a stack run; then the cluster, real and
-# experiment projects run (the experiment after the build, whose CPU its contention guard would
-# count against its rounds). Jest's arguments pass through to both runs; --outputFile gets both
-# runs' results merged.
+# npm test. The Kubernetes builds (control plane, then a real node's tools and images: ≈ 26 min on
+# a cold machine) start first, in the background at the lowest CPU priority, while the rest
+# installs and the projects that need only a stack run. Then the cluster project runs (it needs
+# the control plane only) while the real node's tools may still build, and last the real and
+# experiment projects (the experiment after every build: its contention guard would count a
+# build's CPU against its rounds). Jest's arguments pass through to every run; --outputFile gets
+# their results merged.
 #   usage: test.sh [jest args]
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-FIRST=(lint unit chart integration chaos soak)
-SECOND=(cluster real experiment)
+STACK_ONLY=(lint unit chart integration chaos soak)
+CONTROL_PLANE=(cluster)
+REAL_NODE=(real experiment)
 
 output=""
 args=()
@@ -23,15 +25,16 @@ for arg in "$@"; do
   esac
 done
 
-bash scripts/bootstrap.sh stack || exit 1
-
 work="$(mktemp -d)"
 build_log="$ROOT/.run/kubernetes-tools.log"
 mkdir -p "$ROOT/.run"
 # Its own session, so that an interrupted run ends the whole build (go and its compilers) by group.
-setsid nice -n 19 bash -c '
+# Whether this machine can run a real node is the TypeScript's answer, so that part waits for the build.
+WORK="$work" setsid nice -n 19 bash -c '
   set -e
   bash scripts/install-tools.sh cluster
+  touch "$WORK/control-plane"
+  while [[ ! -f "$WORK/bootstrapped" ]]; do sleep 1; done
   if why="$(node -e "const r = require(\"./dist/scripts/cluster/real-node\").realNodeUnsupported(); if (r) { console.log(r); process.exit(1); }")"; then
     bash scripts/install-tools.sh real
     bash scripts/images/build.sh
@@ -45,7 +48,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "[test] building the Kubernetes tools in the background (pid $build, log $build_log)"
 
-bash scripts/install-tools.sh load checks || exit 1
+bash scripts/bootstrap.sh stack load checks || exit 1
+touch "$work/bootstrapped"
 
 run_jest() {
   local name="$1"
@@ -57,19 +61,32 @@ run_jest() {
     --selectProjects "${projects[@]}"
 }
 
-run_jest first "${FIRST[@]}"
-first=$?
+# Waits until the control plane's tools are built (or the build ended); says how long it waited.
+await_control_plane() {
+  local started
+  started=$(date +%s)
+  while [[ ! -f "$work/control-plane" ]] && kill -0 "$build" 2>/dev/null; do sleep 2; done
+  echo "[test] control plane's tools: waited $(($(date +%s) - started)) s"
+}
+
+run_jest stack "${STACK_ONLY[@]}"
+stack=$?
+
+await_control_plane
+run_jest control-plane "${CONTROL_PLANE[@]}"
+control_plane=$?
 
 started=$(date +%s)
-if kill -0 "$build" 2>/dev/null; then echo "[test] waiting for the Kubernetes tools (log $build_log)"; fi
 wait "$build"
 built=$?
-echo "[test] Kubernetes tools: exit $built, waited $(($(date +%s) - started)) s"
-if ((built != 0)); then tail -n 40 "$build_log"; fi
+echo "[test] real node's tools and images: waited $(($(date +%s) - started)) s"
+if ((built != 0)); then
+  echo "[test] the Kubernetes build failed (exit $built):"
+  tail -n 40 "$build_log"
+fi
+run_jest real-node "${REAL_NODE[@]}"
+real_node=$?
 
-run_jest second "${SECOND[@]}"
-second=$?
-
-node "$ROOT/scripts/merge-jest-results.js" "${output:-$work/merged.json}" "$work/first.json" "$work/second.json"
+node "$ROOT/scripts/merge-jest-results.js" "${output:-$work/merged.json}" "$work/stack.json" "$work/control-plane.json" "$work/real-node.json"
 merged=$?
-((first == 0 && second == 0 && built == 0 && merged == 0))
+((stack == 0 && control_plane == 0 && real_node == 0 && built == 0 && merged == 0))
