@@ -103,7 +103,9 @@ export class BatchingProducer {
     const started = process.hrtime.bigint();
     const groups = this.byPartition(batch);
     const records = groups.map((group) => ({ topic: this.topic, acks: -1, messages: group.map((p) => p.message) }));
-    const results = await this.producer.sendEach(records);
+    const results = await this.producer
+      .sendEach(records)
+      .catch((error: unknown) => records.map(() => ({ status: 'rejected' as const, reason: error })));
     this.observer?.batchSent(
       batch.length,
       seconds(started),

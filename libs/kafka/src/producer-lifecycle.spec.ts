@@ -61,6 +61,12 @@ class FakeProducer {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 const record = (value: string): ProducerRecord => ({ topic: 'rates', acks: -1, messages: [{ value }] });
+/** One record through sendEach, as a promise of its own. */
+async function sendOne(lifecycle: ProducerLifecycle, one: ProducerRecord) {
+  const [result] = await lifecycle.sendEach([one]);
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
 
 /** connectErrors[n]: the errors the n-th producer's connect attempts fail with, in turn. */
 function setup(connectErrors: Error[][] = [], maxReplaceDelayMs = 1000, sendTimeoutMs?: number) {
@@ -83,11 +89,11 @@ describe('ProducerLifecycle', () => {
   it('sends on one producer while its sends succeed', async () => {
     const { lifecycle, created } = setup();
     expect(await lifecycle.start()).toBe(true);
-    const first = lifecycle.send(record('1'));
+    const first = sendOne(lifecycle, record('1'));
     await tick();
     created[0].ack();
     await first;
-    const second = lifecycle.send(record('2'));
+    const second = sendOne(lifecycle, record('2'));
     await tick();
     created[0].ack();
     await second;
@@ -99,12 +105,12 @@ describe('ProducerLifecycle', () => {
   it('retires a producer after a failed send: the next batch goes out on a fresh producer id, never on a reused sequence range', async () => {
     const { lifecycle, created, events } = setup();
     await lifecycle.start();
-    const failed = lifecycle.send(record('lost-on-the-wire'));
+    const failed = sendOne(lifecycle, record('lost-on-the-wire'));
     await tick();
     created[0].fail('Request timed out');
     await expect(failed).rejects.toThrow('Request timed out');
 
-    const next = lifecycle.send(record('next'));
+    const next = sendOne(lifecycle, record('next'));
     await tick();
     expect(created).toHaveLength(2);
     expect(created[0].disconnected).toBe(true);
@@ -132,9 +138,9 @@ describe('ProducerLifecycle', () => {
   it("gives up a send stuck in the client's own retries after the send timeout: retired, and the next batch goes out on a fresh producer (#19)", async () => {
     const { lifecycle, created, events } = setup([], 1000, 30);
     await lifecycle.start();
-    const stuck = lifecycle.send(record('stuck'));
+    const stuck = sendOne(lifecycle, record('stuck'));
     await expect(stuck).rejects.toThrow(/no acknowledgement within 30 ms/);
-    const next = lifecycle.send(record('next'));
+    const next = sendOne(lifecycle, record('next'));
     await tick();
     expect(created[0].disconnected).toBe(true);
     expect(created).toHaveLength(2);
@@ -146,8 +152,8 @@ describe('ProducerLifecycle', () => {
   it('starts the next send only after the previous one settled, so a failure always retires before the next batch picks a producer', async () => {
     const { lifecycle, created } = setup();
     await lifecycle.start();
-    const first = lifecycle.send(record('1'));
-    const second = lifecycle.send(record('2'));
+    const first = sendOne(lifecycle, record('1'));
+    const second = sendOne(lifecycle, record('2'));
     await tick();
     expect(created[0].sent).toHaveLength(1);
     created[0].fail('NOT_ENOUGH_REPLICAS');
@@ -164,7 +170,7 @@ describe('ProducerLifecycle', () => {
     const { lifecycle, created, events } = setup([[refused], [refused]]);
     expect(await lifecycle.start()).toBe(false);
     expect(lifecycle.available).toBe(false);
-    await expect(lifecycle.send(record('1'))).rejects.toThrow(ProduceUnavailableError);
+    await expect(sendOne(lifecycle, record('1'))).rejects.toThrow(ProduceUnavailableError);
     expect(lifecycle.health).toMatchObject({
       connected: false,
       connectedOnce: false,
@@ -173,7 +179,7 @@ describe('ProducerLifecycle', () => {
     await sleep(80);
     expect(created.map((p) => p.connectAttempts)).toEqual([1, 1, 1]);
     expect(lifecycle.available).toBe(true);
-    const sent = lifecycle.send(record('2'));
+    const sent = sendOne(lifecycle, record('2'));
     await tick();
     created[2].ack();
     await sent;
@@ -194,7 +200,7 @@ describe('ProducerLifecycle', () => {
     expect(created.length).toBeGreaterThanOrEqual(2);
     expect(created[0].disconnected).toBe(true);
     expect(created[0].connectAttempts).toBe(1);
-    const sent = lifecycle.send(record('after the freeze'));
+    const sent = sendOne(lifecycle, record('after the freeze'));
     await tick();
     created[created.length - 1].ack();
     await expect(sent).resolves.toEqual([]);
@@ -203,19 +209,19 @@ describe('ProducerLifecycle', () => {
   it('keeps the start of a run of failures until a send succeeds again', async () => {
     const { lifecycle, created, advance } = setup([], 0);
     await lifecycle.start();
-    const first = lifecycle.send(record('1'));
+    const first = sendOne(lifecycle, record('1'));
     await tick();
     created[0].fail('timeout');
     await expect(first).rejects.toThrow();
     const failingSince = lifecycle.health.failingSince;
     expect(failingSince).not.toBeNull();
     advance(5000);
-    const second = lifecycle.send(record('2'));
+    const second = sendOne(lifecycle, record('2'));
     await tick();
     created[1].fail('OUT_OF_ORDER_SEQUENCE_NUMBER');
     await expect(second).rejects.toThrow();
     expect(lifecycle.health).toMatchObject({ failingSince, lastFailureAt: failingSince! + 5000 });
-    const third = lifecycle.send(record('3'));
+    const third = sendOne(lifecycle, record('3'));
     await tick();
     created[2].ack();
     await third;
@@ -226,7 +232,7 @@ describe('ProducerLifecycle', () => {
     const { lifecycle, created } = setup([], 10_000);
     await lifecycle.start();
     for (const n of [1, 2]) {
-      const sent = lifecycle.send(record(String(n)));
+      const sent = sendOne(lifecycle, record(String(n)));
       await tick();
       created[created.length - 1].fail('broken');
       await expect(sent).rejects.toThrow();
@@ -234,7 +240,7 @@ describe('ProducerLifecycle', () => {
     // The second failure in a row waits before a third producer is created: sends fail fast meanwhile.
     expect(created).toHaveLength(2);
     expect(lifecycle.available).toBe(false);
-    await expect(lifecycle.send(record('3'))).rejects.toThrow(ProduceUnavailableError);
+    await expect(sendOne(lifecycle, record('3'))).rejects.toThrow(ProduceUnavailableError);
     await sleep(150);
     expect(created).toHaveLength(3);
   });
@@ -244,6 +250,6 @@ describe('ProducerLifecycle', () => {
     await lifecycle.start();
     await lifecycle.stop();
     expect(created[0].disconnected).toBe(true);
-    await expect(lifecycle.send(record('late'))).rejects.toThrow('shutting down');
+    await expect(sendOne(lifecycle, record('late'))).rejects.toThrow('shutting down');
   });
 });

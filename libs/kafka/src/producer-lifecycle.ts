@@ -86,12 +86,6 @@ export class ProducerLifecycle {
     };
   }
 
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const [result] = await this.sendEach([record]);
-    if (result.status === 'rejected') throw result.reason;
-    return result.value;
-  }
-
   /** The records at once on one producer, each settling on its own; any failure retires the producer once all settled. */
   sendEach(records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata[]>[]> {
     const result = this.previous.then(() => this.sendNow(records));
