@@ -1,5 +1,5 @@
 // Merges the --json results of several Jest runs into one file of the same shape (counts summed,
-// suites concatenated), so that .ci/run reads one result for npm test's two runs.
+// suites concatenated), so that .ci/run reads one result for npm test's several runs.
 //   usage: node merge-jest-results.js <out.json> <run.json>...
 const { existsSync, readFileSync, writeFileSync } = require('node:fs');
 
