@@ -4,6 +4,7 @@ const createSendMessages = require('kafkajs/src/producer/sendMessages');
 const createRetry = require('kafkajs/src/retry');
 const { createErrorFromCode } = require('kafkajs/src/protocol/error');
 import { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
+import { fakeCluster } from './kafkajs-fake-cluster.fixture';
 import { PartitionAudit, UnproducedPartitionError } from './partition-audit';
 
 const NOT_LEADER_OR_FOLLOWER = 6;
@@ -45,21 +46,7 @@ function leaderMoveScenario(partitioner: unknown) {
     },
   });
   const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1), 2: broker(2) };
-  const cluster = {
-    refreshMetadataIfNecessary: async () => undefined,
-    refreshMetadata: async () => undefined,
-    addMultipleTargetTopics: async () => undefined,
-    isConnected: () => true,
-    removeBroker: noop,
-    findTopicPartitionMetadata: () => [0, 1].map((p) => ({ partitionId: p, leader: leaders[p] })),
-    findLeaderForPartitions: (_topic: string, partitions: string[]) =>
-      partitions.reduce<Record<number, number[]>>((byLeader, p) => {
-        const leader = leaders[Number(p)];
-        (byLeader[leader] ??= []).push(Number(p));
-        return byLeader;
-      }, {}),
-    findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
-  };
+  const cluster = fakeCluster(leaders, brokers);
   const eosManager = {
     isTransactional: () => false,
     getSequence: () => 0,

@@ -5,6 +5,7 @@ const createRetry = require('kafkajs/src/retry');
 const { createErrorFromCode } = require('kafkajs/src/protocol/error');
 import { Producer, ProducerRecord } from 'kafkajs';
 import { BatchingProducer } from './batching-producer';
+import { fakeCluster } from './kafkajs-fake-cluster.fixture';
 import { PartitionAudit } from './partition-audit';
 import { ProducerLifecycle } from './producer-lifecycle';
 
@@ -64,21 +65,7 @@ function resendScenario() {
     },
   });
   const brokers: Record<number, ReturnType<typeof broker>> = { 1: broker(1), 2: broker(2), 3: broker(3) };
-  const cluster = {
-    refreshMetadataIfNecessary: async () => undefined,
-    refreshMetadata: async () => undefined,
-    addMultipleTargetTopics: async () => undefined,
-    isConnected: () => true,
-    removeBroker: noop,
-    findTopicPartitionMetadata: () => [0, 1].map((p) => ({ partitionId: p, leader: leaders[p] })),
-    findLeaderForPartitions: (_topic: string, partitions: string[]) =>
-      partitions.reduce<Record<number, number[]>>((byLeader, p) => {
-        const leader = leaders[Number(p)];
-        (byLeader[leader] ??= []).push(Number(p));
-        return byLeader;
-      }, {}),
-    findBroker: async ({ nodeId }: { nodeId: number }) => brokers[nodeId],
-  };
+  const cluster = fakeCluster(leaders, brokers);
   // kafkajs' bookkeeping, as its eosManager keeps it for an idempotent producer.
   const eosManager = {
     isTransactional: () => false,
