@@ -59,6 +59,30 @@ describe('scale-out values', () => {
     expect(policy.egress).toContainEqual({ to: [peers], ports });
   });
 
+  it('counts a broker ready once it is in sync: a broker-sync sidecar from the consumer image answers its readiness probe', () => {
+    const pod = find(three, 'StatefulSet', 'rate-kafka').spec.template.spec;
+    const [kafka, sync] = pod.containers;
+    expect(sync).toMatchObject({
+      name: 'broker-sync',
+      image: find(three, 'Deployment', 'rate-consumer').spec.template.spec.containers[0].image,
+      args: ['dist/libs/kafka/src/broker-sync-main.js', '--node-id', '$(POD_INDEX)', '--port', '9094'],
+      ports: [{ name: 'broker-sync', containerPort: 9094 }],
+      securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false },
+    });
+    expect(sync.env).toEqual([{ name: 'POD_INDEX', valueFrom: env(three).POD_INDEX }]);
+    expect(kafka.readinessProbe.httpGet).toEqual({ path: '/ready', port: 9094 });
+    // The port is a value; the broker's own ports are refused for it.
+    expect(
+      find(render('ci/scale-out-values.yaml', 'kafka.brokerSync.port=9100'), 'StatefulSet', 'rate-kafka').spec.template.spec.containers[0]
+        .readinessProbe.httpGet.port,
+    ).toBe(9100);
+    expect(() => render('ci/scale-out-values.yaml', 'kafka.brokerSync.port=9092')).toThrow(/brokerSync\/port/);
+    // One node has no peers to be in sync with: its port opening is enough.
+    const single = find(one, 'StatefulSet', 'rate-kafka').spec.template.spec;
+    expect(single.containers.map((c: { name: string }) => c.name)).toEqual(['kafka']);
+    expect(single.containers[0].readinessProbe.tcpSocket).toEqual({ port: 'kafka' });
+  });
+
   it('keeps the default a one-node install: node id 1, no PDB, no peer rules, the broker default replication', () => {
     const broker = env(one);
     expect(find(one, 'StatefulSet', 'rate-kafka').spec.replicas).toBe(1);

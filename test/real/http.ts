@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../cluster/test-cluster';
 
 export interface Answer {
@@ -51,4 +52,47 @@ export async function expectAggregated(base: string, accepted: Map<string, numbe
         .join('; ')}`,
     120_000,
   );
+}
+
+export interface AuditedLoop {
+  accepted: Map<string, number>;
+  /** Every answer other than 202, with the subject it was for and when it was sent. */
+  other: { subject: string; at: number; answer: string }[];
+  sent: () => number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * An open loop of sequential POSTs from `clients` clients, each request its own subject, until
+ * stopped; every answer kept, so each 202 can be audited in the aggregate afterwards.
+ */
+export function auditedLoop(
+  base: string,
+  prefix: string,
+  options: { clients?: number; host?: string; pauseMs?: number } = {},
+): AuditedLoop {
+  const accepted = new Map<string, number>();
+  const other: AuditedLoop['other'] = [];
+  let running = true;
+  let sent = 0;
+  const loops = Array.from({ length: options.clients ?? 3 }, async () => {
+    while (running) {
+      const subject = `${prefix}-${sent}`;
+      const rate = 1 + (sent++ % 5);
+      const at = Date.now();
+      const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`, options.host);
+      if (answer.status === 202) accepted.set(subject, rate);
+      else other.push({ subject, at, answer: `${answer.status} ${answer.body.slice(0, 100)}` });
+      await sleep(options.pauseMs ?? 30);
+    }
+  });
+  return {
+    accepted,
+    other,
+    sent: () => sent,
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
 }

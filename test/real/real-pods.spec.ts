@@ -11,7 +11,7 @@ import { REAL_NODE_NAME } from '../harness/cluster';
 import { ROOT } from '../harness/stack';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
 import { realTestCluster } from './real-cluster';
-import { Answer, call, expectAggregated } from './http';
+import { Answer, auditedLoop, call, expectAggregated } from './http';
 import { scaleOutTests } from './scale-out';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -152,6 +152,37 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       await expectAggregated(base, accepted);
     },
   );
+
+  it('rolls the API (kubectl rollout restart) under audited load through the ingress controller without failing one request', async () => {
+    const values = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
+    const before = (await apiPods()).items.map((p) => p.metadata.name);
+    const load = auditedLoop(`http://127.0.0.1:${config.ingressPort}`, `real-${RUN}-roll`, {
+      clients: 8,
+      host: values.ingress.host,
+      pauseMs: 20,
+    });
+    await sleep(3000);
+    await ok(kubectlResult(config, ['rollout', 'restart', 'deployment/rate-api', '-n', NAMESPACE]));
+    await ok(kubectlResult(config, ['rollout', 'status', 'deployment/rate-api', '-n', NAMESPACE, '--timeout=5m']));
+    // The last old pod drains and exits after the rollout reports done: keep the load on until it is gone.
+    await eventually(
+      'the old API pods gone',
+      async () => (await apiPods()).items.every((p) => !before.includes(p.metadata.name)),
+      async () => JSON.stringify((await apiPods()).items.map((p) => p.metadata.name)),
+      120_000,
+    );
+    await sleep(3000);
+    await load.stop();
+    console.log(
+      `rollout restart through the ingress: ${load.sent()} requests, ${load.accepted.size} accepted, ${load.other.length} not` +
+        load.other
+          .slice(0, 10)
+          .map((o) => `; ${o.subject} at ${new Date(o.at).toISOString()}: ${o.answer}`)
+          .join(''),
+    );
+    expect(load.other).toEqual([]);
+    await expectAggregated(base, load.accepted);
+  });
 
   it('passes helm test (the chart test pod, for real)', async () => {
     const result = await helm(config, ['test', 'rate', '-n', NAMESPACE, '--timeout', '5m']);

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterConfig } from '../harness/cluster';
 import { ROOT } from '../harness/stack';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
-import { call, expectAggregated } from './http';
+import { auditedLoop, AuditedLoop, expectAggregated } from './http';
 
 const NAMESPACE = 'rate-scale';
 const RUN = Date.now().toString(36);
@@ -13,33 +13,6 @@ const RUN = Date.now().toString(36);
 interface Pod {
   metadata: { name: string; deletionTimestamp?: string };
   status: { conditions?: { type: string; status: string }[] };
-}
-
-/** An open loop of sequential POSTs, each its own subject, until stopped; every answer kept. */
-function auditedLoop(base: string, prefix: string) {
-  const accepted = new Map<string, number>();
-  const other: { subject: string; at: number; answer: string }[] = [];
-  let running = true;
-  let sent = 0;
-  const loops = Array.from({ length: 3 }, async () => {
-    while (running) {
-      const subject = `scale-${RUN}-${prefix}-${sent}`;
-      const rate = 1 + (sent++ % 5);
-      const answer = await call('POST', `${base}/rate?rate=${rate}&subject=${subject}`);
-      if (answer.status === 202) accepted.set(subject, rate);
-      else other.push({ subject, at: Date.now(), answer: `${answer.status} ${answer.body.slice(0, 100)}` });
-      await sleep(30);
-    }
-  });
-  return {
-    accepted,
-    other,
-    sent: () => sent,
-    stop: async () => {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
 }
 
 /** The scale-out release: kubectl and redis-cli (exec in its pods), and a Kafka admin client on its brokers. */
@@ -103,6 +76,15 @@ class ScaleOutRelease {
     });
   }
 
+  /** Partitions of every topic that `nodeId` replicates but is not in sync for. */
+  outOfSync(nodeId: number): Promise<string[]> {
+    return this.withKafka(async (admin) =>
+      (await admin.fetchTopicMetadata()).topics.flatMap((topic) =>
+        topic.partitions.filter((p) => p.replicas.includes(nodeId) && !p.isr.includes(nodeId)).map((p) => `${topic.name}-${p.partitionId}`),
+      ),
+    );
+  }
+
   redisCli(args: string[]): Promise<string> {
     return this.kubectl(['exec', 'rate-redis-0', '--', 'redis-cli', ...args]);
   }
@@ -134,7 +116,7 @@ class ScaleOutRelease {
   }
 
   /** Stops the load, checks every 202 is aggregated once; returns the statuses of the other answers. */
-  async finish(load: ReturnType<typeof auditedLoop>, what: string): Promise<string[]> {
+  async finish(load: AuditedLoop, what: string): Promise<string[]> {
     await load.stop();
     const statuses = [...new Set(load.other.map((o) => o.answer.split(' ')[0]))];
     const examples = statuses.map((status) => load.other.find((o) => o.answer.startsWith(`${status} `))!);
@@ -177,12 +159,14 @@ async function installScaleOut(release: ScaleOutRelease, config: ClusterConfig):
 }
 
 async function deleteBusiestBroker(release: ScaleOutRelease): Promise<void> {
-  const load = auditedLoop(release.base, 'kafka');
+  const load = auditedLoop(release.base, `scale-${RUN}-kafka`);
   await sleep(5000);
   const { partition, leader } = await release.busiestPartition();
   console.log(`deleting rate-kafka-${leader}, leader of partition ${partition}`);
   await release.kubectl(['delete', 'pod', `rate-kafka-${leader}`]);
   await release.waitReady('kafka', 3);
+  // Ready means caught up (the broker-sync sidecar's probe), not merely listening.
+  expect(await release.outOfSync(leader)).toEqual([]);
   await sleep(5000);
   const statuses = await release.finish(load, `rate-kafka-${leader} deleted`);
   expect(load.accepted.size).toBeGreaterThan(50);
@@ -190,7 +174,7 @@ async function deleteBusiestBroker(release: ScaleOutRelease): Promise<void> {
 }
 
 async function deleteBusiestPrimary(release: ScaleOutRelease): Promise<void> {
-  const load = auditedLoop(release.base, 'redis');
+  const load = auditedLoop(release.base, `scale-${RUN}-redis`);
   await sleep(5000);
   const { partition } = await release.busiestPartition();
   const { slot, pod } = await release.primaryOf(partition);
@@ -207,7 +191,7 @@ async function deleteBusiestPrimary(release: ScaleOutRelease): Promise<void> {
 }
 
 async function deleteTwoBrokers(release: ScaleOutRelease): Promise<void> {
-  const load = auditedLoop(release.base, 'quorum');
+  const load = auditedLoop(release.base, `scale-${RUN}-quorum`);
   await sleep(3000);
   await release.kubectl(['delete', 'pod', 'rate-kafka-1', 'rate-kafka-2', '--wait=false']);
   const refused = async () => `${load.other.length} refused`;
