@@ -1,19 +1,37 @@
 import { parseFlags } from '../cli-args';
 import { clusterConfig } from './cluster-config';
 import { down, status, up } from './control-plane';
+import { measurePodUsage, usageTable } from './pod-usage';
 import { prepareRealNode, REAL_NODE } from './real-node';
 
 const USAGE = `usage: npm run cluster:up -- [--real]
        npm run cluster:down -- [--purge]
-       npm run cluster:status`;
+       npm run cluster:status
+       npm run cluster:usage -- [--seconds 30] [--namespace <ns>]`;
 
-function parseArgs(argv: string[]): { command: string; purge: boolean; real: boolean } {
+const OPTIONS: Record<string, Parameters<typeof parseFlags>[1]> = {
+  down: { purge: { type: 'boolean' } },
+  up: { real: { type: 'boolean' } },
+  usage: { seconds: { type: 'string' }, namespace: { type: 'string' } },
+};
+
+interface Args {
+  command: string;
+  purge: boolean;
+  real: boolean;
+  seconds: number;
+  namespace?: string;
+}
+
+function parseArgs(argv: string[]): Args {
   const [command, ...rest] = argv;
-  const options: Parameters<typeof parseFlags>[1] =
-    command === 'down' ? { purge: { type: 'boolean' } } : command === 'up' ? { real: { type: 'boolean' } } : {};
-  const { values, positionals } = parseFlags(rest, options, USAGE);
+  const { values, positionals } = parseFlags(rest, OPTIONS[command] ?? {}, USAGE);
   if (positionals.length > 0) throw new Error(`unknown option ${positionals[0]}\n${USAGE}`);
-  return { command, purge: values.purge === true, real: values.real === true };
+  const seconds = values.seconds === undefined ? 30 : Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600)
+    throw new Error(`--seconds takes a whole number of seconds, 1..3600 (got "${String(values.seconds)}")\n${USAGE}`);
+  if (values.namespace === '') throw new Error(`--namespace takes a namespace\n${USAGE}`);
+  return { command, purge: values.purge === true, real: values.real === true, seconds, namespace: values.namespace as string | undefined };
 }
 
 async function main(): Promise<void> {
@@ -38,6 +56,13 @@ async function main(): Promise<void> {
       const rows = await status(config);
       printStatus(rows);
       if (rows.every((r) => !r.running)) log('not running (npm run cluster:up)');
+      break;
+    }
+    case 'usage': {
+      log(`reading the real node's CPU and memory counters over ${args.seconds} s`);
+      const rows = await measurePodUsage(config, args.seconds, args.namespace);
+      if (rows.length === 0) throw new Error(`no running pod${args.namespace ? ` in namespace ${args.namespace}` : ''} on the real node`);
+      console.log(usageTable(rows, args.seconds));
       break;
     }
     default:

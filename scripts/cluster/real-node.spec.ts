@@ -6,7 +6,7 @@ import { readVersions, ROOT } from '../stack/stack-config';
 import { clusterConfig } from './cluster-config';
 import { ComponentContext } from './components';
 import { pkiPaths } from './pki';
-import { BRIDGE, NODE_IP, nodeImages, nodePaths, POD_SUBNET, qualified, REAL_NODE, writeNodeConfigs } from './real-node';
+import { BRIDGE, NODE_IP, nodeImages, nodePaths, POD_SUBNET, qualified, REAL_NODE, staleImages, writeNodeConfigs } from './real-node';
 
 function context(runDir: string): ComponentContext {
   const config = {
@@ -28,6 +28,20 @@ describe('real node', () => {
     expect(qualified('rate-local/kafka:4.1.1')).toBe('docker.io/rate-local/kafka:4.1.1');
     expect(qualified('ghcr.io/org/app:1')).toBe('ghcr.io/org/app:1');
     expect(qualified('localhost:5000/app:1')).toBe('localhost:5000/app:1');
+  });
+
+  it('reloads an image rebuilt under the same tag, and only what containerd lacks or holds in another build', () => {
+    const built = new Map([
+      ['rate-api:0.1.0', 'sha256:new'],
+      ['rate-consumer:0.1.0', 'sha256:same'],
+      ['rate-local/kafka:4.1.1', 'sha256:kafka'],
+    ]);
+    const present = [
+      { id: 'sha256:old', repoTags: ['docker.io/library/rate-api:0.1.0'] },
+      { id: 'sha256:same', repoTags: ['docker.io/library/rate-consumer:0.1.0'] },
+    ];
+    expect(staleImages(built, present)).toEqual(['rate-api:0.1.0', 'rate-local/kafka:4.1.1']);
+    expect(staleImages(new Map([['rate-consumer:0.1.0', 'sha256:same']]), present)).toEqual([]);
   });
 
   it('loads the images the local chart values name, and the sandbox image build.sh makes', () => {

@@ -298,16 +298,33 @@ async function prepareNetwork(config: ClusterConfig): Promise<void> {
 
 const ctr = (config: ClusterConfig, args: string[]) => sh('ctr', ['--address', nodePaths(config).socket, '--namespace', 'k8s.io', ...args]);
 
-/** Loads the images containerd lacks from the Docker engine scripts/images/build.sh built them in. */
+/**
+ * The images containerd lacks or holds in another build than the Docker engine's (a rebuilt image
+ * keeps its tag: comparing tags alone would run yesterday's code). Both sides name an image by its
+ * config digest (Docker's image id, the CRI's image id).
+ */
+export function staleImages(built: Map<string, string>, present: { id: string; repoTags: string[] }[]): string[] {
+  const idOf = new Map(present.flatMap((image) => image.repoTags.map((tag) => [tag, image.id] as const)));
+  return [...built].filter(([image, id]) => idOf.get(qualified(image)) !== id).map(([image]) => image);
+}
+
+/** Loads the images containerd lacks (or holds in an older build) from the Docker engine scripts/images/build.sh built them in. */
 async function importImages(config: ClusterConfig, log: (line: string) => void): Promise<void> {
   const { sandbox, chart } = nodeImages();
-  const present = new Set((await ctr(config, ['images', 'list', '--quiet'])).split('\n'));
-  const missing = [sandbox, ...chart].filter((image) => !present.has(qualified(image)));
+  const built = new Map<string, string>();
+  for (const image of [sandbox, ...chart]) {
+    const id = await sh('docker', ['image', 'inspect', '-f', '{{.Id}}', image]).catch(() => '');
+    if (!id)
+      throw new Error(`image ${image} is not in the Docker engine: run bash scripts/install-tools.sh real && bash scripts/images/build.sh`);
+    built.set(image, id.trim());
+  }
+  const crictl = [clusterPaths(config).bin('crictl'), '--runtime-endpoint', `unix://${nodePaths(config).socket}`] as const;
+  const { images } = JSON.parse(await sh(crictl[0], [...crictl.slice(1), 'images', '-o', 'json'])) as {
+    images: { id: string; repoTags: string[] }[];
+  };
+  const missing = staleImages(built, images);
   if (missing.length === 0) return;
   const started = Date.now();
-  for (const image of missing)
-    if (!(await quiet('docker', ['image', 'inspect', image])))
-      throw new Error(`image ${image} is not in the Docker engine: run bash scripts/install-tools.sh real && bash scripts/images/build.sh`);
   // docker save | ctr images import, through a file: both ends report their own errors.
   const archive = join(nodePaths(config).dir, 'images.tar');
   await sh('docker', ['save', '-o', archive, ...missing]);
