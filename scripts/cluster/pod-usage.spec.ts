@@ -7,7 +7,7 @@ const container = (id: string, pod: string, namespace: string, at: number, cpuNs
 });
 const pod = (name: string, namespace: string, component?: string) => ({
   metadata: { name, namespace },
-  labels: component ? { 'app.kubernetes.io/component': component } : {},
+  labels: (component ? { 'app.kubernetes.io/component': component } : {}) as Record<string, string>,
 });
 const S = 1e9;
 

@@ -267,6 +267,24 @@ describe('helm chart', () => {
     expect(result.stdout).toContain("curl -i -X POST 'http://rate.local/rate?rate=5'");
     expect(result.stdout).toContain('3 API replica(s)');
     expect(result.stdout).toContain('svc/rate-api 8080:80');
+    expect(result.stdout).not.toContain('WARNING');
+    // Policies off and Kafka in the clear: said at install time.
+    const open = run(TOOL('helm'), [...args, '--set', 'networkPolicy.enabled=false', '--show-only', 'templates/notes-preview.txt']);
+    expect(open.stdout).toMatch(/WARNING: NetworkPolicies are off .* Kafka speaks PLAINTEXT/s);
+    const sasl = ['kafka.enabled=false', 'kafka.external.brokers=k:9093', 'kafka.external.sasl.mechanism=scram-sha-512'];
+    const secured = run(TOOL('helm'), [
+      ...args,
+      ...[
+        'networkPolicy.enabled=false',
+        ...sasl,
+        'kafka.external.sasl.username=rate',
+        'kafka.external.sasl.existingSecret=kafka-pw',
+      ].flatMap((v) => ['--set', v]),
+      '--show-only',
+      'templates/notes-preview.txt',
+    ]);
+    expect({ status: secured.status, stderr: secured.stderr }).toMatchObject({ status: 0 });
+    expect(secured.stdout).not.toContain('WARNING');
   });
 });
 

@@ -40,6 +40,9 @@ function render(): K8sObject[] {
     join(ROOT, 'k8s', 'local-images-values.yaml'),
     '--set',
     `replicas=${API_REPLICAS}`,
+    // The spec names each answering replica by its x-replica header, off by default in the chart.
+    '--set',
+    'config.replicaHeader=true',
   ];
   const result = run(TOOL('helm'), args);
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);

@@ -1,4 +1,5 @@
-import { BASE_URL } from './test-stack';
+import { readiness, startExtraApp } from './extra-app';
+import { BASE_URL, uniqueSubject } from './test-stack';
 
 interface Operation {
   parameters?: { name: string; in: string; required?: boolean; schema?: Record<string, unknown> }[];
@@ -61,5 +62,25 @@ describe('GET /openapi.json', () => {
         for (const response of Object.values(operation.responses)) expect(response.headers).toHaveProperty('x-replica');
       }
     }
+  });
+});
+
+describe('REPLICA_HEADER=false (the chart’s default)', () => {
+  const api = startExtraApp('rate-api', 18141, { REPLICA_HEADER: 'false' });
+  afterAll(() => api.stop());
+
+  it('names no replica in answers or in the document', async () => {
+    await readiness(api.base, (status) => status === 200);
+    const post = await fetch(`${api.base}/rate?rate=3&subject=${uniqueSubject('no-replica-header')}`, { method: 'POST' });
+    expect(post.status).toBe(202);
+    const missing = await fetch(`${api.base}/nowhere`);
+    const openapi = await fetch(`${api.base}/openapi.json`);
+    expect([post, missing, openapi].map((r) => r.headers.get('x-replica'))).toEqual([null, null, null]);
+    const document = (await openapi.json()) as { paths: Record<string, Record<string, Operation>> };
+    const headers = Object.values(document.paths).flatMap((ops) =>
+      Object.values(ops).flatMap((op) => Object.values(op.responses).map((r) => Object.keys(r.headers ?? {}))),
+    );
+    expect(headers.flat()).not.toContain('x-replica');
+    expect(headers.flat()).toContain('Retry-After');
   });
 });

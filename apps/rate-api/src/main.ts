@@ -34,7 +34,7 @@ async function bootstrap(): Promise<void> {
   registerJsonBodyParser(fastify);
   const producer = app.get(RateProducer);
   let closing = false;
-  registerHttpHooks(fastify, config.replicaName, app.get(ApiMetrics), () => closing);
+  registerHttpHooks(fastify, config.replicaHeader ? config.replicaName : null, app.get(ApiMetrics), () => closing);
   app.useGlobalFilters(new HttpErrorFilter(logger));
   await registerRateLimit(app, config);
   serveOpenApi(fastify, buildOpenApiDocument(app, config));

@@ -110,27 +110,33 @@ The shell variable Kubernetes' service links give a Redis Cluster node's own Ser
 {{- printf "%s_REDIS_" (include "rate.fullname" . | upper | replace "-" "_") -}}
 {{- end }}
 
-{{/* Restricted pod security (Pod Security Standards "restricted"). */}}
-{{- define "rate.podSecurityContext" -}}
-runAsNonRoot: true
-runAsUser: {{ .uid }}
-runAsGroup: {{ .uid }}
-fsGroup: {{ .uid }}
-seccompProfile:
-  type: RuntimeDefault
+{{/*
+A securityContext from a component's values (the restricted defaults live in values.yaml, so an
+operator can override a key, or drop one with null, e.g. runAsUser on OpenShift's restricted-v2).
+*/}}
+{{- define "rate.securityContext" -}}
+{{- with . }}
+securityContext:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
-{{/* Restricted container security; pass a dict with readOnly. */}}
-{{- define "rate.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: {{ .readOnly }}
-capabilities:
-  drop: ["ALL"]
+{{/* imagePullSecrets of every pod of the release; pass the root context. */}}
+{{- define "rate.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}
 
-{{/* Image reference of an app; pass a dict with ctx and image (image.api / image.consumer). */}}
+{{/* An image reference under global.imageRegistry when set; pass a dict with ctx and ref. */}}
+{{- define "rate.imageRef" -}}
+{{- with .ctx.Values.global.imageRegistry }}{{ trimSuffix "/" . }}/{{ end }}{{ .ref }}
+{{- end }}
+
+{{/* Image reference of an image value (repository, tag); pass a dict with ctx and image. */}}
 {{- define "rate.image" -}}
-{{- printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag) }}
+{{- include "rate.imageRef" (dict "ctx" .ctx "ref" (printf "%s:%s" .image.repository (default .ctx.Chart.AppVersion .image.tag))) }}
 {{- end }}
 
 {{/* Pod labels: the component's extra podLabels under its selector labels (which always win). */}}
@@ -207,6 +213,7 @@ context so the Secret and the checksum annotations agree.
 {{- if and $existing $existing.data }}
 {{- $password = index $existing.data .Values.redis.auth.existingSecretPasswordKey | default "" }}
 {{- end }}
+{{- with .Values.redis.auth.password }}{{ $password = b64enc . }}{{ end }}
 {{- $_ := set $ "rateRedisPassword" (default (randAlphaNum 32 | b64enc) $password) }}
 {{- end }}
 {{- get $ "rateRedisPassword" }}
@@ -222,7 +229,10 @@ context so the Secret and the checksum annotations agree.
 {{- if include "rate.redisSecretGenerated" . }}
 {{- include "rate.redisGeneratedPassword" . | sha256sum }}
 {{- else }}
-{{- printf "%s/%s" .Values.redis.auth.existingSecret .Values.redis.auth.existingSecretPasswordKey | sha256sum }}
+{{- /* The operator's Secret: its password when it can be read (helm install/upgrade), so rotating it rolls the pods; its name offline. */}}
+{{- $secret := lookup "v1" "Secret" .Release.Namespace .Values.redis.auth.existingSecret }}
+{{- $data := dig "data" .Values.redis.auth.existingSecretPasswordKey "" ($secret | default dict) }}
+{{- printf "%s/%s/%s" .Values.redis.auth.existingSecret .Values.redis.auth.existingSecretPasswordKey $data | sha256sum }}
 {{- end }}
 {{- end }}
 
@@ -374,6 +384,14 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- end }}
 {{- if and .Values.gateway.enabled (empty .Values.gateway.parentRefs) }}
 {{- $errors = append $errors "gateway.enabled=true needs gateway.parentRefs (the Gateway to attach the HTTPRoute to)" }}
+{{- end }}
+{{- with .Values.global.imageRegistry }}
+{{- if not (regexMatch "^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._/-]+)?$" .) }}
+{{- $errors = append $errors (printf "global.imageRegistry %q is not a registry host (and path), e.g. mirror.example:5000/hub: no scheme, no tag" .) }}
+{{- end }}
+{{- end }}
+{{- if ne .Values.service.type "ClusterIP" }}
+{{- $errors = append $errors (printf "service.type %s would publish the API pods' whole port, /metrics, /health and /openapi.json with /rate: keep ClusterIP and expose /rate alone through ingress.enabled or gateway.enabled" .Values.service.type) }}
 {{- end }}
 {{- $errors = concat $errors (fromYamlArray (include "rate.statefulSetChanges" .)) }}
 {{- if $errors }}

@@ -47,6 +47,8 @@ export interface RateConfig {
   shutdownGraceMs: number;
   rateLimitMax: number;
   rateLimitWindowS: number;
+  /** x-replica on every API response (load tests); the chart turns it off for the public route. */
+  replicaHeader: boolean;
   /** Peers whose X-Forwarded-For is believed (fastify trustProxy); '' = none. */
   trustProxy: string;
   consumerStallS: number;
@@ -325,6 +327,14 @@ export const ENV_SCHEMA = {
     expected: 'integer 1..86400 (seconds of the rate-limit window)',
     fallback: () => '60',
     parse: intIn(1, 86400),
+  },
+  REPLICA_HEADER: {
+    key: 'replicaHeader',
+    apps: ['rate-api'],
+    expected:
+      "true or false (x-replica on every response, naming the replica that answered: for load tests; the chart turns it off, so the public route does not tell clients the pods' names)",
+    fallback: () => 'true',
+    parse: (raw: string) => (raw === 'true' ? true : raw === 'false' ? false : undefined),
   },
   TRUST_PROXY: {
     key: 'trustProxy',

@@ -2,12 +2,13 @@ import { FastifyInstance } from 'fastify';
 import { ApiMetrics } from '../metrics/api.metrics';
 
 /**
- * x-replica on every response (404s and errors included), so load tests can show how evenly
- * the balancer spreads requests; request metrics by matched route, never by raw URL.
+ * x-replica on every response (404s and errors included) when `replica` is given, so load tests
+ * can show how evenly the balancer spreads requests; request metrics by matched route, never by
+ * raw URL.
  */
-export function registerHttpHooks(fastify: FastifyInstance, replicaName: string, metrics: ApiMetrics, closing: () => boolean): void {
+export function registerHttpHooks(fastify: FastifyInstance, replica: string | null, metrics: ApiMetrics, closing: () => boolean): void {
   fastify.addHook('onRequest', (_request, reply, done) => {
-    reply.header('x-replica', replicaName);
+    if (replica !== null) reply.header('x-replica', replica);
     metrics.inFlight.inc();
     done();
   });

@@ -12,7 +12,7 @@ type Schema = Record<string, unknown>;
 /**
  * The OpenAPI 3 document, generated from the controllers' decorators. Two facts live outside
  * them and are added here: the configured rate bounds, and the x-replica header that the
- * onRequest hook puts on every response.
+ * onRequest hook puts on every response when REPLICA_HEADER is on.
  */
 export function buildOpenApiDocument(app: INestApplication, config: RateConfig): OpenAPIObject {
   const document = SwaggerModule.createDocument(
@@ -34,7 +34,7 @@ export function buildOpenApiDocument(app: INestApplication, config: RateConfig):
       for (const parameter of operation.parameters ?? []) {
         if (parameter.name === 'rate' && parameter.schema) Object.assign(parameter.schema, bounds);
       }
-      for (const response of Object.values(operation.responses ?? {})) {
+      for (const response of config.replicaHeader ? Object.values(operation.responses ?? {}) : []) {
         response.headers = {
           ...response.headers,
           'x-replica': { required: true, description: 'the replica that answered', schema: { type: 'string', minLength: 1 } },
