@@ -30,6 +30,12 @@ describe('real node', () => {
     expect(qualified('localhost:5000/app:1')).toBe('localhost:5000/app:1');
   });
 
+  it('lets the node itself through the chart policy: Traefik and CoreDNS run on the node, not in pods', () => {
+    const { networkPolicy } = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
+    for (const peers of [networkPolicy.extraIngressFrom, networkPolicy.gatewayFrom, networkPolicy.dns])
+      expect(peers).toEqual([{ ipBlock: { cidr: `${NODE_IP}/32` } }]);
+  });
+
   it('reloads an image rebuilt under the same tag, and only what containerd lacks or holds in another build', () => {
     const built = new Map([
       ['rate-api:0.1.0', 'sha256:new'],

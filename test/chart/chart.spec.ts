@@ -247,13 +247,31 @@ describe('helm chart', () => {
     expect(checksum(render(undefined, 'config.logLevel=debug'))).not.toBe(checksum(render()));
   });
 
-  it('ships a helm test that posts a rating and reads it back', () => {
+  it('ships a helm test that posts a rating under its own subject, reads it back and deletes it, with resources', () => {
     const test = find(render(), 'Pod', 'rate-test');
     expect(test.metadata.annotations).toMatchObject({ 'helm.sh/hook': 'test' });
-    const script = test.spec.containers[0].args[0] as string;
+    const [post] = test.spec.initContainers;
+    const script = post.args[0] as string;
+    expect(script).toContain('subject="helm-test.$POD_UID"');
     expect(script).toContain('-X POST "$base/rate?rate=7&subject=$subject"');
     expect(script).toContain('$base/rate?subject=$subject');
     expect(script).toContain('http://rate-api:80');
+    const [cleanUp] = test.spec.containers;
+    expect(cleanUp.args[0]).toContain('subject="helm-test.$POD_UID"');
+    expect(cleanUp.args[0]).toContain('redis-cli -c -u "redis://rate-redis.rate.svc.cluster.local:6379" DEL "rate:{p$n}:s:$subject"');
+    expect(cleanUp.args[0]).toContain('-lt 6 ]');
+    expect(cleanUp.env).toContainEqual({
+      name: 'REDISCLI_AUTH',
+      valueFrom: { secretKeyRef: { name: 'rate-redis', key: 'redis-password' } },
+    });
+    for (const container of [post, cleanUp])
+      expect(container.resources).toEqual({ requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } });
+    // Redis lets the test pod in (and only Redis, besides the API it tests); in a Redis Cluster, the first node.
+    const policy = find(render('ci/networkpolicy-values.yaml'), 'NetworkPolicy', 'rate-redis').spec.ingress[0].from;
+    expect(policy).toContainEqual({ podSelector: { matchLabels: expect.objectContaining({ 'app.kubernetes.io/component': 'test' }) } });
+    expect(find(render('ci/networkpolicy-values.yaml'), 'NetworkPolicy', 'rate-kafka').spec.ingress[0].from).toHaveLength(2);
+    const cluster = find(render('ci/scale-out-values.yaml'), 'Pod', 'rate-test').spec.containers[0].args[0];
+    expect(cluster).toContain('-u "redis://rate-redis-0.rate.svc.cluster.local:6379"');
   });
 
   it('prints the working URL and a curl in NOTES.txt', () => {

@@ -33,7 +33,7 @@ describe('kind workflow: ingress-nginx and the Gateway API path', () => {
       '-f',
       join(ROOT, 'k8s', 'kind-gateway-values.yaml'),
       '--set-json',
-      'networkPolicy.extraIngressFrom=[{"ipBlock":{"cidr":"172.18.0.0/16"}}]',
+      'networkPolicy.gatewayFrom=[{"ipBlock":{"cidr":"172.18.0.0/16"}}]',
     ]);
     expect(objects.some((o) => o.kind === 'Ingress')).toBe(false);
     const route = find(objects, 'HTTPRoute', 'rate');

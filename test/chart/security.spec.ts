@@ -165,6 +165,19 @@ describe('Kafka SASL/SCRAM and TLS for external clusters', () => {
   });
 });
 
+const clusterDns = {
+  to: [
+    {
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+      podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+    },
+  ],
+  ports: [
+    { port: 53, protocol: 'UDP' },
+    { port: 53, protocol: 'TCP' },
+  ],
+};
+
 describe('NetworkPolicy (on by default)', () => {
   const objects = defaults();
   const policy = (name: string) => find(objects, 'NetworkPolicy', name).spec;
@@ -181,13 +194,20 @@ describe('NetworkPolicy (on by default)', () => {
   });
 
   it('lets only the ingress controller, the helm test and monitoring reach the API port', () => {
+    const controllers = [
+      'ingress-nginx',
+      'traefik',
+      'haproxy-controller',
+      'kong',
+      'projectcontour',
+      'nginx-gateway',
+      'envoy-gateway-system',
+      'istio-ingress',
+    ];
     expect(policy('rate-api').ingress).toEqual([
       {
         from: [
-          {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
-            podSelector: {},
-          },
+          { namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: controllers }] } },
           {
             podSelector: {
               matchLabels: {
@@ -221,21 +241,19 @@ describe('NetworkPolicy (on by default)', () => {
       const rules = policy(name).ingress;
       expect(rules).toHaveLength(1);
       expect(rules[0].ports).toEqual([{ port, protocol: 'TCP' }]);
-      expect(rules[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual(['api', 'consumer']);
+      // The helm test pod deletes its own subject from Redis afterwards.
+      expect(rules[0].from.map((f: any) => f.podSelector.matchLabels['app.kubernetes.io/component']).sort()).toEqual(
+        name === 'rate-redis' ? ['api', 'consumer', 'test'] : ['api', 'consumer'],
+      );
     }
   });
 
   it('lets the apps out only to DNS, Kafka and Redis', () => {
     for (const app of ['rate-api', 'rate-consumer']) {
       const egress = policy(app).egress;
-      expect(egress).toContainEqual({
-        ports: [
-          { port: 53, protocol: 'UDP' },
-          { port: 53, protocol: 'TCP' },
-        ],
-      });
+      expect(egress).toContainEqual(clusterDns);
       const targets = egress
-        .filter((r: any) => r.to)
+        .filter((r: any) => r.to && r !== egress.find((d: any) => d.ports[0].port === 53))
         .map((r: any) => [r.to[0].podSelector.matchLabels['app.kubernetes.io/component'], r.ports[0].port]);
       expect(targets).toEqual([
         ['kafka', 'kafka'],
@@ -243,14 +261,36 @@ describe('NetworkPolicy (on by default)', () => {
       ]);
       expect(egress).toHaveLength(3);
     }
-    expect(policy('rate-redis').egress).toEqual([
-      {
-        ports: [
-          { port: 53, protocol: 'UDP' },
-          { port: 53, protocol: 'TCP' },
-        ],
-      },
-    ]);
+    expect(policy('rate-redis').egress).toEqual([clusterDns]);
+  });
+
+  it('limits DNS, and an external Kafka and Redis, to the peers given', () => {
+    const anyDns = find(render(undefined, 'networkPolicy.dns=null'), 'NetworkPolicy', 'rate-api').spec.egress;
+    expect(anyDns).toContainEqual({ ports: clusterDns.ports });
+    const external = render(
+      'ci/external-values.yaml',
+      'networkPolicy.externalKafka[0].ipBlock.cidr=10.20.0.0/24',
+      'networkPolicy.externalRedis[0].ipBlock.cidr=10.30.0.5/32',
+    );
+    const egress = find(external, 'NetworkPolicy', 'rate-consumer').spec.egress;
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.20.0.0/24' } }], ports: [{ port: 9092, protocol: 'TCP' }] });
+    expect(egress).toContainEqual({ to: [{ ipBlock: { cidr: '10.30.0.5/32' } }], ports: [{ port: 6379, protocol: 'TCP' }] });
+  });
+
+  it('refuses a Gateway the policy would block, and lets the one named in gatewayFrom through', () => {
+    expect(() => render('ci/gateway-values.yaml', 'networkPolicy.gatewayFrom=null')).toThrow(
+      /gateway.enabled with networkPolicy.enabled needs networkPolicy.gatewayFrom/,
+    );
+    expect(render('ci/gateway-values.yaml', 'networkPolicy.gatewayFrom=null', 'networkPolicy.enabled=false').length).toBeGreaterThan(0);
+    const from = find(render('ci/gateway-values.yaml'), 'NetworkPolicy', 'rate-api').spec.ingress[0].from;
+    expect(from).toContainEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } } });
+    // An earlier values file's single ingressController peer still counts.
+    const legacy = find(
+      render(undefined, 'networkPolicy.ingressController.namespaceSelector.matchLabels.team=edge'),
+      'NetworkPolicy',
+      'rate-api',
+    );
+    expect(legacy.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { team: 'edge' } } });
   });
 
   it('opens the external Kafka and Redis ports when they run outside the release', () => {
@@ -261,7 +301,7 @@ describe('NetworkPolicy (on by default)', () => {
 
   it('takes configurable selectors and extra peers', () => {
     const spec = find(render('ci/networkpolicy-values.yaml'), 'NetworkPolicy', 'rate-api').spec;
-    expect(spec.ingress[0].from[0]).toEqual({
+    expect(spec.ingress[0].from).toContainEqual({
       namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'envoy-gateway-system' } },
       podSelector: { matchLabels: { 'gateway.envoyproxy.io/owning-gateway-name': 'eg' } },
     });

@@ -188,6 +188,13 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     const result = await helm(config, ['test', 'rate', '-n', NAMESPACE, '--timeout', '5m']);
     expect({ code: result.code, out: result.stdout + result.stderr }).toMatchObject({ code: 0 });
     expect(result.stdout).toMatch(/Phase:\s+Succeeded/);
+    // Its rating went in under a subject of its own, and it took it out again.
+    const uid = (await kubectlJson<{ metadata: { uid: string } }>(['get', 'pod', 'rate-test'])).metadata.uid;
+    const logs = await ok(kubectlResult(config, ['logs', 'rate-test', '-n', NAMESPACE, '--all-containers']));
+    expect(logs).toContain('rating aggregated');
+    expect(logs).toContain(`deleted subject helm-test.${uid}`);
+    const left = await call('GET', `${base}/rate?subject=helm-test.${uid}`);
+    expect({ status: left.status, count: JSON.parse(left.body).count }).toEqual({ status: 200, count: 0 });
   });
 
   it('restarts an API container killed with SIGKILL and replaces a force-deleted API pod, losing no accepted rating', async () => {

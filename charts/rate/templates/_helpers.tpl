@@ -115,7 +115,7 @@ A securityContext from a component's values (the restricted defaults live in val
 operator can override a key, or drop one with null, e.g. runAsUser on OpenShift's restricted-v2).
 */}}
 {{- define "rate.securityContext" -}}
-{{- with . }}
+{{- with . -}}
 securityContext:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -123,7 +123,7 @@ securityContext:
 
 {{/* imagePullSecrets of every pod of the release; pass the root context. */}}
 {{- define "rate.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
+{{- with .Values.imagePullSecrets -}}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
@@ -390,6 +390,9 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- $errors = append $errors (printf "global.imageRegistry %q is not a registry host (and path), e.g. mirror.example:5000/hub: no scheme, no tag" .) }}
 {{- end }}
 {{- end }}
+{{- if and .Values.gateway.enabled .Values.networkPolicy.enabled (not .Values.networkPolicy.gatewayFrom) }}
+{{- $errors = append $errors "gateway.enabled with networkPolicy.enabled needs networkPolicy.gatewayFrom: the peers the Gateway's data plane connects to the API from (where it runs depends on the implementation, e.g. [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: envoy-gateway-system}}}], or an ipBlock for one outside the cluster); without them the API's policy blocks the Gateway" }}
+{{- end }}
 {{- if ne .Values.service.type "ClusterIP" }}
 {{- $errors = append $errors (printf "service.type %s would publish the API pods' whole port, /metrics, /health and /openapi.json with /rate: keep ClusterIP and expose /rate alone through ingress.enabled or gateway.enabled" .Values.service.type) }}
 {{- end }}
@@ -453,14 +456,18 @@ networkPolicy.extraEgress. Pass a dict with ctx, dns (the DNS rule) and app (pee
 {{- $rules = append $rules (dict "to" (list .app.kafka) "ports" (list (dict "port" "kafka" "protocol" "TCP"))) }}
 {{- else }}
 {{- range splitList "," (include "rate.externalKafkaPorts" $ctx) }}
-{{- $rules = append $rules (dict "ports" (list (dict "port" (int .) "protocol" "TCP"))) }}
+{{- $rule := dict "ports" (list (dict "port" (int .) "protocol" "TCP")) }}
+{{- with $ctx.Values.networkPolicy.externalKafka }}{{ $_ := set $rule "to" . }}{{ end }}
+{{- $rules = append $rules $rule }}
 {{- end }}
 {{- end }}
 {{- if $ctx.Values.redis.enabled }}
 {{- $rules = append $rules (dict "to" (list .app.redis) "ports" (list (dict "port" "redis" "protocol" "TCP"))) }}
 {{- else }}
 {{- range splitList "," (include "rate.externalRedisPorts" $ctx) }}
-{{- $rules = append $rules (dict "ports" (list (dict "port" (int .) "protocol" "TCP"))) }}
+{{- $rule := dict "ports" (list (dict "port" (int .) "protocol" "TCP")) }}
+{{- with $ctx.Values.networkPolicy.externalRedis }}{{ $_ := set $rule "to" . }}{{ end }}
+{{- $rules = append $rules $rule }}
 {{- end }}
 {{- end }}
 {{- toYaml (concat $rules $ctx.Values.networkPolicy.extraEgress) }}
