@@ -17,7 +17,10 @@ export interface FakeApiServer {
 
 const RESOURCES: Record<string, { name: string; singularName: string; kind: string }[]> = {
   v1: [{ name: 'secrets', singularName: 'secret', kind: 'Secret' }],
-  'apps/v1': [{ name: 'statefulsets', singularName: 'statefulset', kind: 'StatefulSet' }],
+  'apps/v1': [
+    { name: 'statefulsets', singularName: 'statefulset', kind: 'StatefulSet' },
+    { name: 'deployments', singularName: 'deployment', kind: 'Deployment' },
+  ],
 };
 
 function path(object: any): string {

@@ -111,4 +111,17 @@ describe('ServiceMonitor and PrometheusRule', () => {
       find(render(MONITORING, 'monitoring.prometheusRule.lagThreshold=5000'), 'PrometheusRule', 'rate').spec.groups[0].rules[0].expr,
     ).toContain('> 5000 and');
   });
+
+  it('counts missing consumer metrics as a stall only when the chart scrapes them and consumers should run', () => {
+    const stalled = (...sets: string[]) =>
+      find(render(MONITORING, ...sets), 'PrometheusRule', 'rate').spec.groups[0].rules.find(
+        (r: any) => r.alert === 'RateConsumerNotProgressing',
+      ).expr;
+    // kube-state-metrics' desired replicas of the consumer: scaled to 0, nothing absent is a stall.
+    expect(stalled()).toMatch(
+      /absent\(rate_consumer_events_applied_total\{namespace="rate"\}\)\s*and on\(\) sum\(kube_deployment_spec_replicas\{namespace="rate", deployment="rate-consumer"\}\) > 0/,
+    );
+    // Scraping left to someone else: no absent() clause at all.
+    expect(stalled('monitoring.serviceMonitor.enabled=false')).not.toContain('absent(');
+  });
 });

@@ -108,4 +108,33 @@ describe('upgrades (helm lookup against what is installed)', () => {
     expect(result.stderr).toContain('the installed Redis runs 1 pod(s), these values ask for 3');
     expect(result.stderr).toContain('the consumer refills it from Kafka, as far as Kafka');
   });
+
+  it('keeps the running API replicas on the upgrade that turns the HPA on (the field gone would mean 1)', async () => {
+    const deployment = find(render(undefined, 'replicas=3'), 'Deployment', 'rate-api');
+    const installed = { ...deployment, metadata: { ...deployment.metadata, namespace: 'rate' } };
+    const replicas = async (...sets: string[]) => {
+      const result = await templateOver([installed], 'hpa.enabled=true', ...sets);
+      expect(result.stderr).toBe('');
+      return find(result.objects, 'Deployment', 'rate-api').spec.replicas;
+    };
+    expect(await replicas()).toBe(3);
+    expect(await replicas('hpa.minReplicas=4')).toBe(4);
+    // A first install (nothing to look up) leaves the count to the HPA.
+    expect(find(render(undefined, 'hpa.enabled=true'), 'Deployment', 'rate-api').spec.replicas).toBeUndefined();
+  });
+
+  it('rolls the pods when the password in an existing Secret is rotated', async () => {
+    const secret = (password: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'mine', namespace: 'rate' },
+      data: { 'redis-password': Buffer.from(password).toString('base64') },
+    });
+    const checksum = async (password: string) => {
+      const result = await templateOver([secret(password)], 'redis.auth.existingSecret=mine');
+      return find(result.objects, 'Deployment', 'rate-consumer').spec.template.metadata.annotations['checksum/redis-auth'];
+    };
+    expect(await checksum('first')).toBe(await checksum('first'));
+    expect(await checksum('first')).not.toBe(await checksum('second'));
+  });
 });
