@@ -5,8 +5,12 @@ import { dashboardQueries, parsePromQL, Query, readDashboard, ruleQueries } from
 import { CHART, K8sObject, TOOL } from '../chart/render';
 import { eventually, postRate, testKafka, TEST_STACK_ENV, uniqueSubject } from './test-stack';
 
-/** The kubelet's volume statistics (the Kafka disk alert): Kubernetes exposes them, not the apps. */
-const fromKubelet = (metric: string) => /^kubelet_volume_stats_(available|capacity)_bytes$/.test(metric);
+/**
+ * Kubernetes exposes these, not the apps: the kubelet's volume statistics (the Kafka disk alert)
+ * and kube-state-metrics' desired replicas (the consumer-absent alert).
+ */
+const fromKubernetes = (metric: string) =>
+  /^kubelet_volume_stats_(available|capacity)_bytes$/.test(metric) || metric === 'kube_deployment_spec_replicas';
 
 /** Labels Prometheus adds to every scraped series (target labels), not the apps. */
 const TARGET_LABELS = new Set(['namespace', 'pod', 'job', 'instance', 'service', 'container', 'endpoint', 'le']);
@@ -79,7 +83,7 @@ describe('dashboard and alerts against the apps real /metrics', () => {
   it('finds every metric the dashboard and the alerts query', () => {
     const used = queries().flatMap((q) =>
       parsePromQL(q.expr)
-        .selectors.filter((s) => !fromKubelet(s.metric))
+        .selectors.filter((s) => !fromKubernetes(s.metric))
         .map((s) => ({ where: q.where, metric: s.metric })),
     );
     expect(used.length).toBeGreaterThan(30);
@@ -89,7 +93,7 @@ describe('dashboard and alerts against the apps real /metrics', () => {
   it('finds every label the queries match on, on the metric they match', () => {
     const wrong = queries().flatMap((q) =>
       parsePromQL(q.expr)
-        .selectors.filter((s) => !fromKubelet(s.metric))
+        .selectors.filter((s) => !fromKubernetes(s.metric))
         .flatMap((s) =>
           s.labels
             .filter((l) => !TARGET_LABELS.has(l) && !metrics.get(s.metric)?.has(l))

@@ -129,7 +129,7 @@ class ScaleOutRelease {
 }
 
 const SCALE_OUT_VALUES = [
-  'replicas=2',
+  'replicas=3',
   'ingress.enabled=false',
   'gateway.enabled=false',
   'kafka.replicas=3',
@@ -211,7 +211,7 @@ async function deleteTwoBrokers(release: ScaleOutRelease): Promise<void> {
 
 /**
  * The scale-out shape on the real node, after the default release is gone (the node has two
- * cores): three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
+ * cores): three API replicas, three KRaft brokers (RF 3, min ISR 2) and a Redis Cluster of three primaries with a
  * replica each, in a restricted namespace. Under audited load, the broker leading the busiest
  * partition is deleted, then the Redis primary serving it, then two brokers at once (no in-sync
  * quorum): every 202 must be aggregated exactly once, and without a quorum the API says 503.
@@ -219,8 +219,9 @@ async function deleteTwoBrokers(release: ScaleOutRelease): Promise<void> {
 export function scaleOutTests(config: ClusterConfig): void {
   const release = new ScaleOutRelease(config);
 
-  it('helm install --set kafka.replicas=3,redis.mode=cluster forms a KRaft quorum and a Redis Cluster in a restricted namespace', async () => {
+  it('helm install --set replicas=3,kafka.replicas=3,redis.mode=cluster forms a KRaft quorum and a Redis Cluster in a restricted namespace', async () => {
     await installScaleOut(release, config);
+    expect(await release.readyCount('api')).toBe(3);
     expect(await release.readyCount('kafka')).toBe(3);
     expect(await release.readyCount('redis')).toBe(6);
     const cluster = await release.redisCli(['cluster', 'info']);
