@@ -2,7 +2,7 @@
 # Builds what a real node of the offline cluster needs (cluster:up -- --real), into .tools/:
 #   kubelet and kube-proxy (k8s.io/kubernetes, the control plane's version and wrapper module),
 #   CoreDNS (cluster DNS) and crictl (CRI client; cluster:down removes pod sandboxes with it),
-#   both with go install, Traefik (the ingress controller: Ingress and Gateway API), and the pause binary of the pod sandbox image, compiled from the
+#   both with go install, the NetworkPolicy controller (kube-router's, in a wrapper module), Traefik (the ingress controller: Ingress and Gateway API), and the pause binary of the pod sandbox image, compiled from the
 #   k8s.io/kubernetes module's own build/pause source. Called by scripts/install-tools.sh
 #   (group `real`, after group `cluster` prepared the wrapper module); idempotent.
 set -euo pipefail
@@ -90,6 +90,27 @@ if ! built traefik "$TRAEFIK_VERSION"; then
   say "built traefik in $(elapsed "$start")"
 fi
 
+# --- network-policy (NetworkPolicy enforcement: kube-router's controller, nothing else of it) ------
+# The binary's mark carries a hash of main.go: editing the wrapper rebuilds it.
+netpol_src="$ROOT/scripts/cluster/go/network-policy/main.go"
+netpol_version="$KUBE_ROUTER_VERSION-$(sha256sum "$netpol_src" | cut -c1-12)"
+if ! built network-policy "$netpol_version"; then
+  wrapper="$BUILD/network-policy-$netpol_version"
+  if [[ ! -f "$wrapper/.ready" ]]; then
+    rm -rf "$BUILD"/network-policy-*; mkdir -p "$wrapper"
+    cp "$netpol_src" "$wrapper/"
+    (cd "$wrapper" && go mod init rate.local/cluster/network-policy >/dev/null 2>&1 \
+      && go mod edit -require="$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION" && go mod tidy) || die "preparing $wrapper failed"
+    touch "$wrapper/.ready"
+  fi
+  start=$(date +%s)
+  say "building network-policy (kube-router $KUBE_ROUTER_VERSION network-policy controller; cold ≈ 2 min on 2 cores) …"
+  (cd "$wrapper" && go build -trimpath -ldflags "-s -w" -o "$BIN/network-policy.tmp" .) || die "building network-policy failed"
+  mv "$BIN/network-policy.tmp" "$BIN/network-policy"
+  mark network-policy "$netpol_version"
+  say "built network-policy in $(elapsed "$start")"
+fi
+
 # --- pause (the pod sandbox's init process) ------------------------------------------------------
 if ! built pause "$KUBERNETES_VERSION"; then
   command -v cc >/dev/null 2>&1 || die "a C compiler is required for the pause binary (apt-get install gcc libc6-dev)"
@@ -101,4 +122,4 @@ if ! built pause "$KUBERNETES_VERSION"; then
   mark pause "$KUBERNETES_VERSION"
 fi
 
-say "ready: real node (kubelet, kube-proxy $KUBERNETES_VERSION, coredns $COREDNS_VERSION, crictl $CRICTL_VERSION, traefik $TRAEFIK_VERSION, pause)"
+say "ready: real node (kubelet, kube-proxy $KUBERNETES_VERSION, network-policy (kube-router $KUBE_ROUTER_VERSION), coredns $COREDNS_VERSION, crictl $CRICTL_VERSION, traefik $TRAEFIK_VERSION, pause)"

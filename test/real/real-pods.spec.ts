@@ -13,6 +13,7 @@ import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from 
 import { realTestCluster } from './real-cluster';
 import { Answer, auditedLoop, call, expectAggregated } from './http';
 import { scaleOutTests } from './scale-out';
+import { PolicyMatrix, setPolicies } from './network-policy';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -197,6 +198,23 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     expect({ status: left.status, count: JSON.parse(left.body).count }).toEqual({ status: 200, count: 0 });
   });
 
+  describe('NetworkPolicy, enforced on the node (kube-router)', () => {
+    const matrix = new PolicyMatrix(config);
+
+    it("refuses Redis, Kafka, the consumer's health port and the API's /metrics to pods outside the allowed set; the ingress controller and the apps get through", async () => {
+      await matrix.start();
+      console.log(await matrix.expectMatrix((probe) => probe.allowed, 'policies on'));
+    });
+
+    it('lets the same probes through with networkPolicy.enabled=false (so the test above can fail), and refuses them again once back on', async () => {
+      await setPolicies(config, false);
+      console.log(await matrix.expectMatrix(() => true, 'networkPolicy.enabled=false'));
+      await setPolicies(config, true);
+      await matrix.expectMatrix((probe) => probe.allowed, 'policies on again');
+      await matrix.stop();
+    });
+  });
+
   it('restarts an API container killed with SIGKILL and replaces a force-deleted API pod, losing no accepted rating', async () => {
     const before = (await apiPods()).items.filter(ready).map((p) => p.metadata.name);
     expect(before).toHaveLength(3);
@@ -266,7 +284,7 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
 
   scaleOutTests(config);
 
-  it('cluster:down leaves no process, container, mount, network namespace, cgroup, iptables rule or bridge behind', async () => {
+  it('cluster:down leaves no process, container, mount, network namespace, cgroup, iptables rule, ipset or bridge behind', async () => {
     await down(config, false, () => undefined);
     const pids = clusterPaths(config).pids;
     const running = readdirSync(pids).filter((file) => isRunning(readRecord(join(pids, file))));
@@ -276,6 +294,9 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
         .filter((l) => /KUBE-|rate-real-node/.test(l)),
     );
     const bridge = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).includes(`${BRIDGE}:`);
+    const sets = execFileSync('ipset', ['list', '-n'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((name) => name.startsWith('KUBE-'));
     expect({
       running,
       shims: strayShims(config),
@@ -283,7 +304,8 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
       netns: podNetns().filter((name) => !netnsBefore.includes(name)),
       cgroups: existsSync('/sys/fs/cgroup/cpu/kubepods') || existsSync('/sys/fs/cgroup/memory/kubepods'),
       rules,
+      sets,
       bridge,
-    }).toEqual({ running: [], shims: [], mounts: [], netns: [], cgroups: false, rules: [], bridge: false });
+    }).toEqual({ running: [], shims: [], mounts: [], netns: [], cgroups: false, rules: [], sets: [], bridge: false });
   });
 });
