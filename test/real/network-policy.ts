@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ClusterConfig } from '../harness/cluster';
 import { ROOT } from '../harness/stack';
-import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
+import { eventually, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
 import { call } from './http';
 
 /**
@@ -194,24 +194,4 @@ export class PolicyMatrix {
     await kubectlResult(this.config, ['delete', 'pod', PROBE, '-n', NAMESPACE, '--ignore-not-found', '--wait=true']);
     await kubectlResult(this.config, ['delete', 'namespace', OUTSIDE, '--ignore-not-found', '--wait=true']);
   }
-}
-
-/** `helm upgrade` of the release with only the policy switch changed. */
-export async function setPolicies(config: ClusterConfig, enabled: boolean): Promise<void> {
-  const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
-  const upgrade = await helm(config, [
-    'upgrade',
-    'rate',
-    CHART,
-    '-n',
-    NAMESPACE,
-    '--reuse-values',
-    ...values,
-    '--set',
-    `networkPolicy.enabled=${enabled}`,
-    '--wait',
-    '--timeout',
-    '5m',
-  ]);
-  if (upgrade.code !== 0) throw new Error(`helm upgrade --set networkPolicy.enabled=${enabled} failed: ${upgrade.stderr}`);
 }

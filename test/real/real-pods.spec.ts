@@ -13,7 +13,9 @@ import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from 
 import { realTestCluster } from './real-cluster';
 import { Answer, auditedLoop, call, expectAggregated } from './http';
 import { scaleOutTests } from './scale-out';
-import { PolicyMatrix, setPolicies } from './network-policy';
+import { PolicyMatrix } from './network-policy';
+import { kafkaAuthTests } from './kafka-auth';
+import { upgradeRelease } from './release';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -207,9 +209,9 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     });
 
     it('lets the same probes through with networkPolicy.enabled=false (so the test above can fail), and refuses them again once back on', async () => {
-      await setPolicies(config, false);
+      await upgradeRelease(config, ['networkPolicy.enabled=false']);
       console.log(await matrix.expectMatrix(() => true, 'networkPolicy.enabled=false'));
-      await setPolicies(config, true);
+      await upgradeRelease(config, ['networkPolicy.enabled=true']);
       await matrix.expectMatrix((probe) => probe.allowed, 'policies on again');
       await matrix.stop();
     });
@@ -281,6 +283,9 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
     expect({ late, notRefusals }).toEqual({ late: [], notRefusals: [] });
     await expectAggregated(base, accepted);
   });
+
+  // Last on the default release (the scale-out tests replace it): its brokers restart with new listeners.
+  kafkaAuthTests(config, () => base);
 
   scaleOutTests(config);
 

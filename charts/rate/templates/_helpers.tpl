@@ -202,21 +202,47 @@ topologySpreadConstraints:
 {{- end }}
 
 {{/*
-The generated Redis password (base64), made once per render: the one of the release's existing
-Secret when there is one (so upgrades keep it), else a new random one. Cached in the render
-context so the Secret and the checksum annotations agree.
+A generated password (base64), made once per render: the one of the release's existing Secret
+when there is one (so upgrades keep it), the value when set, else a new random one. Cached in
+the render context so the Secret and the checksum annotations agree. Pass a dict with ctx,
+secret (its name), key, value and cacheKey.
 */}}
-{{- define "rate.redisGeneratedPassword" -}}
-{{- if not (hasKey $ "rateRedisPassword") }}
-{{- $existing := lookup "v1" "Secret" .Release.Namespace (include "rate.redisSecretName" .) }}
+{{- define "rate.generatedPassword" -}}
+{{- if not (hasKey .ctx .cacheKey) }}
+{{- $existing := lookup "v1" "Secret" .ctx.Release.Namespace .secret }}
 {{- $password := "" }}
 {{- if and $existing $existing.data }}
-{{- $password = index $existing.data .Values.redis.auth.existingSecretPasswordKey | default "" }}
+{{- $password = index $existing.data .key | default "" }}
 {{- end }}
-{{- with .Values.redis.auth.password }}{{ $password = b64enc . }}{{ end }}
-{{- $_ := set $ "rateRedisPassword" (default (randAlphaNum 32 | b64enc) $password) }}
+{{- with .value }}{{ $password = b64enc . }}{{ end }}
+{{- $_ := set .ctx .cacheKey (default (randAlphaNum 32 | b64enc) $password) }}
 {{- end }}
-{{- get $ "rateRedisPassword" }}
+{{- get .ctx .cacheKey }}
+{{- end }}
+
+{{/*
+A checksum of a password Secret, so the pods using it roll together when it changes: of the
+generated password, or of the operator's Secret's data when it can be read (helm install/upgrade;
+offline, its name). The same dict as rate.generatedPassword plus generated.
+*/}}
+{{- define "rate.passwordChecksum" -}}
+{{- if .generated }}
+{{- include "rate.generatedPassword" . | sha256sum }}
+{{- else }}
+{{- $secret := lookup "v1" "Secret" .ctx.Release.Namespace .secret }}
+{{- $data := dig "data" .key "" ($secret | default dict) }}
+{{- printf "%s/%s/%s" .secret .key $data | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{- define "rate.redisPasswordArgs" -}}
+{{- $auth := .Values.redis.auth }}
+{{- toYaml (dict "secret" (include "rate.redisSecretName" .) "key" $auth.existingSecretPasswordKey "value" $auth.password "cacheKey" "rateRedisPassword" "generated" (include "rate.redisSecretGenerated" . | eq "true")) }}
+{{- end }}
+
+{{/* The generated Redis password (base64). */}}
+{{- define "rate.redisGeneratedPassword" -}}
+{{- include "rate.generatedPassword" (merge (dict "ctx" .) (fromYaml (include "rate.redisPasswordArgs" .))) }}
 {{- end }}
 
 {{/* Whether the chart creates the Redis password Secret itself. */}}
@@ -226,14 +252,46 @@ context so the Secret and the checksum annotations agree.
 
 {{/* checksum/redis-auth: pods using the password roll together when it changes. */}}
 {{- define "rate.redisAuthChecksum" -}}
-{{- if include "rate.redisSecretGenerated" . }}
-{{- include "rate.redisGeneratedPassword" . | sha256sum }}
-{{- else }}
-{{- /* The operator's Secret: its password when it can be read (helm install/upgrade), so rotating it rolls the pods; its name offline. */}}
-{{- $secret := lookup "v1" "Secret" .Release.Namespace .Values.redis.auth.existingSecret }}
-{{- $data := dig "data" .Values.redis.auth.existingSecretPasswordKey "" ($secret | default dict) }}
-{{- printf "%s/%s/%s" .Values.redis.auth.existingSecret .Values.redis.auth.existingSecretPasswordKey $data | sha256sum }}
+{{- include "rate.passwordChecksum" (merge (dict "ctx" .) (fromYaml (include "rate.redisPasswordArgs" .))) }}
 {{- end }}
+
+{{/* Name of the Secret holding the in-chart Kafka's SCRAM password. */}}
+{{- define "rate.kafkaAuthSecretName" -}}
+{{- default (printf "%s-kafka-auth" (include "rate.fullname" .)) .Values.kafka.auth.existingSecret }}
+{{- end }}
+
+{{/* Whether the in-chart Kafka requires SCRAM from its clients. */}}
+{{- define "rate.kafkaAuth" -}}
+{{- if and .Values.kafka.enabled .Values.kafka.auth.enabled }}true{{ end }}
+{{- end }}
+
+{{/* Whether the chart creates the Kafka password Secret itself. */}}
+{{- define "rate.kafkaSecretGenerated" -}}
+{{- if and (include "rate.kafkaAuth" .) (not .Values.kafka.auth.existingSecret) }}true{{ end }}
+{{- end }}
+
+{{- define "rate.kafkaPasswordArgs" -}}
+{{- $auth := .Values.kafka.auth }}
+{{- toYaml (dict "secret" (include "rate.kafkaAuthSecretName" .) "key" $auth.existingSecretPasswordKey "value" $auth.password "cacheKey" "rateKafkaPassword" "generated" (include "rate.kafkaSecretGenerated" . | eq "true")) }}
+{{- end }}
+
+{{/* The generated Kafka SCRAM password (base64). */}}
+{{- define "rate.kafkaGeneratedPassword" -}}
+{{- include "rate.generatedPassword" (merge (dict "ctx" .) (fromYaml (include "rate.kafkaPasswordArgs" .))) }}
+{{- end }}
+
+{{/* checksum/kafka-auth: the apps and the user Job follow the password. */}}
+{{- define "rate.kafkaAuthChecksum" -}}
+{{- include "rate.passwordChecksum" (merge (dict "ctx" .) (fromYaml (include "rate.kafkaPasswordArgs" .))) }}
+{{- end }}
+
+{{/* An env entry named .name taking the in-chart Kafka's SCRAM password from its Secret. */}}
+{{- define "rate.kafkaPasswordEnv" -}}
+- name: {{ .name }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "rate.kafkaAuthSecretName" .ctx }}
+      key: {{ .ctx.Values.kafka.auth.existingSecretPasswordKey }}
 {{- end }}
 
 {{/* An env entry named .name taking the Redis password from its Secret; pass a dict with ctx and name. */}}
@@ -248,9 +306,12 @@ context so the Secret and the checksum annotations agree.
 {{/* Where the external Kafka's TLS files are mounted. */}}
 {{- define "rate.kafkaTlsDir" -}}/etc/rate/kafka-tls{{- end }}
 
-{{/* The external Kafka's TLS and SASL settings as ConfigMap data (the password is not among them). */}}
+{{/* The apps' Kafka TLS and SASL settings as ConfigMap data (the password is not among them): the in-chart broker's SCRAM, or the external Kafka's. */}}
 {{- define "rate.kafkaAuthConfig" -}}
-{{- if not .Values.kafka.enabled }}
+{{- if include "rate.kafkaAuth" . }}
+KAFKA_SASL_MECHANISM: "scram-sha-512"
+KAFKA_SASL_USERNAME: {{ .Values.kafka.auth.username | quote }}
+{{- else if not .Values.kafka.enabled }}
 {{- $tls := .Values.kafka.external.tls }}
 {{- $sasl := .Values.kafka.external.sasl }}
 {{- if $tls.enabled }}
@@ -279,7 +340,9 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- if .Values.redis.auth.enabled }}
 {{ include "rate.redisPasswordEnv" (dict "ctx" . "name" "REDIS_PASSWORD") }}
 {{- end }}
-{{- if and (not .Values.kafka.enabled) .Values.kafka.external.sasl.mechanism }}
+{{- if include "rate.kafkaAuth" . }}
+{{ include "rate.kafkaPasswordEnv" (dict "ctx" . "name" "KAFKA_SASL_PASSWORD") }}
+{{- else if and (not .Values.kafka.enabled) .Values.kafka.external.sasl.mechanism }}
 - name: KAFKA_SASL_PASSWORD
   valueFrom:
     secretKeyRef:
@@ -345,6 +408,12 @@ KAFKA_SASL_USERNAME: {{ $sasl.username | quote }}
 {{- $tls := .Values.kafka.external.tls }}
 {{- if and .Values.kafka.enabled (or $sasl.mechanism $tls.enabled) }}
 {{- $errors = append $errors "kafka.external.sasl and kafka.external.tls apply to an external Kafka (kafka.enabled=false); the in-chart broker is reachable by the apps only (networkPolicy)" }}
+{{- end }}
+{{- if and .Values.kafka.auth.enabled (not .Values.kafka.enabled) }}
+{{- $errors = append $errors "kafka.auth applies to the in-chart Kafka; an external one takes kafka.external.sasl" }}
+{{- end }}
+{{- if and (include "rate.kafkaAuth" .) (not .Values.networkPolicy.enabled) }}
+{{- $errors = append $errors "kafka.auth.enabled needs networkPolicy.enabled: the brokers' replication and controller listeners carry no credentials, and only the policies keep other pods off them" }}
 {{- end }}
 {{- if and $sasl.mechanism (or (not $sasl.username) (not $sasl.existingSecret)) }}
 {{- $errors = append $errors "kafka.external.sasl.mechanism needs kafka.external.sasl.username and kafka.external.sasl.existingSecret (the Secret with the password)" }}
