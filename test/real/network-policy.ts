@@ -93,8 +93,8 @@ export class PolicyMatrix {
     return pod.metadata.name;
   }
 
-  /** Starts a probe pod in the release's namespace (no label a policy admits) and one in another namespace. */
-  async start(): Promise<void> {
+  /** A probe pod in the release's namespace (no label a policy admits) and one in another namespace. */
+  private async startProbePods(): Promise<void> {
     const values = parse(readFileSync(join(ROOT, 'k8s', 'local-images-values.yaml'), 'utf8'));
     const image = `${values.image.api.repository}:${values.image.api.tag}`;
     await restrictedNamespace(this.config, OUTSIDE);
@@ -104,7 +104,11 @@ export class PolicyMatrix {
     }
     for (const namespace of [NAMESPACE, OUTSIDE])
       await this.kubectl(['wait', '--for=condition=Ready', `pod/${PROBE}`, '-n', namespace, '--timeout=120s']);
+  }
 
+  /** Starts the probe pods and lists the probes: who connects to what, and whether the policies allow it. */
+  async start(): Promise<void> {
+    await this.startProbePods();
     // Addresses, not names, for the probes' targets: a probe tests one policy, not DNS as well.
     const ip = (kind: string, name: string, path: string) => this.kubectl(['get', kind, name, '-n', NAMESPACE, '-o', `jsonpath={${path}}`]);
     const api = { ip: await ip('service', 'rate-api', '.spec.clusterIP'), port: await ip('service', 'rate-api', '.spec.ports[0].port') };
