@@ -91,14 +91,15 @@ describe('helm lifecycle on a real control plane (restricted namespace)', () => 
     await ok(helm(config, ['uninstall', 'rate', '-n', NS, '--wait', '--timeout', HELM_TIMEOUT]));
     // The claims go with their StatefulSets (persistentVolumeClaimRetentionPolicy). Helm never deletes
     // a hook on uninstall, and the chart keeps its test pod for `helm test --logs` (hook-succeeded
-    // would delete it before the logs are read): that pod, and nothing else, is left to the user.
+    // would delete it before the logs are read), and the generated Redis password (resource-policy
+    // keep, so a reinstall finds it with a kept volume): those two, and nothing else, are left.
     let left: string[] = [];
     await eventually(
-      'only the helm test pod left',
-      async () => (left = await leftovers(config, NS)).join() === 'Pod/rate-test',
+      'only the helm test pod and the kept Redis password left',
+      async () => (left = (await leftovers(config, NS)).sort()).join() === 'Pod/rate-test,Secret/rate-redis',
       async () => left.join(', '),
     );
-    await kubectl(config, ['delete', 'pod', 'rate-test', '-n', NS, '--wait=true', '--timeout=60s']);
+    await kubectl(config, ['delete', 'pod/rate-test', 'secret/rate-redis', '-n', NS, '--wait=true', '--timeout=60s']);
     await eventually(
       'an empty namespace',
       async () => (left = await leftovers(config, NS)).length === 0,
