@@ -41,6 +41,8 @@ describe('the in-chart Kafka with SCRAM (kafka.auth)', () => {
     expect(envOf(create).KAFKA_PASSWORD).toEqual(secretRef);
     expect(create.args[0]).toContain('--bootstrap-server rate-kafka-0.rate-kafka-headless.rate.svc.cluster.local:9095');
     expect(create.args[0]).toContain('--add-config-file /tmp/scram.properties');
+    // In a file the credential takes no brackets: with them, kafka-configs refuses it (seen on the real node).
+    expect(create.args[0]).toContain("printf 'SCRAM-SHA-512=iterations=8192,password=%s\\n'");
     expect(create.args[0]).not.toMatch(/password=[^%]/);
     const other = render(AUTH, 'kafka.auth.password=another-one').find((o) => o.kind === 'Job' && o.metadata.name.startsWith('rate-kafka-user-'))!;
     expect(other.metadata.name).not.toBe(job.metadata.name);

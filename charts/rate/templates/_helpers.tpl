@@ -285,6 +285,19 @@ offline, its name). The same dict as rate.generatedPassword plus generated.
 {{- include "rate.passwordChecksum" (merge (dict "ctx" .) (fromYaml (include "rate.kafkaPasswordArgs" .))) }}
 {{- end }}
 
+{{/*
+The user Job's script; pass the bootstrap server (a replication listener). The password reaches
+the tool in a file, never on a command line; in a file the value takes no brackets (those group
+values in --add-config only: "Invalid credential property" otherwise).
+*/}}
+{{- define "rate.kafkaUserScript" -}}
+umask 077
+printf 'SCRAM-SHA-512=iterations=8192,password=%s\n' "$KAFKA_PASSWORD" > /tmp/scram.properties
+exec java -XX:-UsePerfData -Xms32m -Xmx128m -cp '/opt/kafka/libs/*' kafka.admin.ConfigCommand \
+  --bootstrap-server {{ . }} --alter --entity-type users --entity-name "$KAFKA_USER" \
+  --add-config-file /tmp/scram.properties
+{{- end }}
+
 {{/* An env entry named .name taking the in-chart Kafka's SCRAM password from its Secret. */}}
 {{- define "rate.kafkaPasswordEnv" -}}
 - name: {{ .name }}
