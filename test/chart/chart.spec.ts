@@ -254,10 +254,13 @@ describe('helm chart', () => {
     const script = post.args[0] as string;
     expect(script).toContain('subject="helm-test.$POD_UID"');
     expect(script).toContain('-X POST "$base/rate?rate=7&subject=$subject"');
+    // A policy controller admits a new pod's address a moment after it starts (seen on the real node).
+    expect(script).toMatch(/curl -s --retry \d+ --retry-delay \d+ --retry-connrefused --retry-max-time 60 .* -X POST/);
     expect(script).toContain('$base/rate?subject=$subject');
     expect(script).toContain('http://rate-api:80');
     const [cleanUp] = test.spec.containers;
     expect(cleanUp.args[0]).toContain('subject="helm-test.$POD_UID"');
+    expect(cleanUp.args[0]).toMatch(/until redis-cli -c -u .* PING/);
     expect(cleanUp.args[0]).toContain('redis-cli -c -u "redis://rate-redis.rate.svc.cluster.local:6379" DEL "rate:{p$n}:s:$subject"');
     expect(cleanUp.args[0]).toContain('-lt 6 ]');
     expect(cleanUp.env).toContainEqual({

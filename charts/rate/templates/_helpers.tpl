@@ -288,14 +288,23 @@ offline, its name). The same dict as rate.generatedPassword plus generated.
 {{/*
 The user Job's script; pass the bootstrap server (a replication listener). The password reaches
 the tool in a file, never on a command line; in a file the value takes no brackets (those group
-values in --add-config only: "Invalid credential property" otherwise).
+values in --add-config only: "Invalid credential property" otherwise). The broker restarts when
+auth is turned on: the script retries every 5 s (short client timeouts) rather than wait out
+the Job's growing restart back-off.
 */}}
 {{- define "rate.kafkaUserScript" -}}
 umask 077
 printf 'SCRAM-SHA-512=iterations=8192,password=%s\n' "$KAFKA_PASSWORD" > /tmp/scram.properties
-exec java -XX:-UsePerfData -Xms32m -Xmx128m -cp '/opt/kafka/libs/*' kafka.admin.ConfigCommand \
-  --bootstrap-server {{ . }} --alter --entity-type users --entity-name "$KAFKA_USER" \
-  --add-config-file /tmp/scram.properties
+printf 'request.timeout.ms=5000\ndefault.api.timeout.ms=15000\n' > /tmp/client.properties
+for attempt in $(seq 1 120); do
+  if java -XX:-UsePerfData -Xms32m -Xmx128m -cp '/opt/kafka/libs/*' kafka.admin.ConfigCommand \
+    --bootstrap-server {{ . }} --command-config /tmp/client.properties \
+    --alter --entity-type users --entity-name "$KAFKA_USER" --add-config-file /tmp/scram.properties; then
+    echo "SCRAM user $KAFKA_USER set"; exit 0
+  fi
+  echo "attempt $attempt: the broker did not take the user yet, again in 5 s"; sleep 5
+done
+exit 1
 {{- end }}
 
 {{/* An env entry named .name taking the in-chart Kafka's SCRAM password from its Secret. */}}
