@@ -19,7 +19,9 @@ describe('the in-chart Kafka with SCRAM (kafka.auth)', () => {
       KAFKA_SASL_ENABLED_MECHANISMS: 'SCRAM-SHA-512',
       KAFKA_LISTENER_NAME_CLIENT_SCRAM___SHA___512_SASL_JAAS_CONFIG: 'org.apache.kafka.common.security.scram.ScramLoginModule required;',
     });
-    expect(env.KAFKA_ADVERTISED_LISTENERS).toMatch(/^CLIENT:\/\/\$\(POD_NAME\)\.rate-kafka-headless\.rate\.svc\.cluster\.local:9092,REPLICATION:\/\/\$\(POD_NAME\)\..*:9095$/);
+    expect(env.KAFKA_ADVERTISED_LISTENERS).toMatch(
+      /^CLIENT:\/\/\$\(POD_NAME\)\.rate-kafka-headless\.rate\.svc\.cluster\.local:9092,REPLICATION:\/\/\$\(POD_NAME\)\..*:9095$/,
+    );
     // The readiness sidecar has no credentials: it asks over the replication listener.
     expect(container(objects, 'StatefulSet', 'rate-kafka', 1).args).toEqual(expect.arrayContaining(['--broker', 'localhost:9095']));
   });
@@ -44,7 +46,9 @@ describe('the in-chart Kafka with SCRAM (kafka.auth)', () => {
     // In a file the credential takes no brackets: with them, kafka-configs refuses it (seen on the real node).
     expect(create.args[0]).toContain("printf 'SCRAM-SHA-512=iterations=8192,password=%s\\n'");
     expect(create.args[0]).not.toMatch(/password=[^%]/);
-    const other = render(AUTH, 'kafka.auth.password=another-one').find((o) => o.kind === 'Job' && o.metadata.name.startsWith('rate-kafka-user-'))!;
+    const other = render(AUTH, 'kafka.auth.password=another-one').find(
+      (o) => o.kind === 'Job' && o.metadata.name.startsWith('rate-kafka-user-'),
+    )!;
     expect(other.metadata.name).not.toBe(job.metadata.name);
   });
 

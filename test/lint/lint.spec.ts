@@ -35,7 +35,10 @@ describe('lint and format', () => {
     const check = spawnSync(join(ROOT, 'node_modules', '.bin', 'prettier'), ['--check', '.'], { cwd: ROOT, encoding: 'utf8' });
     expect({
       status: check.status,
-      unformatted: check.stdout.split('\n').filter((l) => l.startsWith('[warn] ') && !l.includes('Code style issues')),
+      // Prettier names the files on stderr (3.x) or stdout (older): both are read.
+      unformatted: `${check.stdout}\n${check.stderr}`
+        .split('\n')
+        .filter((l) => l.startsWith('[warn] ') && !l.includes('Code style issues')),
     }).toEqual({ status: 0, unformatted: [] });
   });
 });
