@@ -53,7 +53,22 @@ export function kafkaAuthTests(config: ClusterConfig, base: () => string): void 
       if (answer.status === 202) accepted.set(subject, 2);
       return answer.status === 202;
     };
-    // The apps roll onto the new listener; the first 202 comes once one logged in.
+    // The apps roll onto the new listener. An API pod of the old revision still draining can no
+    // longer produce (the broker now asks for SCRAM) and answers 503, never 202: the 40 requests
+    // that must all be accepted start once only the new pods are left.
+    const apiPods = async () =>
+      (
+        JSON.parse(await kubectl(['get', 'pods', '-l', 'app.kubernetes.io/component=api', '-o', 'json'])) as {
+          items: { metadata: { deletionTimestamp?: string }; status: { conditions?: { type: string; status: string }[] } }[];
+        }
+      ).items;
+    const ready = (pod: Awaited<ReturnType<typeof apiPods>>[number]) =>
+      !pod.metadata.deletionTimestamp && !!pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const settled = async () => {
+      const pods = await apiPods();
+      return pods.length === 3 && pods.every(ready);
+    };
+    await eventually('only the 3 new API pods, ready', settled, async () => JSON.stringify(await apiPods()), 180_000);
     await eventually(
       'a 202 with SCRAM',
       () => post(0),
