@@ -177,8 +177,7 @@ export class PolicyMatrix {
 
   /** Waits until every probe gets through exactly when `through(probe)` says (the controller syncs after each change). */
   async expectMatrix(through: (probe: Probe) => boolean, label: string): Promise<string> {
-    let rows = await this.measure();
-    const wrong = () => rows.filter((row) => row.through !== through(row.probe));
+    let rows: Awaited<ReturnType<PolicyMatrix['measure']>> = [];
     const table = () =>
       [
         `| from | to | ${label} |`,
@@ -187,7 +186,10 @@ export class PolicyMatrix {
       ].join('\n');
     await eventually(
       `the policy matrix ${label}`,
-      async () => wrong().length === 0 || ((rows = await this.measure()), wrong().length === 0),
+      async () => {
+        rows = await this.measure();
+        return rows.every((row) => row.through === through(row.probe));
+      },
       async () => table(),
       90_000,
     );

@@ -15,7 +15,7 @@ import { Answer, auditedLoop, call, expectAggregated } from './http';
 import { scaleOutTests } from './scale-out';
 import { PolicyMatrix } from './network-policy';
 import { kafkaAuthTests } from './kafka-auth';
-import { upgradeRelease } from './release';
+import { REAL_NODE_VALUES, upgradeRelease } from './release';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -73,14 +73,13 @@ describeReal(`the chart on a real node${unsupported ? ` (skipped: ${unsupported}
 
   it('helm install --set replicas=3 --wait starts every pod on the kubelet, under the restricted Pod Security Standard', async () => {
     await restrictedNamespace(config, NAMESPACE);
-    const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
     const install = await helm(config, [
       'install',
       'rate',
       CHART,
       '-n',
       NAMESPACE,
-      ...values,
+      ...REAL_NODE_VALUES,
       '--set',
       'replicas=3',
       '--wait',

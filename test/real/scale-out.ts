@@ -1,11 +1,10 @@
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { Admin, ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ClusterConfig } from '../harness/cluster';
-import { ROOT } from '../harness/stack';
 import { CHART, eventually, helm, kubectlResult, ok, restrictedNamespace } from '../cluster/test-cluster';
 import { auditedLoop, AuditedLoop, expectAggregated } from './http';
+import { REAL_NODE_VALUES } from './release';
 
 const NAMESPACE = 'rate-scale';
 const RUN = Date.now().toString(36);
@@ -144,9 +143,19 @@ const SCALE_OUT_VALUES = [
 async function installScaleOut(release: ScaleOutRelease, config: ClusterConfig): Promise<void> {
   await ok(helm(config, ['uninstall', 'rate', '-n', 'rate', '--ignore-not-found', '--wait', '--timeout', '5m']));
   await restrictedNamespace(config, NAMESPACE);
-  const values = ['local-images-values.yaml', 'real-node-values.yaml'].flatMap((file) => ['-f', join(ROOT, 'k8s', file)]);
   const sets = SCALE_OUT_VALUES.flatMap((s) => ['--set', s]);
-  const install = await helm(config, ['install', 'rate', CHART, '-n', NAMESPACE, ...values, ...sets, '--wait', '--timeout', '12m']);
+  const install = await helm(config, [
+    'install',
+    'rate',
+    CHART,
+    '-n',
+    NAMESPACE,
+    ...REAL_NODE_VALUES,
+    ...sets,
+    '--wait',
+    '--timeout',
+    '12m',
+  ]);
   if (install.code !== 0) {
     const state = await kubectlResult(config, ['get', 'pods,jobs', '-n', NAMESPACE, '-o', 'wide']);
     throw new Error(`helm install failed: ${install.stderr}\n${state.stdout}`);
