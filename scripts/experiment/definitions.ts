@@ -38,7 +38,8 @@ export interface Definitions {
     ladder: number[];
     equal_load_fraction: number;
     subjects_per_block: number;
-    warmup_rate: number;
+    /** Warm-up load per replica of the widest arm (an A/A run warms its single replica, not three). */
+    warmup_rate_per_replica: number;
     ramp: { start_rate: number; factor: number; step_s: number; stop_share: number; max_steps: number; resume_from: number };
     saturation: { factor: number; step_s: number; max_steps: number };
   };

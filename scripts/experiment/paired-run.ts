@@ -9,7 +9,7 @@ import { Interrupted, throwIfInterrupted } from './interruption';
 import { Arm, BlockPhase, PairedBlock, PairedRuns } from './paired-types';
 import { appendedSince, drainedCounts, freshnessProbe } from './replica-run';
 import { RequestRecord } from './request-log';
-import { anotherRound, Block, ladder, roundOrder } from './round-plan';
+import { anotherRound, Block, ladder, roundOrder, warmup } from './round-plan';
 import { BlockCount, crossing, pooledCurve } from './slow-share';
 import { ProbeTarget } from './step-probe';
 import { stepRunner } from './step-runner';
@@ -273,10 +273,17 @@ export async function runPaired(ctx: PairedContext, arms: Arm[], aa: boolean): P
   let measured: Awaited<ReturnType<typeof rounds>> = { voidRounds: [], freshness: { samples: [], subjects: [] } };
   let stoppedBy: string | null = null;
   try {
-    // JIT, connection pools and Kafka's first batches: through the door to every replica, then each door.
-    ctx.log(`warm-up: ${r.warmup_rate} rps for ${ctx.defs.warmup_s} s`);
-    await runner.run(arms[arms.length - 1], r.warmup_rate, ctx.defs.warmup_s, 'ramp');
-    for (const arm of arms.slice(0, -1)) await runner.run(arm, r.ramp.start_rate, r.ramp.step_s, 'ramp');
+    // JIT (the apps' and Kafka's JVM: a minute), connection pools, Kafka's first batches: through the
+    // widest door, then a step through each other door.
+    const warm = warmup(arms, r.warmup_rate_per_replica);
+    ctx.log(`warm-up: ${warm.rate} rps through arm ${warm.arm} for ${ctx.defs.warmup_s} s`);
+    await runner.run(
+      arms.find((a) => a.key === warm.arm)!,
+      warm.rate,
+      ctx.defs.warmup_s,
+      'ramp',
+    );
+    for (const arm of arms.filter((a) => a.key !== warm.arm)) await runner.run(arm, r.ramp.start_rate, r.ramp.step_s, 'ramp');
     for (const arm of arms) {
       const smaller = Object.values(expected);
       const from = smaller.length ? Math.max(r.ramp.start_rate, Math.round(r.ramp.resume_from * Math.max(...smaller))) : r.ramp.start_rate;

@@ -1,4 +1,4 @@
-import { anotherRound, Block, ladder, roundOrder } from './round-plan';
+import { anotherRound, Block, ladder, roundOrder, warmup } from './round-plan';
 
 describe('the paired rounds plan', () => {
   it('places the ladder around the expected crossing on a 5 rps grid, distinct and ascending', () => {
@@ -15,6 +15,36 @@ describe('the paired rounds plan', () => {
     expect([...roundOrder(blocks, 7, 2)].sort((a, b) => a.rate - b.rate || a.arm.localeCompare(b.arm))).toEqual(
       [...blocks].sort((a, b) => a.rate - b.rate || a.arm.localeCompare(b.arm)),
     );
+  });
+
+  it('warms up through the widest door at a rate per replica: an A/A run warms one replica, not three', () => {
+    expect(
+      warmup(
+        [
+          { key: '1', replicas: 1 },
+          { key: '3', replicas: 3 },
+        ],
+        80,
+      ),
+    ).toEqual({ arm: '3', rate: 240 });
+    expect(
+      warmup(
+        [
+          { key: 'A', replicas: 1 },
+          { key: 'B', replicas: 1 },
+        ],
+        80,
+      ),
+    ).toEqual({ arm: 'A', rate: 80 });
+    expect(
+      warmup(
+        [
+          { key: '6', replicas: 6 },
+          { key: '2', replicas: 2 },
+        ],
+        80,
+      ),
+    ).toEqual({ arm: '6', rate: 480 });
   });
 
   it('runs rounds until enough are clean, re-running at most the extra rounds', () => {

@@ -24,6 +24,16 @@ export function ladder(expected: number, factors: number[]): number[] {
   return [...new Set(factors.map((f) => onGrid(expected * f)))].sort((a, b) => a - b);
 }
 
+/**
+ * The warm-up: through the widest arm's door, at a rate per replica that every arm carries. At a
+ * fixed total an A/A run drove its single replica past saturation, and the queues and garbage left
+ * behind made the ramp place the ladder at half the crossing.
+ */
+export function warmup(arms: { key: string; replicas: number }[], ratePerReplica: number): { arm: string; rate: number } {
+  const widest = arms.reduce((a, b) => (b.replicas > a.replicas ? b : a));
+  return { arm: widest.key, rate: ratePerReplica * widest.replicas };
+}
+
 /** Every block of a round in the round's own random order (Fisher–Yates on a seeded source). */
 export function roundOrder(blocks: Block[], seed: number, round: number): Block[] {
   const random = seededRandom(seed * 1000 + round);
