@@ -35,6 +35,8 @@ export interface Definitions {
     block_s: number;
     pause_s: number;
     budget: number;
+    /** How far from R its 95 % interval may reach for R to be printed as a reproducible figure. */
+    interval_goal: number;
     ladder: number[];
     equal_load_fraction: number;
     subjects_per_block: number;

@@ -31,7 +31,7 @@ export function writePairedReport(dir: string, meta: PairedMeta, runs: PairedRun
   writeFileSync(join(dir, 'report.md'), markdown);
   writeFileSync(join(dir, 'report.html'), renderPairedHtml(summary, runs, meta, markdown));
   const stopped = meta.stoppedBy ? `Stopped early: ${meta.stoppedBy}.\n` : '';
-  return `${stopped}${pairedHeadline(summary, runs, meta.definitions.rounds.min_clean_rounds)}\n\n${pairedTable(summary, runs)}`;
+  return `${stopped}${pairedHeadline(summary, runs, meta.definitions.rounds)}\n\n${pairedTable(summary, runs)}`;
 }
 
 /** The arms: a front door per replica count on one stack; A/A puts two doors on one replica. */
@@ -141,5 +141,7 @@ export async function pairedExperiment(options: PairedOptions, log: (line: strin
 export function renderPaired(dir: string): void {
   const runs = JSON.parse(readFileSync(join(dir, 'runs.json'), 'utf8')) as PairedRuns;
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as PairedMeta;
+  // A reading rule, not a measured setting: reports written before it existed are read by today's.
+  meta.definitions.rounds.interval_goal ??= loadDefinitions(meta.quick).rounds.interval_goal;
   console.log(writePairedReport(dir, meta, runs));
 }

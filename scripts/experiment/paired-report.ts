@@ -12,8 +12,24 @@ const armName = (runs: PairedRuns, key: string) => {
 const interval = (i: [number, number] | null) => (i ? `${i[0]}–${i[1]}` : 'not given');
 const pctText = (share: number) => `${round(share * 100, 2)} %`;
 
+/**
+ * What the interval makes of the ratio: an A/A interval must contain 1 (else the two doors to one
+ * replica measure differently, and no R of this machine means anything); an R interval must stay
+ * within the goal of R to be a figure that comes out the same twice.
+ */
+function intervalVerdict(ratio: number, i: [number, number] | null, aa: boolean, goal: number): string {
+  if (!i) return '';
+  if (aa) return i[0] <= 1 && 1 <= i[1] ? ', contains 1' : ', **excludes 1**: the two doors to one replica measured differently';
+  const below = Math.round((1 - i[0] / ratio) * 100);
+  const above = Math.round((i[1] / ratio - 1) * 100);
+  const pct = Math.round(goal * 100);
+  const verdict = below <= pct && above <= pct ? `within ±${pct} %` : `**wider than ±${pct} %**: not a reproducible figure`;
+  return `, −${below} %/+${above} % of R: ${verdict}`;
+}
+
 /** The sentence the report opens with. */
-export function pairedHeadline(s: PairedSummary, runs: PairedRuns, minCleanRounds: number): string {
+export function pairedHeadline(s: PairedSummary, runs: PairedRuns, rounds: { min_clean_rounds: number; interval_goal: number }): string {
+  const minCleanRounds = rounds.min_clean_rounds;
   const [num, den] = s.ratio_arms;
   const ratio = runs.aa ? s.aa_ratio : s.capacity_ratio_3_vs_1;
   const what = runs.aa
@@ -26,7 +42,8 @@ export function pairedHeadline(s: PairedSummary, runs: PairedRuns, minCleanRound
     s.headroom.verdict === 'replica-bound'
       ? ''
       : ` — **${s.headroom.verdict}**: ${s.headroom.saturated.join('; ')}; this is not a scaling result`;
-  return `**R = ${ratio}** (95 % interval ${interval(s.ratio_interval)}), ${what}: capacity ${s.results[num].capacity_rps} vs ${s.results[den].capacity_rps} rps with ≤ 1 % of requests over the objective${machine}.`;
+  const verdict = intervalVerdict(ratio, s.ratio_interval, runs.aa, rounds.interval_goal);
+  return `**R = ${ratio}** (95 % interval ${interval(s.ratio_interval)}${verdict}), ${what}: capacity ${s.results[num].capacity_rps} vs ${s.results[den].capacity_rps} rps with ≤ 1 % of requests over the objective${machine}.`;
 }
 
 /** The table printed at the end of a run and in report.md. */
@@ -71,7 +88,7 @@ export function renderPairedMarkdown(s: PairedSummary, runs: PairedRuns, meta: P
   const lines = [
     `# rate scaling experiment — ${meta.startedAt}`,
     '',
-    pairedHeadline(s, runs, d.rounds.min_clean_rounds),
+    pairedHeadline(s, runs, d.rounds),
     '',
     pairedTable(s, runs),
     '',

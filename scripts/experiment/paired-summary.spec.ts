@@ -131,7 +131,26 @@ describe('the paired summary and report', () => {
     const most = buildPairedSummary(meta, runs([1, 2, 3]));
     expect(most.contention.flagged).toBe(true);
     expect(most.capacity_ratio_3_vs_1).toBeNull();
-    expect(pairedHeadline(most, runs([1, 2, 3]), 4)).toContain('**CONTENDED — no ratio printed**: 3 clean round(s), at least 4 needed');
+    expect(pairedHeadline(most, runs([1, 2, 3]), { min_clean_rounds: 4, interval_goal: 0.1 })).toContain(
+      '**CONTENDED — no ratio printed**: 3 clean round(s), at least 4 needed',
+    );
+  });
+
+  it('says whether the interval makes R a figure: within ±10 % of R, and for an A/A run around 1', () => {
+    const r = runs();
+    const s = buildPairedSummary(meta, r);
+    const goal = meta.definitions.rounds;
+    expect(pairedHeadline({ ...s, capacity_ratio_3_vs_1: 2.74, ratio_interval: [1.75, 4.01] }, r, goal)).toContain(
+      '(95 % interval 1.75–4.01, −36 %/+46 % of R: **wider than ±10 %**: not a reproducible figure)',
+    );
+    expect(pairedHeadline({ ...s, capacity_ratio_3_vs_1: 3, ratio_interval: [2.8, 3.2] }, r, goal)).toContain(
+      '−7 %/+7 % of R: within ±10 %',
+    );
+    const aa = { ...r, aa: true };
+    expect(pairedHeadline({ ...s, aa_ratio: 0.71, ratio_interval: [0.62, 1.04] }, aa, goal)).toContain(
+      '(95 % interval 0.62–1.04, contains 1)',
+    );
+    expect(pairedHeadline({ ...s, aa_ratio: 0.7, ratio_interval: [0.6, 0.9] }, aa, goal)).toContain(', **excludes 1**');
   });
 
   it('counts a block whose ratings did not all arrive as a loss, whatever the totals', () => {
@@ -145,7 +164,9 @@ describe('the paired summary and report', () => {
     const r = runs();
     const s = buildPairedSummary(meta, r);
     const markdown = renderPairedMarkdown(s, r, meta);
-    expect(markdown.split('\n')[2]).toMatch(/^\*\*R = 3\*\* \(95 % interval 3–3\), 3 replicas vs 1 replica at 250m CPU each/);
+    expect(markdown.split('\n')[2]).toMatch(
+      /^\*\*R = 3\*\* \(95 % interval 3–3, −0 %\/\+0 % of R: within ±10 %\), 3 replicas vs 1 replica at 250m CPU each/,
+    );
     const html = renderPairedHtml(s, r, meta, markdown);
     expect(html).toContain('<svg');
     expect(html).toContain('(log scale)');
