@@ -276,14 +276,9 @@ export async function runPaired(ctx: PairedContext, arms: Arm[], aa: boolean): P
     // JIT (the apps' and Kafka's JVM: a minute), connection pools, Kafka's first batches: through the
     // widest door, then a step through each other door.
     const warm = warmup(arms, r.warmup_rate_per_replica);
-    ctx.log(`warm-up: ${warm.rate} rps through arm ${warm.arm} for ${ctx.defs.warmup_s} s`);
-    await runner.run(
-      arms.find((a) => a.key === warm.arm)!,
-      warm.rate,
-      ctx.defs.warmup_s,
-      'ramp',
-    );
-    for (const arm of arms.filter((a) => a.key !== warm.arm)) await runner.run(arm, r.ramp.start_rate, r.ramp.step_s, 'ramp');
+    ctx.log(`warm-up: ${warm.rate} rps through arm ${warm.arm.key} for ${ctx.defs.warmup_s} s`);
+    await runner.run(warm.arm, warm.rate, ctx.defs.warmup_s, 'ramp');
+    for (const arm of arms.filter((a) => a !== warm.arm)) await runner.run(arm, r.ramp.start_rate, r.ramp.step_s, 'ramp');
     for (const arm of arms) {
       const smaller = Object.values(expected);
       const from = smaller.length ? Math.max(r.ramp.start_rate, Math.round(r.ramp.resume_from * Math.max(...smaller))) : r.ramp.start_rate;

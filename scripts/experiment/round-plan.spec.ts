@@ -18,33 +18,10 @@ describe('the paired rounds plan', () => {
   });
 
   it('warms up through the widest door at a rate per replica: an A/A run warms one replica, not three', () => {
-    expect(
-      warmup(
-        [
-          { key: '1', replicas: 1 },
-          { key: '3', replicas: 3 },
-        ],
-        80,
-      ),
-    ).toEqual({ arm: '3', rate: 240 });
-    expect(
-      warmup(
-        [
-          { key: 'A', replicas: 1 },
-          { key: 'B', replicas: 1 },
-        ],
-        80,
-      ),
-    ).toEqual({ arm: 'A', rate: 80 });
-    expect(
-      warmup(
-        [
-          { key: '6', replicas: 6 },
-          { key: '2', replicas: 2 },
-        ],
-        80,
-      ),
-    ).toEqual({ arm: '6', rate: 480 });
+    const arms = (...counts: [string, number][]) => counts.map(([key, replicas]) => ({ key, replicas }));
+    expect(warmup(arms(['1', 1], ['3', 3]), 80)).toEqual({ arm: { key: '3', replicas: 3 }, rate: 240 });
+    expect(warmup(arms(['A', 1], ['B', 1]), 80)).toEqual({ arm: { key: 'A', replicas: 1 }, rate: 80 });
+    expect(warmup(arms(['6', 6], ['2', 2]), 80)).toEqual({ arm: { key: '6', replicas: 6 }, rate: 480 });
   });
 
   it('runs rounds until enough are clean, re-running at most the extra rounds', () => {

@@ -29,9 +29,9 @@ export function ladder(expected: number, factors: number[]): number[] {
  * fixed total an A/A run drove its single replica past saturation, and the queues and garbage left
  * behind made the ramp place the ladder at half the crossing.
  */
-export function warmup(arms: { key: string; replicas: number }[], ratePerReplica: number): { arm: string; rate: number } {
-  const widest = arms.reduce((a, b) => (b.replicas > a.replicas ? b : a));
-  return { arm: widest.key, rate: ratePerReplica * widest.replicas };
+export function warmup<A extends { replicas: number }>(arms: A[], ratePerReplica: number): { arm: A; rate: number } {
+  const arm = arms.reduce((a, b) => (b.replicas > a.replicas ? b : a));
+  return { arm, rate: ratePerReplica * arm.replicas };
 }
 
 /** Every block of a round in the round's own random order (Fisher–Yates on a seeded source). */
